@@ -1,0 +1,49 @@
+"""The app factory, health check, errors and security headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def test_healthz(client: Any) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_unknown_api_path_is_problem_json_in_vietnamese_by_default(client: Any) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == 404
+    assert set(body) >= {"type", "title", "status", "detail"}
+    assert body["title"] == "Không tìm thấy"
+
+
+def test_problem_json_in_english_on_request(client: Any) -> None:
+    response = client.get("/api/v1/nothing-here", headers={"Accept-Language": "en"})
+    assert response.get_json()["title"] == "Not found"
+
+
+def test_unknown_page_is_a_friendly_html_page(client: Any) -> None:
+    response = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_security_headers(client: Any) -> None:
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_openapi_document_lists_the_contract(client: Any) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    for path in ("/api/v1/auth/token", "/api/v1/sites", "/api/v1/participants",
+                 "/api/v1/users"):
+        assert path in spec["paths"], path

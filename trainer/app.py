@@ -1,0 +1,234 @@
+"""The application factory's body (see `trainer.create_app`)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from trainer import config as config_module
+from trainer.extensions import api, babel, csrf, db, login_manager, migrate, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Feature packages, in the order their pages, API and Socket.IO events are registered.
+# Each may have `views.bp` (pages), `api.blp` (JSON), `events` (Socket.IO) and `cli.register`.
+FEATURES = (
+    "auth",
+    "sites",
+    "people",
+    "sessions",
+    "checkin",
+    "materials",
+    "quizzes",
+    "reports",
+    "backup",
+)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self' ws: wss:; frame-src 'self'; "
+    "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def _gevent_patched() -> bool:
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover
+        return False
+    return bool(monkey.is_module_patched("socket"))
+
+
+def _engine_options(app: Flask) -> dict[str, Any]:
+    url: str = app.config["SQLALCHEMY_DATABASE_URI"]
+    options: dict[str, Any] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if url.startswith("sqlite"):
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        if _gevent_patched():
+            # One connection per process: SQLite writes are serial anyway, and a greenlet that
+            # waits on SQLite's busy handler would block the lock holder's greenlet.
+            options.setdefault("pool_size", 1)
+            options.setdefault("max_overflow", 0)
+            options.setdefault("pool_timeout", 30)
+    else:
+        options.setdefault("pool_pre_ping", True)
+        options.setdefault("pool_size", 10)
+        options.setdefault("max_overflow", 20)
+        options.setdefault("pool_timeout", 5)
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", 3)
+    return options
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn: Any) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        "trainer",
+        root_path=str(ROOT / "trainer"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.config.from_mapping(config_module.DEFAULTS)
+    app.config.from_mapping(config_module.from_environment())
+    if overrides:
+        app.config.from_mapping(overrides)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app)
+    app.config.setdefault("API_SPEC_OPTIONS", {}).update(
+        {
+            "info": {"description": "The public contract of trainer (v1)."},
+            "components": {
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer"},
+                    "attemptToken": {"type": "apiKey", "in": "header", "name": "X-Attempt-Token"},
+                }
+            },
+            "security": [{"bearer": []}],
+        }
+    )
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "trainer" / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    from trainer import i18n
+
+    babel.init_app(app, locale_selector=i18n.select_locale,
+                   timezone_selector=i18n.select_timezone)
+    i18n.register(app)
+    login_manager.init_app(app)
+    api.init_app(app)
+
+    message_queue = app.config.get("REDIS_URL")
+    socketio.init_app(
+        app,
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE")
+        or ("gevent" if _gevent_patched() else "threading"),
+        message_queue=message_queue,
+        cors_allowed_origins=app.config.get("CORS_ORIGINS") or None,
+        ping_interval=20,
+        ping_timeout=20,
+        logger=False,
+        engineio_logger=False,
+        manage_session=False,
+        json=None,
+    )
+
+    from trainer import errors, security
+
+    errors.register_error_handlers(app)
+    security.register(app, csp=CSP)
+
+    _import_models()
+    for name in FEATURES:
+        _register_feature(app, name)
+
+    from trainer import cli
+
+    cli.register(app)
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        from sqlalchemy import text
+
+        from trainer.errors import problem
+
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001
+            db.session.rollback()
+            return problem(503, slug="database-unavailable")
+        return {"status": "ok"}
+
+    app.jinja_env.globals["nav_items"] = _nav_items
+
+    return app
+
+
+# Main navigation: (endpoint, label, roles). Entries whose feature is absent are left out.
+NAV: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
+    ("sessions.index", _l("Sessions"), ("admin", "organiser")),
+    ("sessions.mine", _l("My sites' sessions"), ("coordinator",)),
+    ("trainings.index", _l("Trainings"), ("admin", "organiser")),
+    ("sites.index", _l("Sites"), ("admin", "organiser", "coordinator")),
+    ("people.index", _l("Participants"), ("admin", "organiser", "coordinator")),
+    ("materials.index", _l("Materials"), ("admin", "organiser", "coordinator")),
+    ("quizzes.bank", _l("Question bank"), ("admin", "organiser")),
+    ("reports.index", _l("Reports"), ("admin", "organiser")),
+    ("auth.users", _l("Accounts"), ("admin",)),
+)
+
+HOME: dict[str, tuple[str, ...]] = {
+    "admin": ("sessions.index", "sites.index"),
+    "organiser": ("sessions.index", "sites.index"),
+    "coordinator": ("sessions.mine", "people.index"),
+}
+
+
+def home_endpoint(user: Any) -> str | None:
+    for endpoint in HOME.get(user.role.value, ()):
+        if endpoint in current_app.view_functions:
+            return endpoint
+    return None
+
+
+def _nav_items() -> list[tuple[str, Any, tuple[str, ...]]]:
+    return [item for item in NAV if item[0] in current_app.view_functions]
+
+
+def _import_models() -> None:
+    for name in ("auth", "sites", "people", "sessions", "audit", "materials", "quizzes",
+                 "reports"):
+        _optional(f"trainer.{name}.models")
+
+
+def _optional(module: str) -> Any:
+    try:
+        spec = importlib.util.find_spec(module)
+    except ModuleNotFoundError:
+        return None
+    return importlib.import_module(module) if spec is not None else None
+
+
+def _register_feature(app: Flask, name: str) -> None:
+    views = _optional(f"trainer.{name}.views")
+    if views is not None and hasattr(views, "bp"):
+        app.register_blueprint(views.bp)
+    api_module = _optional(f"trainer.{name}.api")
+    if api_module is not None and hasattr(api_module, "blp"):
+        api.register_blueprint(api_module.blp)
+    _optional(f"trainer.{name}.events")
+    cli_module = _optional(f"trainer.{name}.cli")
+    if cli_module is not None and hasattr(cli_module, "register"):
+        cli_module.register(app)

@@ -1,0 +1,32 @@
+"""Record audit entries inside the caller's transaction (the caller's service commits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+
+from trainer.audit.models import AuditEntry
+from trainer.extensions import db
+
+
+def record(
+    action: str,
+    *,
+    user_id: int | None = None,
+    session_id: int | None = None,
+    site_id: int | None = None,
+    participant_id: int | None = None,
+    **details: Any,
+) -> AuditEntry:
+    entry = AuditEntry(
+        action=action,
+        user_id=user_id,
+        session_id=session_id,
+        site_id=site_id,
+        participant_id=participant_id,
+        address=request.remote_addr if has_request_context() else None,
+        details={k: v for k, v in details.items() if v is not None},
+    )
+    db.session.add(entry)
+    return entry

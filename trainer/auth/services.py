@@ -1,0 +1,267 @@
+"""Accounts, passwords, bearer tokens, login throttling and the permission rules."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext
+from sqlalchemy import delete, func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from trainer.auth.models import ApiToken, LoginFailure, Role, User
+from trainer.dbtypes import utcnow
+from trainer.errors import Conflict, Forbidden, Invalid, NotFound, TooMany, Unauthorized
+from trainer.extensions import db
+from trainer.text import has_control_chars, nfc
+
+MIN_PASSWORD = 8
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- permission rules (every entry point calls these) -------------------------------------
+
+def require_role(actor: User | None, *roles: Role) -> User:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise Unauthorized(gettext("Log in or send a valid bearer token."))
+    if actor.role not in roles:
+        raise Forbidden(gettext("Your role does not allow this."))
+    return actor
+
+
+def require_staff(actor: User | None) -> User:
+    return require_role(actor, Role.ADMIN, Role.ORGANISER)
+
+
+def require_admin(actor: User | None) -> User:
+    return require_role(actor, Role.ADMIN)
+
+
+def require_any(actor: User | None) -> User:
+    return require_role(actor, Role.ADMIN, Role.ORGANISER, Role.COORDINATOR)
+
+
+def can_act_for_site(actor: User, site_id: int) -> bool:
+    return actor.is_staff or site_id in actor.site_ids
+
+
+def require_site(actor: User | None, site_id: int) -> User:
+    user = require_any(actor)
+    if not can_act_for_site(user, site_id):
+        raise Forbidden(gettext("You coordinate other sites, not this one."))
+    return user
+
+
+def visible_site_ids(actor: User) -> list[int] | None:
+    """None means every site."""
+    return None if actor.is_staff else actor.site_ids
+
+
+# --- users ----------------------------------------------------------------------------------
+
+def _validate_username(username: str) -> str:
+    username = nfc(username or "")
+    if not username or len(username) > 64 or has_control_chars(username) or " " in username:
+        raise Invalid.field("username", gettext("A user name is 1 to 64 characters without spaces."))
+    return username
+
+
+def _validate_password(password: str) -> str:
+    if not password or len(password) < MIN_PASSWORD:
+        raise Invalid.field(
+            "password", gettext("A password has at least %(n)d characters.", n=MIN_PASSWORD)
+        )
+    if len(password) > 256:
+        raise Invalid.field("password", gettext("At most %(n)s characters.", n=256))
+    return password
+
+
+def create_user(
+    username: str,
+    password: str,
+    role: Role | str,
+    site_ids: Iterable[int] = (),
+    *,
+    display_name: str | None = None,
+    actor: User | None = None,
+    commit: bool = True,
+) -> User:
+    """Create an account. `actor` is None only for the command line."""
+    from trainer.sites.models import Site
+
+    if actor is not None:
+        require_admin(actor)
+    username = _validate_username(username)
+    _validate_password(password)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid.field("role", gettext("Unknown role.")) from None
+    ids = sorted(set(site_ids))
+    sites = list(db.session.scalars(select(Site).where(Site.id.in_(ids)))) if ids else []
+    if len(sites) != len(ids):
+        raise Invalid.field("site_ids", gettext("Unknown site."))
+    if role == Role.COORDINATOR and not sites:
+        raise Invalid.field("site_ids", gettext("A coordinator needs at least one site."))
+    if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        raise Conflict(gettext("The user name %(name)s is taken.", name=username),
+                       errors={"username": [gettext("Already taken.")]})
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(password),
+        role=role,
+        display_name=nfc(display_name) if display_name else None,
+        sites=sites,
+    )
+    db.session.add(user)
+    if commit:
+        db.session.commit()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    _validate_password(password)
+    user.password_hash = generate_password_hash(password)
+    db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    db.session.commit()
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(gettext("Unknown user."))
+    return user
+
+
+def list_users(actor: User) -> list[User]:
+    require_admin(actor)
+    return list(db.session.scalars(select(User).order_by(User.username)))
+
+
+def update_user(actor: User, user: User, *, role: str | None = None,
+                site_ids: Iterable[int] | None = None, active: bool | None = None,
+                display_name: str | None = None, password: str | None = None) -> User:
+    from trainer.sites.models import Site
+
+    require_admin(actor)
+    if role is not None:
+        try:
+            user.role = Role(role)
+        except ValueError:
+            raise Invalid.field("role", gettext("Unknown role.")) from None
+    if site_ids is not None:
+        ids = sorted(set(site_ids))
+        sites = list(db.session.scalars(select(Site).where(Site.id.in_(ids)))) if ids else []
+        if len(sites) != len(ids):
+            raise Invalid.field("site_ids", gettext("Unknown site."))
+        user.sites = sites
+    if user.role == Role.COORDINATOR and not user.sites:
+        raise Invalid.field("site_ids", gettext("A coordinator needs at least one site."))
+    if active is not None:
+        if user.id == actor.id and not active:
+            raise Invalid(gettext("You cannot deactivate your own account."))
+        user.active = active
+    if display_name is not None:
+        user.display_name = nfc(display_name) or None
+    if password:
+        _validate_password(password)
+        user.password_hash = generate_password_hash(password)
+    db.session.commit()
+    return user
+
+
+# --- login and throttling -------------------------------------------------------------------
+
+def _throttle(username: str, address: str) -> None:
+    cfg = current_app.config
+    since = utcnow() - timedelta(seconds=cfg["LOGIN_WINDOW_S"])
+    limit = cfg["LOGIN_MAX_FAILURES"]
+    by_name = db.session.scalar(
+        select(func.count()).select_from(LoginFailure)
+        .where(LoginFailure.username == username.lower(), LoginFailure.at >= since)
+    ) or 0
+    by_address = db.session.scalar(
+        select(func.count()).select_from(LoginFailure)
+        .where(LoginFailure.address == address, LoginFailure.at >= since)
+    ) or 0
+    if by_name >= limit or by_address >= limit * 5:
+        raise TooMany(
+            gettext("Too many failed logins. Wait %(minutes)d minutes and try again.",
+                    minutes=max(1, cfg["LOGIN_WINDOW_S"] // 60)),
+            retry_after=cfg["LOGIN_WINDOW_S"],
+        )
+
+
+def authenticate(username: str, password: str, address: str) -> User:
+    """Check a password; failures are recorded and throttled per user name and per address."""
+    username = nfc(username or "")[:64]
+    address = (address or "unknown")[:64]
+    _throttle(username, address)
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+        db.session.add(LoginFailure(username=username.lower(), address=address))
+        db.session.commit()
+        raise Unauthorized(gettext("Wrong user name or password."))
+    # Old failures are of no further use once the right password is given.
+    db.session.execute(delete(LoginFailure).where(LoginFailure.username == username.lower()))
+    db.session.commit()
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+def issue_token(user: User) -> IssuedToken:
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
+    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), expires_at=expires_at))
+    db.session.commit()
+    return IssuedToken(token=token, expires_at=expires_at, user=user)
+
+
+def user_for_token(token: str) -> User | None:
+    if not token or len(token) > 200:
+        return None
+    row = db.session.execute(
+        select(User, ApiToken.expires_at, ApiToken.revoked_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        return None
+    user, expires_at, revoked_at = row
+    if revoked_at is not None or expires_at <= utcnow() or not user.active:
+        return None
+    return user
+
+
+def revoke_token(token: str) -> bool:
+    result = db.session.execute(
+        update(ApiToken).where(ApiToken.token_hash == hash_token(token),
+                               ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    db.session.commit()
+    return bool(result.rowcount)
+
+
+def calendar_key(user: User) -> str:
+    """The secret in a user's personal calendar feed address, made on first use."""
+    if not user.calendar_key:
+        user.calendar_key = secrets.token_urlsafe(24)
+        db.session.commit()
+    return user.calendar_key

@@ -1,0 +1,85 @@
+"""Language and time zone choice, and the date/time formats shown to people."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import format_decimal, get_locale
+from flask_login import current_user
+
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    supported = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return supported[0]
+    chosen = request.args.get("lang") or session.get(LANG_COOKIE)
+    if chosen in supported:
+        return str(chosen)
+    user = current_user
+    if getattr(user, "is_authenticated", False) and getattr(user, "locale", None) in supported:
+        return str(user.locale)
+    return request.accept_languages.best_match(supported, default=supported[0]) or supported[0]
+
+
+def select_timezone() -> str:
+    return str(current_app.config["TIMEZONE"])
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def to_local(value: datetime) -> datetime:
+    return value.astimezone(local_zone())
+
+
+def fmt_date(value: datetime | date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def fmt_time(value: datetime | None) -> str:
+    return to_local(value).strftime("%H:%M") if value else ""
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    return to_local(value).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+def fmt_number(value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    fmt = "#,##0" + ("." + "0" * digits if digits else "")
+    return str(format_decimal(value, format=fmt))
+
+
+def fmt_percent(part: float | int | None, whole: float | int | None, digits: int = 0) -> str:
+    if not whole or part is None:
+        return "–"
+    return fmt_number(100 * part / whole, digits) + " %"
+
+
+def lang() -> str:
+    return str(get_locale() or "vi")
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        date=fmt_date, time=fmt_time, datetime=fmt_datetime, number=fmt_number,
+        local=to_local,
+    )
+    app.jinja_env.globals.update(percent=fmt_percent, lang=lang)
+
+    @app.before_request
+    def _remember_language() -> None:
+        chosen = request.args.get("lang")
+        if chosen in app.config["LANGUAGES"]:
+            session[LANG_COOKIE] = chosen
+        g.lang = select_locale()

@@ -1,0 +1,118 @@
+"""Who is calling (session cookie or bearer token), CSRF for cookie callers, and headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, redirect, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+
+from trainer.extensions import csrf, db, login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def public(view: F) -> F:
+    """Mark an /api/v1 endpoint as open to callers without an account (e.g. trainees)."""
+    view._public = True  # type: ignore[attr-defined]
+    return view
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only local paths: no scheme, no host, no protocol-relative //evil.example."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    return "\\" not in target and "\n" not in target and "\r" not in target
+
+
+def register(app: Flask, *, csp: str) -> None:
+    from trainer.auth.models import User
+    from trainer.auth.services import user_for_token
+
+    login_manager.session_protection = "basic"
+    login_manager.login_view = "auth.login"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            user = db.session.get(User, int(user_id))
+        except ValueError:
+            return None
+        return user if user is not None and user.active else None
+
+    @login_manager.request_loader
+    def load_user_from_request(_request: Any) -> User | None:
+        token = bearer_token()
+        return user_for_token(token) if token else None
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Any:
+        from trainer.errors import render_error, wants_problem_json
+
+        if wants_problem_json():
+            return render_error(401, gettext("Log in or send a valid bearer token."),
+                                slug="unauthorized")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @app.before_request
+    def api_guard() -> Any:
+        if not request.path.startswith("/api/v1/"):
+            return None
+        if request.endpoint is None:
+            return None  # 404 / 405 answer as they are
+        view = app.view_functions.get(request.endpoint)
+        if getattr(view, "_public", False) or request.endpoint in (
+            "api-docs.openapi_json", "api_docs.page",
+        ):
+            return None
+        if bearer_token():
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            return None  # a bearer token cannot be forged by another site: no CSRF needed
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            _check_csrf(app)  # a browser page calling the API with its session cookie
+        return None
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", csp)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.path.startswith("/api/") and "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.before_request
+    def csrf_for_forms() -> Any:
+        if request.path.startswith("/api/v1/") or request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "_csrf_exempt", False):
+            return None
+        if bearer_token() and current_user.is_authenticated:
+            return None
+        _check_csrf(app)
+        return None
+
+
+def _check_csrf(app: Flask) -> None:
+    """Flask-WTF's check, run by us (WTF_CSRF_CHECK_DEFAULT is off so /api/v1 can skip it)."""
+    if app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
