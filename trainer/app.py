@@ -136,6 +136,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE")
         or ("gevent" if _gevent_patched() else "threading"),
         message_queue=message_queue,
+        channel=app.config.get("SOCKETIO_CHANNEL", "trainer"),
         cors_allowed_origins=app.config.get("CORS_ORIGINS") or None,
         ping_interval=20,
         ping_timeout=20,

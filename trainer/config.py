@@ -48,6 +48,7 @@ def from_environment() -> dict[str, Any]:
         "SECRET_KEY": _secret_key(data_dir),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "SOCKETIO_CHANNEL": os.environ.get("TRAINER_SOCKETIO_CHANNEL", "trainer"),
         "MAX_CONTENT_LENGTH": _int("TRAINER_MAX_UPLOAD_MB", 200) * 1024 * 1024,
         "IMPORT_MAX_BYTES": _int("TRAINER_IMPORT_MAX_MB", 10) * 1024 * 1024,
         "TOKEN_TTL_HOURS": _int("TRAINER_TOKEN_TTL_HOURS", 24 * 14),
