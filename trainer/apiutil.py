@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select
 
 from trainer.extensions import db
@@ -53,11 +53,17 @@ class ListArgs(StrictSchema):
 
 
 class ProblemSchema(Schema):
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    """An RFC 9457 problem (application/problem+json): the body of every error answer."""
+
+    class Meta:
+        unknown = INCLUDE  # RFC 9457 extension members, e.g. retry_after
+
+    type = fields.String(metadata={"description": "The problem type, e.g. /problems/invalid."})
+    title = fields.String(metadata={"description": "A short summary, in the caller's language."})
+    status = fields.Integer(metadata={"description": "The HTTP status code."})
+    detail = fields.String(metadata={"description": "What happened and what to do about it."})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "Messages by field, for invalid input."})
 
 
 def page_of(stmt: Select[Any], page: int, per_page: int) -> dict[str, Any]:

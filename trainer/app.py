@@ -103,6 +103,11 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if overrides:
         app.config.from_mapping(overrides)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app)
+    if proxies := int(app.config.get("PROXY_COUNT") or 0):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.config.setdefault("API_SPEC_OPTIONS", {}).update(
         {
             "info": {"description": "The public contract of trainer (v1)."},
@@ -128,7 +133,9 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
                    timezone_selector=i18n.select_timezone)
     i18n.register(app)
     login_manager.init_app(app)
-    api.init_app(app)
+    from trainer import docs
+
+    docs.init_api(app, api)  # problem+json error docs, 401/403, the /api/v1/docs page
 
     message_queue = app.config.get("REDIS_URL")
     socketio.init_app(
@@ -158,6 +165,11 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from trainer import cli
 
     cli.register(app)
+
+    @app.get("/ping")
+    def ping() -> Any:
+        """Liveness: answers without touching the database (and the benchmarks' ceiling)."""
+        return {"pong": True}
 
     @app.get("/healthz")
     def healthz() -> Any:

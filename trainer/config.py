@@ -57,6 +57,7 @@ def from_environment() -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": os.environ.get("TRAINER_SECURE_COOKIES", "") == "1",
         "PREFERRED_URL_SCHEME": "https" if os.environ.get("TRAINER_SECURE_COOKIES") == "1" else "http",
         "CORS_ORIGINS": [o for o in os.environ.get("TRAINER_ALLOWED_ORIGINS", "").split(",") if o],
+        "PROXY_COUNT": _int("TRAINER_PROXY_COUNT", 0),
         "TIMEZONE": os.environ.get("TRAINER_TIMEZONE", "Asia/Ho_Chi_Minh"),
     }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,14 @@ from trainer.errors import Forbidden, Invalid, NotFound
 from trainer.extensions import db
 from trainer.people.models import Participant, Sex
 from trainer.sites.models import Site
-from trainer.text import fold, has_control_chars, name_sort_key, nfc, normalize_phone, split_name
+from trainer.text import (
+    fold,
+    has_control_chars,
+    modern_phone,
+    name_sort_key,
+    nfc,
+    split_name,
+)
 
 # Printable codes without look-alikes (no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G).
 CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
@@ -69,10 +76,12 @@ def _text(data: Mapping[str, Any], name: str, limit: int, *, required: bool = Fa
 
 
 def _phone(value: Any) -> str | None:
+    """Digits with the leading 0; a pre-2018 11-digit mobile number is stored in its
+    10-digit form (the old numbers stopped working in 2018), so both forms match."""
     if value is None or not str(value).strip():
         return None
     try:
-        return normalize_phone(str(value))
+        return modern_phone(str(value))
     except ValueError:
         raise Invalid.field("phone", gettext(
             "Not a Vietnamese phone number (10 digits starting 03, 05, 07, 08 or 09, "
@@ -111,8 +120,12 @@ class ParticipantData:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def validate(data: Mapping[str, Any], *, partial_of: Participant | None = None) -> ParticipantData:
-    """Check and normalise participant fields; raises Invalid naming the field."""
+def validate(data: Mapping[str, Any], *, partial_of: Participant | None = None,
+             known_site_ids: Collection[int] | None = None) -> ParticipantData:
+    """Check and normalise participant fields; raises Invalid naming the field.
+
+    `known_site_ids` (the ids of every site, preloaded by a bulk caller such as the roster
+    import) saves a database lookup per call."""
     base: dict[str, Any] = {}
     if partial_of is not None:
         p = partial_of
@@ -144,14 +157,20 @@ def validate(data: Mapping[str, Any], *, partial_of: Participant | None = None) 
         site_id = int(site_id)
     except (TypeError, ValueError):
         raise Invalid.field("site_id", gettext("Unknown site.")) from None
-    if db.session.get(Site, site_id) is None:
+    if known_site_ids is not None:
+        if site_id not in known_site_ids:
+            raise Invalid.field("site_id", gettext("Unknown site."))
+    elif db.session.get(Site, site_id) is None:
         raise Invalid.field("site_id", gettext("Unknown site."))
+    code = normalise_code(str(merged["code"])) if merged.get("code") else None
+    if code is not None and not 4 <= len(code) <= 16:
+        raise Invalid.field("code", gettext("A code has 4 to 16 letters or digits."))
     return ParticipantData(
         full_name=full, family_name=family, middle_name=middle, given_name=given,
         sex=parse_sex(merged.get("sex")), site_id=site_id,
         unit=_text(merged, "unit", 200), position=_text(merged, "position", 200),
         phone=_phone(merged.get("phone")), birth_year=_birth_year(merged.get("birth_year")),
-        code=normalise_code(str(merged["code"])) if merged.get("code") else None,
+        code=code,
     )
 
 
@@ -281,6 +300,22 @@ def search(actor: User, *, q: str | None = None, site_id: int | None = None,
     return stmt.order_by(Participant.sort_key, Participant.id)
 
 
+def phone_variants(phone: str) -> set[str]:
+    """A phone number and the other forms it may be stored in (pre-2018 11-digit mobile
+    numbers and their 10-digit replacements are the same line)."""
+    from trainer.text import _OLD_MOBILE_PREFIXES
+
+    try:
+        modern = modern_phone(phone)
+    except ValueError:
+        return {phone}
+    out = {phone, modern}
+    for old, new in _OLD_MOBILE_PREFIXES.items():
+        if len(modern) == 10 and modern.startswith(new) and len(new) == 3:
+            out.add(old + modern[3:])
+    return out
+
+
 def find_existing(d: ParticipantData) -> Participant | None:
     """The stored participant a new record describes: same code, or same name and site with
     the same birth year or phone (names compared without accents or tone placement)."""
@@ -294,7 +329,7 @@ def find_existing(d: ParticipantData) -> Participant | None:
     if d.birth_year is not None:
         conds.append(Participant.birth_year == d.birth_year)
     if d.phone is not None:
-        conds.append(Participant.phone == d.phone)
+        conds.append(Participant.phone.in_(sorted(phone_variants(d.phone))))
     return db.session.scalar(
         select(Participant).where(Participant.site_id == d.site_id,
                                   Participant.name_folded == fold(d.full_name), or_(*conds))

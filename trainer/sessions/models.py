@@ -8,10 +8,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Column,
     Enum,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
+    Integer,
     String,
+    Table,
     Text,
     Time,
     UniqueConstraint,
@@ -97,6 +101,19 @@ class TrainingSession(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
 
 
+# The coordinator accounts named for a site of a session (who runs the roll call there).
+session_site_coordinator = Table(
+    "session_site_coordinator",
+    db.metadata,
+    Column("session_id", Integer, primary_key=True),
+    Column("site_id", Integer, primary_key=True, index=True),
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True),
+    ForeignKeyConstraint(["session_id", "site_id"],
+                         ["session_site.session_id", "session_site.site_id"],
+                         ondelete="CASCADE"),
+)
+
+
 class SessionSite(db.Model):  # type: ignore[name-defined,misc]
     """A site taking part in a session, with its chair and its reported status."""
 
@@ -107,6 +124,7 @@ class SessionSite(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("site.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
     chair_name: Mapped[str | None] = mapped_column(String(200))
+    chair_title: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[SiteStatus] = mapped_column(
         Enum(SiteStatus, name="site_status", native_enum=False,
              values_callable=enum_values, length=16),
@@ -118,6 +136,9 @@ class SessionSite(db.Model):  # type: ignore[name-defined,misc]
 
     session: Mapped[TrainingSession] = relationship(back_populates="session_sites")
     site: Mapped[Site] = relationship()
+    coordinators: Mapped[list[User]] = relationship(
+        secondary=session_site_coordinator, order_by="User.username"
+    )
 
 
 class AgendaItem(db.Model):  # type: ignore[name-defined,misc]
