@@ -116,7 +116,7 @@ const state = {
   questions: [], answers: {},        // question id -> [option ids]
   deadline: null,                    // ms on this phone's clock
   submitted: false, result: null, review: null,
-  saving: false, saveTimer: null, backoff: 0, retryTimer: null, tickTimer: null,
+  savePromise: null, saveTimer: null, backoff: 0, retryTimer: null, tickTimer: null,
   pollTimer: null, submitting: false, questionsShown: false,
 };
 
@@ -142,6 +142,9 @@ function forget(keepCode) {
   store(STORE_KEY, keepCode && state.code ? { code: state.code } : null);
   state.attemptId = null;
   state.token = null;
+  state.submitting = false;
+  state.questions = [];
+  state.answers = {};
 }
 
 // ---------------------------------------------------------------- attempt body
@@ -180,7 +183,8 @@ function applyAttempt(body) {
   const submitted = !!(body.submitted_at || body.submitted || body.result ||
     (body.status && body.status !== "in_progress" && body.status !== "started"));
   state.submitted = submitted;
-  state.result = firstDefined(body.result, body.score !== undefined && submitted ? body : null);
+  state.result = firstDefined(body.result, body.score !== undefined && submitted ? body : null,
+    state.result);
   state.review = firstDefined(body.review, null);
   remember();
 }
@@ -277,38 +281,43 @@ function hasPending() {
   return !!pending && Object.keys(pending).length > 0;
 }
 
-// Sends the pending answers; resolves true when nothing is left unsent.
-async function flush() {
-  if (!state.attemptId || state.submitted) return true;
-  if (state.saving) return false;
-  const pending = load(pendingKey(state.attemptId)) || {};
-  // Without localStorage, every answer given on this page counts as pending.
-  const sending = Object.keys(pending).length ? pending : (hasStorage() ? {} : state.answers);
-  if (!Object.keys(sending).length) { setSave("saved"); return true; }
-  state.saving = true;
-  setSave("saving");
-  try {
-    await call("PUT", "/attempts/" + state.attemptId + "/answers", { answers: sending }, state.token);
-    // Keep only what changed while this request was on its way.
+// Sends the pending answers; resolves true when nothing is left unsent. Callers share one
+// request in flight, so a submit always waits for the save before it.
+function flush() {
+  if (state.savePromise) return state.savePromise.then(() => flush());
+  state.savePromise = sendPending().then((ok) => { state.savePromise = null; return ok; },
+    () => { state.savePromise = null; return false; });
+  return state.savePromise;
+}
+
+async function sendPending() {
+  for (let round = 0; round < 5; round++) {
+    if (!state.attemptId || state.submitted) return true;
+    const pending = load(pendingKey(state.attemptId)) || {};
+    // Without localStorage, every answer given on this page counts as pending.
+    const sending = Object.keys(pending).length ? pending : (hasStorage() ? {} : state.answers);
+    if (!Object.keys(sending).length) { setSave("saved"); return true; }
+    setSave("saving");
+    try {
+      await call("PUT", "/attempts/" + state.attemptId + "/answers", { answers: sending }, state.token);
+    } catch (err) {
+      if (isNetworkError(err)) {
+        setSave("offline");
+        retryLater();
+        return false;
+      }
+      return onAttemptRefused(err);
+    }
+    state.backoff = 0;
+    // Keep only what changed while this request was on its way, and send that too.
     const now = load(pendingKey(state.attemptId)) || {};
     Object.keys(sending).forEach((k) => {
       if (now[k] && sameIds(now[k], sending[k])) delete now[k];
     });
     store(pendingKey(state.attemptId), Object.keys(now).length ? now : null);
-    state.backoff = 0;
-    state.saving = false;
-    if (Object.keys(now).length) { scheduleSave(0); return false; }
-    setSave("saved");
-    return true;
-  } catch (err) {
-    state.saving = false;
-    if (isNetworkError(err)) {
-      setSave("offline");
-      retryLater();
-      return false;
-    }
-    return onAttemptRefused(err);
+    if (!Object.keys(now).length || !hasStorage()) { setSave("saved"); return true; }
   }
+  return false;
 }
 
 function hasStorage() {
@@ -408,6 +417,7 @@ async function doSubmit() {
     state.result = res.data;
     store(pendingKey(state.attemptId), null);
     remember();
+    showResult();
     await reloadAttempt();
   } catch (err) {
     if (isNetworkError(err)) {
