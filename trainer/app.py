@@ -34,7 +34,7 @@ FEATURES = (
 )
 
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
     "media-src 'self' blob:; connect-src 'self' ws: wss:; frame-src 'self'; "
     "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"
 )
@@ -166,6 +166,10 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     cli.register(app)
 
+    @app.get("/favicon.ico")
+    def favicon() -> Any:
+        return app.send_static_file("favicon.svg")
+
     @app.get("/ping")
     def ping() -> Any:
         """Liveness: answers without touching the database (and the benchmarks' ceiling)."""
@@ -221,8 +225,8 @@ def _nav_items() -> list[tuple[str, Any, tuple[str, ...]]]:
 
 
 def _import_models() -> None:
-    for name in ("auth", "sites", "people", "sessions", "audit", "materials", "quizzes",
-                 "reports"):
+    for name in ("auth", "sites", "people", "sessions", "checkin", "audit", "materials",
+                 "quizzes", "reports"):
         _optional(f"trainer.{name}.models")
 
 

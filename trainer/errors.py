@@ -15,6 +15,8 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER_S = 5  # seconds a client waits before retrying when the database is down
+
 TITLES: dict[int, Any] = {
     400: _l("Malformed request"),
     401: _l("Authentication required"),
@@ -169,6 +171,15 @@ def problem(status: int, detail: Any = None, *, title: Any = None, slug: str | N
     response = current_app.response_class(
         json.dumps(body), status=status, mimetype="application/problem+json"
     )
+    return _retry_after(response, status, extra.get("retry_after"))
+
+
+def _retry_after(response: Response, status: int, seconds: Any = None) -> Response:
+    """429 and 503 say when to try again (503: the database; a few seconds)."""
+    if seconds is None and status == 503:
+        seconds = RETRY_AFTER_S
+    if seconds is not None and status in (429, 503):
+        response.headers["Retry-After"] = str(int(seconds))
     return response
 
 
@@ -186,7 +197,18 @@ def _page(status: int, detail: Any) -> tuple[str, int]:
 def render_error(status: int, detail: Any = None, **kw: Any) -> Any:
     if wants_problem_json():
         return problem(status, detail, **kw)
-    return _page(status, detail)
+    return _retry_after(current_app.make_response(_page(status, detail)), status,
+                        kw.get("retry_after"))
+
+
+def _forget_user() -> None:
+    """Render the error as an anonymous caller: with the database gone, loading the user
+    (for the language, the menu) would fail again inside the error handler."""
+    from flask import g
+
+    from trainer.extensions import login_manager
+
+    g._login_user = login_manager.anonymous_user()
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -231,9 +253,8 @@ def register_error_handlers(app: Flask) -> None:
             db.session.rollback()
         except DBAPIError:
             db.session.close()
-        response = current_app.make_response(render_error(503, slug="database-unavailable"))
-        response.headers["Retry-After"] = "5"
-        return response
+        _forget_user()  # the rollback expired the loaded user; reloading it would fail too
+        return render_error(503, slug="database-unavailable")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
@@ -244,4 +265,12 @@ def register_error_handlers(app: Flask) -> None:
             db.session.rollback()
         except Exception:  # noqa: BLE001 - a broken connection must not hide the first error
             db.session.close()
+        if not _user_loaded():
+            _forget_user()
         return render_error(500)
+
+
+def _user_loaded() -> bool:
+    from flask import g
+
+    return "_login_user" in g

@@ -199,6 +199,7 @@ class Checkin(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         UniqueConstraint("session_id", "participant_id"),
         Index("ix_checkin_session_id_site_id", "session_id", "site_id"),
+        {"sqlite_autoincrement": True},  # an undone check-in's id is never reused
     )
 
 
