@@ -42,6 +42,25 @@ def database_url() -> str:
     return f"sqlite:///{Path(_TMP) / 'test.db'}"
 
 
+def pytest_sessionstart(session: Any) -> None:
+    """Compile the message catalogues when a .po is newer than its .mo (as `make translations`
+    does), so a plain `pytest` shows the Vietnamese and English texts too."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent / "trainer" / "translations"
+    for po in root.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        tmp = mo.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
+            write_mo(f, catalog, use_fuzzy=True)
+        os.replace(tmp, mo)  # atomic: several test runs may start at once
+
+
 def pytest_report_header(config: Any) -> list[str]:
     lines = [f"database: {database_url().split('@')[-1]}"]
     if not TEST_DATABASE_URL:
@@ -105,9 +124,25 @@ def _reset_schema(app: Flask) -> None:
                         conn.execute(table.delete())
 
 
+class Client(FlaskClient):
+    """Each request starts with an empty `g`, as in production, where every request has its own
+    app context. The `app` fixture keeps one context pushed and Flask reuses it for requests,
+    so without this Flask-Login's cached user (g._login_user) leaked from one request to the
+    next: a request with another token, or none, ran as the previous caller."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        from flask import g, has_app_context
+
+        if has_app_context():
+            for key in list(g):
+                g.pop(key)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app() -> Iterator[Flask]:
     application = create_app(base_config())
+    application.test_client_class = Client
     _reset_schema(application)
     with application.app_context():
         yield application

@@ -137,6 +137,8 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     docs.init_api(app, api)  # problem+json error docs, 401/403, the /api/v1/docs page
 
+    for name in FEATURES:  # Socket.IO handlers first: Flask-SocketIO keeps handlers declared
+        _optional(f"trainer.{name}.events")  # after init_app on that one app's server only
     message_queue = app.config.get("REDIS_URL")
     socketio.init_app(
         app,
@@ -242,6 +244,8 @@ def _register_feature(app: Flask, name: str) -> None:
     views = _optional(f"trainer.{name}.views")
     if views is not None and hasattr(views, "bp"):
         app.register_blueprint(views.bp)
+    for extra in getattr(views, "blueprints", ()):  # more page blueprints, e.g. trainings
+        app.register_blueprint(extra)
     api_module = _optional(f"trainer.{name}.api")
     if api_module is not None and hasattr(api_module, "blp"):
         api.register_blueprint(api_module.blp)

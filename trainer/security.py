@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, redirect, request, url_for
 from flask_babel import gettext
@@ -29,10 +30,15 @@ def bearer_token() -> str | None:
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Only local paths: no scheme, no host, no protocol-relative //evil.example."""
+    r"""Only local paths: no scheme, no host, no protocol-relative //evil.example. Browsers
+    drop tabs and newlines inside a URL and read a backslash as a slash, so "/\t/evil" and
+    "/\evil" are refused too, as is any whitespace or control character."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return False
-    return "\\" not in target and "\n" not in target and "\r" not in target
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 def register(app: Flask, *, csp: str) -> None:

@@ -30,7 +30,7 @@ const els = {
   confirmYes: $("qz-confirm-yes"), confirmNo: $("qz-confirm-no"),
   result: $("qz-result"), score: $("qz-score"), percent: $("qz-percent"),
   verdict: $("qz-verdict"), review: $("qz-review"), reviewWait: $("qz-review-wait"),
-  refresh: $("qz-refresh"), again: $("qz-again"),
+  refresh: $("qz-refresh"), again: $("qz-again"), retry: $("qz-retry"),
 };
 
 function t(key, vars) {
@@ -186,6 +186,7 @@ function applyAttempt(body) {
   state.result = firstDefined(body.result, body.score !== undefined && submitted ? body : null,
     state.result);
   state.review = firstDefined(body.review, null);
+  state.canRetry = !!body.can_retry;
   remember();
 }
 
@@ -443,6 +444,7 @@ function showResult() {
   els.verdict.textContent = r.passed ? t("passed") : t("failed");
   els.verdict.className = "qz-verdict " + (r.passed ? "ok" : "bad");
   els.verdict.setAttribute("data-passed", r.passed ? "true" : "false");
+  els.retry.hidden = !(state.canRetry && state.code);
   if (state.review) {
     renderReview();
   } else {
@@ -483,9 +485,8 @@ function renderReview() {
   state.questions.forEach((q, index) => {
     const info = reviewFor(q.id) || {};
     const correct = (firstDefined(info.correct_option_ids, info.correct, []) || []).map(Number);
-    const chosen = (state.answers[String(q.id)] ||
-      normaliseAnswers(info.option_ids ? [{ question_id: q.id, option_ids: info.option_ids }] : null)[String(q.id)] ||
-      []).map(Number);
+    const chosen = (firstDefined(info.chosen_option_ids, state.answers[String(q.id)], []) || [])
+      .map(Number);
     const li = document.createElement("li");
     li.className = "qz-q card";
     li.setAttribute("data-testid", "review-question");
@@ -532,7 +533,7 @@ function renderReview() {
       if (tags.length) {
         const tag = document.createElement("small");
         tag.textContent = " (" + tags.join(", ") + ")";
-        item.appendChild(tag);
+        span.appendChild(tag);
       }
       ul.appendChild(item);
     });
@@ -709,8 +710,24 @@ els.scanBtn.addEventListener("click", startScan);
 els.scanStop.addEventListener("click", stopScan);
 els.submit.addEventListener("click", askSubmit);
 els.confirmYes.addEventListener("click", doSubmit);
-els.confirmNo.addEventListener("click", () => { els.confirm.hidden = true; });
+els.confirmNo.addEventListener("click", () => {
+  els.confirm.hidden = true;
+  const first = state.questions.filter((q) => !(state.answers[String(q.id)] || []).length)[0];
+  const li = first && document.getElementById("q-" + first.id);
+  if (li) { li.scrollIntoView(); const input = li.querySelector("input"); if (input) input.focus(); }
+});
 els.refresh.addEventListener("click", () => reloadAttempt());
+els.retry.addEventListener("click", () => {
+  // Another attempt (the quiz allows more than one): the same code starts the next one.
+  const code = state.code;
+  forget(true);
+  stopTimers();
+  state.submitted = false;
+  state.result = state.review = null;
+  els.code.value = code || "";
+  showStart("");
+  if (code) start();
+});
 els.again.addEventListener("click", () => {
   // "Not me / another participant": forget this phone's attempt (the server keeps it).
   forget(false);

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms import SelectChoice
 
 from trainer.auth import services
 from trainer.auth.forms import LoginForm, UserForm
@@ -62,10 +63,10 @@ def users() -> Any:
     return render_template("auth/users.html", users=services.list_users(current_user))
 
 
-def _site_choices() -> list[tuple[int, str]]:
+def _site_choices() -> list[SelectChoice]:
     from trainer.sites.services import all_sites
 
-    return [(s.id, f"{s.code} · {s.name}") for s in all_sites()]
+    return [SelectChoice(s.id, f"{s.code} · {s.name}") for s in all_sites()]
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

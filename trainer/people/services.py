@@ -57,7 +57,7 @@ def parse_sex(value: str | Sex | None) -> Sex:
         return SEX_WORDS[key]
     if fold(key) in SEX_WORDS:
         return SEX_WORDS[fold(key)]
-    raise Invalid.field("sex", gettext("Sex is female, male or unspecified (Nữ, Nam)."))
+    raise Invalid.field("sex", gettext("Use female, male or unspecified (Nữ, Nam)."))
 
 
 def _text(data: Mapping[str, Any], name: str, limit: int, *, required: bool = False) -> str | None:
@@ -349,3 +349,28 @@ def counts_by_site(site_ids: Iterable[int] | None = None) -> dict[int, dict[str,
         out[site_id][sex.value] += n
         out[site_id]["total"] += n
     return out
+
+
+def sessions_of(participant: Participant) -> list[dict[str, Any]]:
+    """The sessions a participant was expected at or checked in to, newest first:
+    [{"session_id", "title", "starts_at", "site_id", "registered", "checked_in_at"}]."""
+    from trainer.sessions.models import Checkin, Registration, TrainingSession
+
+    rows: dict[int, dict[str, Any]] = {}
+    for reg, session in db.session.execute(
+            select(Registration, TrainingSession)
+            .join(TrainingSession, TrainingSession.id == Registration.session_id)
+            .where(Registration.participant_id == participant.id)).all():
+        rows[session.id] = {"session_id": session.id, "title": session.title,
+                            "starts_at": session.starts_at, "site_id": reg.site_id,
+                            "registered": True, "checked_in_at": None}
+    for checkin, session in db.session.execute(
+            select(Checkin, TrainingSession)
+            .join(TrainingSession, TrainingSession.id == Checkin.session_id)
+            .where(Checkin.participant_id == participant.id)).all():
+        row = rows.setdefault(session.id, {
+            "session_id": session.id, "title": session.title, "starts_at": session.starts_at,
+            "site_id": checkin.site_id, "registered": False, "checked_in_at": None})
+        row["checked_in_at"] = checkin.at
+        row["site_id"] = checkin.site_id
+    return sorted(rows.values(), key=lambda r: r["starts_at"], reverse=True)

@@ -86,6 +86,8 @@ class Question(db.Model):  # type: ignore[name-defined,misc]
     explanation: Mapped[str | None] = mapped_column(Text)
     points: Mapped[int] = mapped_column(default=1)
     retired: Mapped[bool] = mapped_column(default=False)
+    # Shown in at least one attempt: kind, points, options and correctness are then frozen.
+    used: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -325,7 +325,7 @@ def create_training(actor: User | None, data: Mapping[str, Any], *,
     errors = _Errors()
     values = _training_fields(data, errors, None)
     errors.check()
-    training = Training(partners=[], topics=[], **values)
+    training = Training(**{"partners": [], "topics": [], **values})
     db.session.add(training)
     db.session.flush()
     _audit(actor, "training.create", training_id=training.id)
@@ -446,7 +446,7 @@ def registered_totals(session_ids: Sequence[int],
             .group_by(Registration.session_id))
     if site_ids is not None:
         stmt = stmt.where(Registration.site_id.in_(list(site_ids) or [-1]))
-    return dict(db.session.execute(stmt).tuples().all())
+    return dict(db.session.execute(stmt).all())
 
 
 @dataclass
@@ -709,11 +709,11 @@ def _blocked_site_removals(session: TrainingSession, removed: Iterable[int]) -> 
     regs = dict(db.session.execute(
         select(Registration.site_id, func.count())
         .where(Registration.session_id == session.id, Registration.site_id.in_(removed))
-        .group_by(Registration.site_id)).tuples().all())
+        .group_by(Registration.site_id)).all())
     checkins = dict(db.session.execute(
         select(Checkin.site_id, func.count())
         .where(Checkin.session_id == session.id, Checkin.site_id.in_(removed))
-        .group_by(Checkin.site_id)).tuples().all())
+        .group_by(Checkin.site_id)).all())
     out = []
     for site_id in removed:
         if checkins.get(site_id):
@@ -812,21 +812,22 @@ def set_status(actor: User, session: TrainingSession, status: str | SessionStatu
         raise Conflict(gettext("Someone else changed the status meanwhile: it is now %(status)s.",
                                status=status_label(session.status)),
                        current_status=session.status.value)
-    _audit(actor, "session.status", session.id, old=old.value, new=new.value)
-    db.session.commit()
-    db.session.refresh(session)
-    _push_status(session)
+    session_id = session.id
+    _audit(actor, "session.status", session_id, old=old.value, new=new.value)
+    db.session.commit()  # expires `session`: it reloads, with the new status, when next read
+    _push_status(session_id, new)
     return True
 
 
-def _push_status(session: TrainingSession) -> None:
+def _push_status(session_id: int, status: SessionStatus) -> None:
+    """Tell the session's watchers; called after the commit, without touching the database."""
     from trainer import live
 
     try:
-        live.emit(session.id, "session_status",
-                  {"session_id": session.id, "status": session.status.value})
+        live.emit(session_id, "session_status", {"session_id": session_id,
+                                                 "status": status.value})
     except Exception:  # noqa: BLE001 - the change is committed; a lost push must not undo it
-        log.exception("session_status push for session %s failed", session.id)
+        log.exception("session_status push for session %s failed", session_id)
 
 
 def suggest_copy_title(title: str, old_year: int, new_year: int) -> str:
@@ -1103,7 +1104,7 @@ def _counts_by_site(session: TrainingSession) -> list[dict[str, int]]:
     counts = dict(db.session.execute(
         select(Registration.site_id, func.count())
         .where(Registration.session_id == session.id)
-        .group_by(Registration.site_id)).tuples().all())
+        .group_by(Registration.site_id)).all())
     return [{"site_id": ss.site_id, "registered": counts.get(ss.site_id, 0)}
             for ss in sorted(session.session_sites, key=lambda s: s.site_id)]
 
@@ -1154,6 +1155,9 @@ def register_participants(actor: User, session: TrainingSession, *,
     sids = ints(site_ids, "site_ids")
     uids = ints(unit_ids, "unit_ids")
     errors.check()
+    if not (pids or sids or uids):
+        raise Invalid.field("participant_ids", gettext(
+            "Name at least one participant, site or unit to add."))
 
     for sid in sids:
         if sid not in session_sites:
@@ -1186,7 +1190,7 @@ def register_participants(actor: User, session: TrainingSession, *,
     outsiders = [p for p in people.values() if p[3] not in session_sites]
     if outsiders:
         site_names = dict(db.session.execute(
-            select(Site.id, Site.name).where(Site.id.in_({p[3] for p in outsiders}))).tuples())
+            select(Site.id, Site.name).where(Site.id.in_({p[3] for p in outsiders}))).all())
         names = [_person(name, code, site_names.get(sid)) for _, name, code, sid in outsiders]
         errors.add("participant_ids", _outsiders_message(names, len(outsiders)))
     errors.check()
@@ -1398,7 +1402,7 @@ def import_roster(actor: User, session: TrainingSession, filename: str,
     from trainer.sites.services import site_by_code
 
     session_sites = {ss.site_id: ss.site for ss in session.session_sites}
-    site_names = dict(db.session.execute(select(Site.id, Site.name)).tuples().all())
+    site_names = dict(db.session.execute(select(Site.id, Site.name)).all())
     problems: list[str] = []
     wanted: dict[int, int] = {}
 

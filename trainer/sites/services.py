@@ -176,5 +176,5 @@ def find_unit(site_id: int, name: str | None) -> Unit | None:
 
 
 def unit_counts() -> dict[int, int]:
-    return dict(db.session.execute(select(Unit.site_id, func.count()).group_by(Unit.site_id))
-                .tuples().all())
+    rows = db.session.execute(select(Unit.site_id, func.count()).group_by(Unit.site_id))
+    return {site_id: n for site_id, n in rows}

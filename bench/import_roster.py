@@ -1,0 +1,149 @@
+"""Roster import speed: a generated 30,000-row CSV through trainer.people.importer.
+
+    .venv/bin/python bench/import_roster.py [--rows 30000] [--database URL] [--xlsx]
+
+Runs in-process on a fresh database (SQLite in a temporary folder unless --database names
+another, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/bench_import; that database is
+emptied first). Measures: the check (dry run), the first import (all rows created), and a
+re-import of the same file (every row matched, nothing duplicated). Prints rows per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
+          "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Hà", "Đinh", "Cao", "Triệu")
+MIDDLE_F = ("Thị", "Thị Thu", "Thị Minh", "Ngọc", "Thu", "Thị Thanh", "Thị Hồng", "Khánh")
+MIDDLE_M = ("Văn", "Đức", "Minh", "Quang", "Hữu", "Văn Tuấn", "Xuân", "Công")
+GIVEN_F = ("Hà", "Hoa", "Hòa", "Lan", "Hương", "Mai", "Thảo", "Ngân", "Trang", "Yến", "Hạnh",
+           "Nhung", "Huyền", "Phượng", "Loan", "Dung", "Thủy", "Liên", "Oanh", "Giang")
+GIVEN_M = ("Đức", "Hùng", "Dũng", "Nam", "Tuấn", "Thắng", "Long", "Sơn", "Hải", "Quân",
+           "Cường", "Bình", "Khánh", "Phong", "Trung", "Hiếu", "Toàn", "Việt", "Thành", "An")
+POSITIONS = ("Giám đốc TTHTCĐ", "Phó Giám đốc TTHTCĐ", "Giáo viên", "Cán bộ Hội Khuyến học",
+             "Cán bộ Hội Liên hiệp Phụ nữ xã", "Công chức văn hóa - xã hội")
+
+
+def make_rows(n: int, sites: list[tuple[str, list[str]]], seed: int = 2017) -> list[list[str]]:
+    rng = random.Random(seed)
+    phones: set[str] = set()
+    rows = []
+    for _ in range(n):
+        female = rng.random() < 0.5
+        name = " ".join((rng.choice(FAMILY), rng.choice(MIDDLE_F if female else MIDDLE_M),
+                         rng.choice(GIVEN_F if female else GIVEN_M)))
+        code, units = rng.choice(sites)
+        phone = ""
+        while not phone or phone in phones:
+            phone = rng.choice(("03", "05", "07", "08", "09")) + f"{rng.randrange(10**8):08d}"
+        phones.add(phone)
+        rows.append([name, "Nữ" if female else "Nam", str(rng.randint(1960, 2000)),
+                     rng.choice(POSITIONS), rng.choice(units) if units else "", phone, code])
+    return rows
+
+
+def as_csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["DANH SÁCH HỌC VIÊN"])
+    writer.writerow([])
+    writer.writerow(["Họ và tên", "Giới tính", "Năm sinh", "Chức vụ", "Đơn vị", "Điện thoại",
+                     "Mã điểm cầu"])
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def as_xlsx(rows: list[list[str]]) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet()
+    ws.append(["Họ và tên", "Giới tính", "Năm sinh", "Chức vụ", "Đơn vị", "Điện thoại",
+               "Mã điểm cầu"])
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=30_000)
+    parser.add_argument("--database", default=None, help="SQLAlchemy URL (default: SQLite)")
+    parser.add_argument("--xlsx", action="store_true", help="import an XLSX file, not CSV")
+    args = parser.parse_args()
+
+    data_dir = tempfile.mkdtemp(prefix="bench-import-")
+    os.environ["TRAINER_DATA_DIR"] = data_dir
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    url = args.database or f"sqlite:///{data_dir}/bench.db"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+
+    from trainer import create_app
+    from trainer.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "DATA_DIR": data_dir,
+                      "IMPORT_MAX_BYTES": 100 * 1024 * 1024})
+    with app.test_request_context():
+        if url.startswith("postgresql"):
+            from sqlalchemy import text
+
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        db.create_all()
+        from trainer import demo_data
+        from trainer.auth.services import create_user
+        from trainer.people.importer import import_roster
+        from trainer.sites.services import add_unit, create_site
+
+        sites: list[tuple[str, list[str]]] = []
+        for spec in demo_data.SITES:
+            site = create_site(None, code=spec.code, name=spec.name, kind=spec.kind,
+                               commit=False)
+            db.session.flush()
+            for commune in spec.communes:
+                add_unit(None, site, commune, commit=False)
+            sites.append((spec.code, list(spec.communes)))
+        user = create_user("bench", "bench-password-1", "organiser", commit=False)
+        db.session.commit()
+
+        rows = make_rows(args.rows, sites)
+        payload = as_xlsx(rows) if args.xlsx else as_csv(rows)
+        kind = "XLSX" if args.xlsx else "CSV"
+        print(f"{args.rows:,} rows, {kind} {len(payload) / 1e6:.1f} MB, database "
+              f"{db.engine.dialect.name}, {len(sites)} sites")
+        for label, dry in (("check (dry run)", True), ("first import", False),
+                           ("re-import, same file", False)):
+            started = time.perf_counter()
+            report = import_roster(user, payload, f"bench.{kind.lower()}", dry_run=dry)
+            elapsed = time.perf_counter() - started
+            print(f"  {label:<22} {elapsed:6.2f} s  {args.rows / elapsed:9,.0f} rows/s  "
+                  f"created {report['created']:,}  updated {report['updated']:,}  "
+                  f"(unchanged {report['unchanged']:,})  errors {len(report['errors'])}")
+        from sqlalchemy import func, select
+
+        from trainer.people.models import Participant
+
+        stored = db.session.scalar(select(func.count()).select_from(Participant))
+        print(f"  participants stored: {stored:,}")
+        db.session.remove()
+        db.engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

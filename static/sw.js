@@ -1,0 +1,90 @@
+// Service worker for the check-in pages (served at /sessions/checkin-sw.js, scope /sessions/).
+// It keeps the check-in page and its files on the device so the page opens without a network;
+// everything else (other pages, /api/ calls, Socket.IO) passes straight to the network.
+
+const VERSION = "checkin-v1";
+const ASSETS = [
+  "/static/css/app.css",
+  "/static/css/checkin.css",
+  "/static/js/checkin.js",
+  "/static/js/api.js",
+  "/static/js/fold.js",
+  "/static/js/live.js",
+  "/static/js/offline-queue.js",
+  "/static/js/scanner.js",
+  "/static/vendor/socket.io-4.8.1.min.js",
+  "/static/vendor/jsQR-1.4.0.js",
+];
+const CHECKIN_PAGE = /^\/sessions\/\d+\/checkin\/\d+\/?$/;
+const NETWORK_WAIT_MS = 4000;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(VERSION)
+      .then((cache) => cache.addAll(ASSETS))
+      .catch(() => undefined)
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("checkin-") && k !== VERSION).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+function withTimeout(promise, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timeout")), ms);
+    promise.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+// The page: the network first (fresh roster, fresh CSRF token), the kept copy when it fails.
+async function page(request) {
+  const cache = await caches.open(VERSION);
+  const key = new URL(request.url);
+  key.search = "";
+  try {
+    const response = await withTimeout(fetch(request), NETWORK_WAIT_MS);
+    if (response.ok && !response.redirected && response.type === "basic") {
+      cache.put(key.href, response.clone());
+    }
+    return response;
+  } catch (err) {
+    const kept = await cache.match(key.href);
+    if (kept) return kept;
+    throw err;
+  }
+}
+
+// Static files: the network first too (a new page never runs with old scripts), the kept
+// copy when the network fails or is slow.
+async function asset(request) {
+  const cache = await caches.open(VERSION);
+  const key = new URL(request.url);
+  key.search = "";
+  try {
+    const response = await withTimeout(fetch(request), NETWORK_WAIT_MS);
+    if (response.ok && response.type === "basic") cache.put(key.href, response.clone());
+    return response;
+  } catch (err) {
+    const kept = await cache.match(key.href);
+    if (kept) return kept;
+    throw err;
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === "navigate" && CHECKIN_PAGE.test(url.pathname)) {
+    event.respondWith(page(request));
+  } else if (url.pathname.startsWith("/static/") && ASSETS.includes(url.pathname)) {
+    event.respondWith(asset(request));
+  }
+});

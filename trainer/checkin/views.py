@@ -1,0 +1,255 @@
+"""Pages: the coordinator's check-in page, the live wall, the projector, the flagged list.
+
+Thin: every page asks trainer.checkin.services (which checks permissions) and renders. The
+pages' scripts then talk to /api/v1 and to Socket.IO namespace /live.
+
+Who sees what (the same rules as the services):
+- check-in page of a site: admins, organisers, and coordinators of that site (others: 403);
+- live wall and projector: organisers, and read-only for coordinators of a site in the
+  session (as Socket.IO `watch` and GET .../sites allow); only organisers start a roll-call;
+- flagged check-ins: organisers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from trainer.checkin import services
+from trainer.errors import Invalid, NotFound
+from trainer.sessions import services as session_services
+
+bp = Blueprint("checkin", __name__)
+
+SW_SCOPE = "/sessions/"
+
+SITE_STATUS_LABELS: dict[str, Any] = {
+    "online": _l("Ready"),
+    "issue": _l("Problem"),
+    "offline": _l("Offline"),
+    "unknown": _l("Not reported"),
+}
+
+FLAG_LABELS: dict[str, Any] = {
+    "offline": _l("Taken offline"),
+    "late_upload": _l("Late upload"),
+    "clock_skew": _l("Device clock off"),
+    "after_end": _l("After the end"),
+    "other_site_roster": _l("Registered at another site"),
+    "not_registered": _l("Not registered"),
+    "conflict": _l("Already checked in at another site"),
+    "closed": _l("Check-in was closed"),
+    "unknown_participant": _l("Unknown participant"),
+}
+
+
+def _dt(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _share(part: int, whole: int) -> int:
+    """A whole percentage for bar widths (0..100)."""
+    if not whole or part <= 0:
+        return 0
+    return max(0, min(100, round(100 * part / whole)))
+
+
+def _bars(row: dict[str, Any], scale: int) -> dict[str, int]:
+    """Widths of the stacked bar's female / male / unspecified parts out of `scale`, never
+    adding up to more than 100 %."""
+    f = _share(row.get("female", 0), scale)
+    m = min(_share(row.get("male", 0), scale), 100 - f)
+    u = min(_share(row.get("unspecified", 0), scale), 100 - f - m)
+    return {"f": f, "m": m, "u": u}
+
+
+def _tile(row: dict[str, Any]) -> dict[str, Any]:
+    registered = int(row.get("registered") or 0)
+    present = int(row.get("present") or 0)
+    female = int(row.get("female") or 0)
+    status = row.get("status") or "unknown"
+    return {
+        **row,
+        "registered": registered,
+        "present": present,
+        "status": status,
+        "status_label": SITE_STATUS_LABELS.get(status, status),
+        "women_share": _share(female, present) if present else None,
+        "attendance_share": _share(present, registered) if registered else None,
+        "bars": _bars(row, max(registered, present)),
+        "last_checkin": _dt(row.get("last_checkin_at")),
+        "rollcall": _dt(row.get("rollcall_at")),
+    }
+
+
+def _totals(totals: dict[str, Any]) -> dict[str, Any]:
+    registered = int(totals.get("registered") or 0)
+    present = int(totals.get("present") or 0)
+    return {
+        **totals,
+        "women_share": _share(int(totals.get("female") or 0), present) if present else None,
+        "attendance_share": _share(present, registered) if registered else None,
+        "bars": _bars(totals, max(registered, present)),
+    }
+
+
+def _session_for_page(session_id: int) -> Any:
+    return services.get_session(session_id)
+
+
+@bp.get("/sessions/<int:session_id>/checkin/<int:site_id>")
+@login_required
+def checkin_page(session_id: int, site_id: int) -> Any:
+    try:
+        rows = services.roster(current_user, session_id, site_id)  # 403 for another site
+    except Invalid as exc:  # the site does not take part in the session
+        raise NotFound(exc.detail) from None
+    session = _session_for_page(session_id)
+    session_site = session_services.get_session_site(session, site_id)
+    started = session.rollcall_started_at
+    rollcall_pending = bool(started) and not (
+        session_site.rollcall_at is not None and session_site.rollcall_at >= started)
+    view_rows = [{**r, "checked_in_at": _dt(r.get("checked_in_at")),
+                  "checked_in_iso": _iso(r.get("checked_in_at"))} for r in rows]
+    present = sum(1 for r in rows if r.get("present"))
+    site = session_site.site
+    return render_template(
+        "checkin/checkin.html",
+        session=session, site=site, session_site=session_site, rows=view_rows, present=present,
+        units=[u.name for u in site.units],
+        rollcall_pending=rollcall_pending,
+        session_status_label=session_services.status_label(session.status),
+        site_status_label=SITE_STATUS_LABELS.get(session_site.status.value,
+                                                 session_site.status.value),
+        roster_url=f"/api/v1/sessions/{session_id}/roster?site_id={site_id}",
+        checkins_url=f"/api/v1/sessions/{session_id}/checkins",
+        walkins_url=f"/api/v1/sessions/{session_id}/walkins",
+        status_url=f"/api/v1/sessions/{session_id}/sites/{site_id}/status",
+        rollcall_url=f"/api/v1/sessions/{session_id}/rollcall/{site_id}",
+        sw_scope=SW_SCOPE,
+    )
+
+
+def _board_page(session_id: int, template: str) -> Any:
+    board = services.site_board(current_user, session_id)  # organisers; coordinators read-only
+    session = _session_for_page(session_id)
+    snapshot = services.attendance(session_id)
+    tiles = [_tile(r) for r in board]
+    scale = max([t["registered"] for t in tiles] + [t["present"] for t in tiles] + [1])
+    chart = [{"site_id": t["site_id"], "name": t["name"], "present": t["present"],
+              "registered": t["registered"], "female": t.get("female", 0),
+              "male": t.get("male", 0), "unspecified": t.get("unspecified", 0),
+              "bars": _bars(t, scale), "reg_width": _share(t["registered"], scale)}
+             for t in tiles]
+    confirmed = sum(1 for t in tiles if t["rollcall"])
+    return render_template(
+        template,
+        session=session, tiles=tiles, chart=chart, chart_scale=scale,
+        totals=_totals(snapshot["totals"]), version=snapshot["version"],
+        can_rollcall=bool(current_user.is_staff),
+        rollcall_started=session.rollcall_started_at, rollcall_confirmed=confirmed,
+        session_status_label=session_services.status_label(session.status),
+        status_labels={k: str(v) for k, v in SITE_STATUS_LABELS.items()},
+        rollcall_url=f"/api/v1/sessions/{session_id}/rollcall",
+        sites_url=f"/api/v1/sessions/{session_id}/sites",
+    )
+
+
+@bp.get("/sessions/<int:session_id>/wall")
+@login_required
+def wall(session_id: int) -> Any:
+    return _board_page(session_id, "checkin/wall.html")
+
+
+@bp.get("/sessions/<int:session_id>/projector")
+@login_required
+def projector(session_id: int) -> Any:
+    return _board_page(session_id, "checkin/projector.html")
+
+
+@bp.get("/sessions/<int:session_id>/flagged")
+@login_required
+def flagged(session_id: int) -> Any:
+    items = services.flagged(current_user, session_id)  # organisers only
+    session = _session_for_page(session_id)
+    rows = []
+    for item in items:
+        device_at = _dt(item.get("device_at"))
+        server_at = _dt(item.get("server_at"))
+        delay = None
+        if device_at is not None and server_at is not None:
+            delay = int((server_at - device_at).total_seconds() // 60)
+        details = item.get("details") or {}
+        rows.append({**item, "device_at": device_at, "server_at": server_at,
+                     "delay_minutes": delay,
+                     "flag_labels": [str(FLAG_LABELS.get(f, f)) for f in item.get("flags") or []],
+                     "other_site_id": details.get("other_site_id"),
+                     "other_at": _dt(details.get("other_at")),
+                     "message": details.get("message")})
+    site_names = {r["site_id"]: r["name"] for r in services.site_board(current_user, session_id)}
+    conflicts = sum(1 for r in rows if r.get("reason") == "conflict")
+    return render_template("checkin/flagged.html", session=session, rows=rows,
+                           site_names=site_names, conflicts=conflicts)
+
+
+@bp.get("/sessions/checkin-sw.js")
+def service_worker() -> Any:
+    """The check-in pages' service worker, served under /sessions/ so it may control them."""
+    path = Path(current_app.static_folder or "static") / "sw.js"
+    response = current_app.response_class(path.read_bytes(), mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = SW_SCOPE
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.app_template_global("checkin_panel")
+def checkin_panel(session: Any) -> dict[str, Any] | None:
+    """What templates/checkin/_session_panel.html shows on a session's page: links to the
+    wall, projector, flagged list and the check-in page of each site the user acts for,
+    with present / registered per site. None when the user may not see it."""
+    if not getattr(current_user, "is_authenticated", False):
+        return None
+    session_id = int(session.id)
+    names = {ss.site_id: ss.site.name for ss in session.session_sites}
+    if current_user.is_staff:
+        mine = list(names)
+    else:
+        allowed = set(current_user.site_ids)
+        mine = [i for i in names if i in allowed]
+        if not mine:
+            return None
+    counts = {r["site_id"]: r for r in services.attendance(session_id, mine)["sites"]}
+    host = getattr(session, "host_site_id", None)
+    sites = sorted(
+        ({"site_id": i, "name": names[i], "is_host": i == host,
+          "present": int(counts.get(i, {}).get("present", 0)),
+          "registered": int(counts.get(i, {}).get("registered", 0)),
+          "url": url_for("checkin.checkin_page", session_id=session_id, site_id=i)}
+         for i in mine),
+        key=lambda s: (not s["is_host"], s["name"]))
+    return {
+        "session_id": session_id,
+        "sites": sites,
+        "wall_url": url_for("checkin.wall", session_id=session_id),
+        "projector_url": url_for("checkin.projector", session_id=session_id),
+        "flagged_url": url_for("checkin.flagged", session_id=session_id)
+        if current_user.is_staff else None,
+        "present": sum(s["present"] for s in sites),
+        "registered": sum(s["registered"] for s in sites),
+    }
