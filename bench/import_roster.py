@@ -6,6 +6,10 @@ Runs in-process on a fresh database (SQLite in a temporary folder unless --datab
 another, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/bench_import; that database is
 emptied first). Measures: the check (dry run), the first import (all rows created), and a
 re-import of the same file (every row matched, nothing duplicated). Prints rows per second.
+
+On SQLite a probe thread meanwhile writes a tiny transaction every 20 ms on its own
+connection (as a check-in would) and the longest wait is printed: the import must not hold
+the database's write lock while it reads the file and checks rows.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import csv
 import io
 import os
 import random
+import sqlite3
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -78,6 +84,44 @@ def as_xlsx(rows: list[list[str]]) -> bytes:
     return out.getvalue()
 
 
+class Probe:
+    """Small write transactions on a separate SQLite connection; records the slowest."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.stop = threading.Event()
+        self.waits: list[float] = []
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout=60000")
+        while not self.stop.is_set():
+            started = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("UPDATE site SET address = address WHERE id = 1")
+            conn.execute("COMMIT")
+            self.waits.append(time.perf_counter() - started)
+            self.stop.wait(0.02)
+        conn.close()
+
+    def __enter__(self) -> Probe:
+        self.waits.clear()
+        self.stop.clear()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=70)
+
+    def summary(self) -> str:
+        if not self.waits:
+            return ""
+        return f"  probe writes {len(self.waits)}, longest wait {max(self.waits) * 1000:,.0f} ms"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=30_000)
@@ -126,14 +170,20 @@ def main() -> int:
         kind = "XLSX" if args.xlsx else "CSV"
         print(f"{args.rows:,} rows, {kind} {len(payload) / 1e6:.1f} MB, database "
               f"{db.engine.dialect.name}, {len(sites)} sites")
+        probe = Probe(url.removeprefix("sqlite:///")) if url.startswith("sqlite") else None
         for label, dry in (("check (dry run)", True), ("first import", False),
                            ("re-import, same file", False)):
+            if probe:
+                probe.__enter__()
             started = time.perf_counter()
             report = import_roster(user, payload, f"bench.{kind.lower()}", dry_run=dry)
             elapsed = time.perf_counter() - started
+            if probe:
+                probe.__exit__()
             print(f"  {label:<22} {elapsed:6.2f} s  {args.rows / elapsed:9,.0f} rows/s  "
                   f"created {report['created']:,}  updated {report['updated']:,}  "
-                  f"(unchanged {report['unchanged']:,})  errors {len(report['errors'])}")
+                  f"(unchanged {report['unchanged']:,})  errors {len(report['errors'])}"
+                  + (probe.summary() if probe else ""))
         from sqlalchemy import func, select
 
         from trainer.people.models import Participant

@@ -77,6 +77,24 @@ async function asset(request) {
   }
 }
 
+// A page asks to be kept (its first load happened before this worker controlled it).
+async function keep(href) {
+  const url = new URL(href, self.location.origin);
+  if (url.origin !== self.location.origin || !CHECKIN_PAGE.test(url.pathname)) return;
+  url.search = "";
+  const response = await fetch(url.href, { credentials: "same-origin", cache: "no-store" });
+  if (response.ok && !response.redirected) {
+    const cache = await caches.open(VERSION);
+    await cache.put(url.href, response);
+  }
+}
+
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "keep-page" && typeof event.data.url === "string") {
+    event.waitUntil(keep(event.data.url).catch(() => undefined));
+  }
+});
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;

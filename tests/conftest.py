@@ -87,6 +87,7 @@ def base_config(**overrides: Any) -> dict[str, Any]:
         "DATA_DIR": _TMP,
         "SERVER_NAME": None,
         "LIVE_COALESCE_S": 0.0,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production keeps scrypt
     }
     config.update(overrides)
     return config

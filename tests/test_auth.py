@@ -22,7 +22,9 @@ WRONG = "Wrong user name or password."
 
 def translated(app: Any, msgid: str, lang: str = "vi", **kw: Any) -> str:
     """The text the app shows for `msgid` in `lang`; must differ from the English msgid."""
-    with app.test_request_context(headers={"Accept-Language": lang}):
+    # a fresh app context: Flask-Babel caches the locale in `g`, which the `app` fixture's
+    # context shares with the requests the test made before
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": lang}):
         text = gettext(msgid, **kw)
     if lang != "en":
         assert text != msgid % kw if kw else text != msgid, (

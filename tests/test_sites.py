@@ -317,6 +317,7 @@ def test_coordinator_pages_show_only_its_sites(client: Any, login: Any, make_use
     assert client.get(f"/sites/{other.id}").status_code == 403
     assert client.get("/sites/new").status_code == 403
     assert client.get(f"/sites/{mine.id}/edit").status_code == 403
-    response = client.post(f"/sites/{mine.id}/units", data={"name": "Xã Hai"})
+    response = client.post(f"/sites/{mine.id}/units?lang=en", data={"name": "Xã Hai"})
     assert response.status_code == 403
+    assert "Your role does not allow this." in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Unit)) == 1

@@ -19,7 +19,9 @@ class Text(fields.String):
 
     def __init__(self, *args: Any, max_length: int = 200, allow_blank: bool = False,
                  multiline: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        metadata = {"maxLength": max_length, **({} if allow_blank else {"minLength": 1}),
+                    **(kwargs.pop("metadata", None) or {})}  # for the OpenAPI document
+        super().__init__(*args, metadata=metadata, **kwargs)
         self.max_length = max_length
         self.allow_blank = allow_blank
         self.multiline = multiline

@@ -43,6 +43,7 @@ def serve(host: str, port: int, access_log: bool) -> None:
     if not monkey.is_module_patched("socket"):
         raise click.ClickException("Start the server with the `trainer serve` command.")
     from gevent.pywsgi import WSGIServer
+    from geventwebsocket.handler import WebSocketHandler
 
     class Server(WSGIServer):  # type: ignore[misc]
         def handle(self, sock: Any, address: Any) -> None:
@@ -51,7 +52,8 @@ def serve(host: str, port: int, access_log: bool) -> None:
             super().handle(sock, address)
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    server = Server((host, port), app, log=sys.stderr if access_log else None, backlog=4096)
+    server = Server((host, port), app, handler_class=WebSocketHandler,
+                    log=sys.stderr if access_log else None, backlog=4096)
 
     def stop(*_: Any) -> None:
         server.stop(timeout=5)

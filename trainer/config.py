@@ -82,4 +82,5 @@ DEFAULTS: dict[str, Any] = {
     "LIVE_COALESCE_S": 0.25,
     "SITE_OFFLINE_AFTER_S": 30,
     "JSON_SORT_KEYS": False,
+    "PASSWORD_HASH_METHOD": "scrypt",
 }

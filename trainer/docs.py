@@ -27,7 +27,9 @@ bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 
 
 class AccessResponses(BasePlugin):  # type: ignore[misc]
-    """Adds `security: []` to public operations, 401 and 403 to the others."""
+    """Adds `security: []` to public operations, 401 and 403 to the others. Every error answer
+    is a problem (trainer.errors), so error responses a blueprint documents as JSON or without
+    a body (`alt_response(409, description=...)`) are documented as problem+json."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -39,6 +41,15 @@ class AccessResponses(BasePlugin):  # type: ignore[misc]
         for method, operation in (operations or {}).items():
             if method not in METHODS:
                 continue
+            for status, response in operation.get("responses", {}).items():
+                if not isinstance(response, dict) or "$ref" in response or not (
+                        str(status) == "default" or str(status)[0] in "45"):
+                    continue
+                content = response.setdefault("content", {})
+                if "application/json" in content:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+                elif not content:
+                    content[PROBLEM_JSON] = {"schema": "Problem"}
             if getattr(view, "_public", False):
                 operation.setdefault("security", [])
                 continue

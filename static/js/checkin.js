@@ -196,6 +196,8 @@ function updateRowEl(row) {
   li.classList.toggle("waiting", !!row.pending);
   li.dataset.present = present ? "1" : "0";
   if (row.participant_id) li.dataset.participantId = row.participant_id;
+  li.dataset.code = row.code || "";
+  li.dataset.name = row.full_name;
   li._refs.meta.textContent = rowLabel(row);
   li.classList.toggle("elsewhere", elsewhere(row));
   li._refs.stateEl.textContent = present ? `✓ ${hhmm(presentAt(row))}` : (elsewhere(row) ? t("elsewhere") : "");
@@ -389,7 +391,8 @@ async function submitQuery(method = "code") {
   }
   // A code that is not on this site's list: only the server can tell more.
   if (!connected()) {
-    say(t("unknown_code", { code }), "error");
+    showConfirm({ key: null, clientId: null, kind: "error", title: t("unknown_code", { code }),
+      name: code, unit: "", showUndo: false });
     input.select();
     return;
   }
@@ -595,6 +598,7 @@ async function send(item) {
   }
   state.online = true;
   state.sendFailing = false;
+  state.authLost = false;
   $("auth-banner").hidden = true;
   if (result.ok) {
     await accepted(item, result);
@@ -1025,6 +1029,8 @@ input.addEventListener("keydown", (event) => {
     submitQuery("code");
   } else if (event.key === "Escape") {
     resetField();
+    hideConfirm();
+    say("");
   }
 });
 $("search-form").addEventListener("submit", (event) => {
@@ -1067,6 +1073,11 @@ function registerServiceWorker() {
     () => { root.dataset.sw = "registered"; },
     () => { root.dataset.sw = "failed"; },
   );
+  // Keep this page for offline use now, not only from its next load.
+  navigator.serviceWorker.ready.then((registration) => {
+    if (registration.active) registration.active.postMessage({ type: "keep-page", url: location.href });
+    root.dataset.sw = "ready";
+  }).catch(() => {});
 }
 
 async function start() {

@@ -187,6 +187,11 @@ function applyAttempt(body) {
     state.result);
   state.review = firstDefined(body.review, null);
   state.canRetry = !!body.can_retry;
+  const who = body.participant && body.participant.full_name;
+  if (who) {
+    const text = t("who", { name: who, code: state.code || "" }).replace(" ()", "");
+    Array.prototype.forEach.call(document.querySelectorAll(".qz-who"), (el) => { el.textContent = text; });
+  }
   remember();
 }
 

@@ -308,15 +308,18 @@ function applyAttendance(body, snapshot = false) {
   if (snapshot ? version < state.version : version <= state.version) return;
   state.version = version;
   root.dataset.version = version;
-  let unknown = false;
-  for (const row of body.sites || []) if (!mergeSite(row)) unknown = true;
-  if (body.totals) {
-    state.totals = body.totals;
-    state.totalsDirty = true;
-  }
-  if (unknown) refreshSites(); // a site added to the session since the page was rendered
+  // A site added to the session after this page was rendered has no tile: a reload shows it.
+  for (const row of body.sites || []) mergeSite(row);
+  state.totals = body.totals || sumTiles();
+  state.totalsDirty = true;
   requestOrder();
   schedule();
+}
+
+function sumTiles() {
+  const tot = { registered: 0, present: 0, female: 0, male: 0, unspecified: 0 };
+  for (const { data } of state.sites.values()) for (const key of Object.keys(tot)) tot[key] += data[key] || 0;
+  return tot;
 }
 
 function applySiteStatus(p) {
@@ -445,21 +448,26 @@ function fit() {
   const rect = tiles.getBoundingClientRect();
   const width = Math.max(200, rect.width);
   const height = Math.max(150, window.innerHeight - rect.top - 12);
-  const gap = Math.max(4, Math.round(Math.min(width, height) / 120));
+  // Many sites: two-line tiles (name, present / registered, the status as colour).
+  const dense = shown > 120;
+  tiles.classList.toggle("dense", dense);
+  const [across, down] = dense ? [7.5, 2.6] : [13, 7.5];
+  const gap = dense ? 2 : Math.max(4, Math.round(Math.min(width, height) / 120));
   // Try every column count; keep the one whose cells allow the largest type. A tile needs
-  // about 13 em across and 7.5 em down.
+  // about `across` em across and `down` em down.
   let best = { cols: 1, rows: shown, font: 0 };
-  for (let cols = 1; cols <= Math.min(shown, 60); cols++) {
+  for (let cols = 1; cols <= Math.min(shown, 80); cols++) {
     const rows = Math.ceil(shown / cols);
     const w = (width - gap * (cols - 1)) / cols;
     const h = (height - gap * (rows - 1)) / rows;
-    const font = Math.min(w / 13, h / 7.5);
+    const font = Math.min(w / across, h / down);
     if (font > best.font) best = { cols, rows, font };
   }
   const font = Math.max(6, Math.min(40, best.font));
   tiles.style.gridTemplateColumns = `repeat(${best.cols}, minmax(0, 1fr))`;
   // Rows share the height when the type is at its largest; otherwise they take what they need.
   tiles.style.gridTemplateRows = best.font <= 40 ? `repeat(${best.rows}, minmax(0, 1fr))` : "";
+  tiles.style.height = `${Math.floor(height)}px`;
   tiles.style.gap = `${gap}px`;
   tiles.style.setProperty("--tile-font", `${font.toFixed(1)}px`);
 }

@@ -9,17 +9,6 @@ from typing import Any
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def _quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Accounts here only need to exist: a cheap hash keeps the fixtures fast."""
-    from werkzeug.security import generate_password_hash
-
-    import trainer.auth.services as auth_services
-
-    monkeypatch.setattr(auth_services, "generate_password_hash",
-                        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"))
-
-
 @pytest.fixture
 def world(app: Any, make_site: Any, make_user: Any, make_participant: Any, make_session: Any,
           register: Any) -> SimpleNamespace:

@@ -502,3 +502,42 @@ def test_flagged_is_for_organisers(world: Any) -> None:
         services.flagged(w.coord_a, w.session.id)
     services.check_in(w.coord_a, w.session.id, site_id=w.a.id, participant_id=w.ha.id)
     assert services.flagged(w.organiser, w.session.id) == []
+
+
+def test_a_client_id_belongs_to_one_checkin(world: Any) -> None:
+    w = world
+    key = cid()
+    services.check_in(w.coord_a, w.session.id, site_id=w.a.id, participant_id=w.ha.id,
+                      client_id=key)
+    with pytest.raises(Invalid) as caught:
+        services.check_in(w.coord_a, w.session.id, site_id=w.a.id, participant_id=w.binh.id,
+                          client_id=key)
+    assert "client_id" in (caught.value.errors or {})
+    assert count_checkins() == 1 and version(w.session) == 1
+
+
+def test_offline_scan_of_an_unknown_code_is_kept_for_organisers(world: Any) -> None:
+    w = world
+    with pytest.raises(NotFound):
+        services.check_in(w.coord_a, w.session.id, site_id=w.a.id, participant_code="ZZZZZZ",
+                          at=utcnow() - timedelta(minutes=3), client_id=cid())
+    [row] = services.flagged(w.organiser, w.session.id)
+    assert (row["reason"], row["details"]["code"], row["resolved_at"]) == (
+        "unknown_participant", "ZZZZZZ", None)
+    services.resolve_issue(w.organiser, w.session.id, row["id"])
+    assert services.flagged(w.organiser, w.session.id)[0]["resolved_at"] is not None
+    with pytest.raises(NotFound):
+        services.resolve_issue(w.organiser, w.session.id, 999999)
+
+
+def test_coordinators_cannot_undo_once_check_in_has_closed(world: Any) -> None:
+    w = world
+    c = services.check_in(w.coord_a, w.session.id, site_id=w.a.id,
+                          participant_id=w.ha.id).checkin
+    checkin_id = c.id
+    w.session.status = "ended"
+    db.session.commit()
+    with pytest.raises(services.CheckinClosed):
+        services.undo(w.coord_a, w.session.id, checkin_id)
+    services.undo(w.organiser, w.session.id, checkin_id)  # organisers correct the record
+    assert count_checkins() == 0

@@ -145,6 +145,12 @@ def test_site_page_gets_its_checkins_and_presence_shows_on_the_wall(
     assert checkin["checkin_id"] == created.get_json()["id"]
     assert checkin["participant_id"] == w.ha.id and checkin["site_id"] == w.a.id
     assert events(other_site_page, "checkin") == []  # other sites' phones are not bothered
+    # Someone expected at B who came to A: B's phones learn it too (their roster changes).
+    api_as(w.organiser).post(f"/api/v1/sessions/{w.session.id}/checkins",
+                             json={"site_id": w.a.id, "participant_id": w.lan.id})
+    [elsewhere] = events(other_site_page, "checkin")
+    assert (elsewhere["participant_id"], elsewhere["site_id"]) == (w.lan.id, w.a.id)
+    received(page)
     api_as(w.organiser).delete(f"/api/v1/sessions/{w.session.id}/checkins/{checkin['checkin_id']}")
     [undone] = events(page, "checkin_undone")
     assert undone["checkin_id"] == checkin["checkin_id"]

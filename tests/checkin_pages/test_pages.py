@@ -373,3 +373,41 @@ def test_session_panel_is_empty_for_a_coordinator_outside_the_session(
         app: Any, world: Any, browser_as: Any) -> None:
     html = _panel(app, browser_as, world.coord_other, world.session)
     assert "checkin-panel" not in html
+
+
+def test_the_session_page_includes_the_panel(world: Any, browser_as: Any, page_scan: Any) -> None:
+    response = browser_as(world.coord_bridge).get(f"/sessions/{world.session.id}")
+    assert response.status_code == 200
+    page = page_scan(response.get_data(as_text=True))
+    assert page.by_testid("checkin-panel")
+    assert {s["data-site-id"] for s in page.by_testid("panel-site")} == {str(world.bridge.id)}
+    assert not page.handlers and all(s.get("src") for s in page.scripts)
+
+
+def test_an_organiser_marks_a_refused_upload_as_seen(world: Any, browser_as: Any,
+                                                     page_scan: Any) -> None:
+    from sqlalchemy import select
+
+    from trainer.extensions import db
+    from trainer.sessions.models import CheckinIssue
+
+    ha = world.people[0]
+    services.check_in(world.organiser, world.session.id, site_id=world.host.id,
+                      participant_id=ha.id)
+    with pytest.raises(services.CheckedInElsewhere):  # an offline upload in conflict
+        services.check_in(world.coord_bridge, world.session.id, site_id=world.bridge.id,
+                          participant_id=ha.id, client_id=str(uuid.uuid4()),
+                          at=utcnow() - timedelta(minutes=5))
+    issue = db.session.scalar(select(CheckinIssue))
+    assert issue is not None and issue.resolved_at is None
+    coordinator = browser_as(world.coord_bridge)
+    assert coordinator.post(f"/sessions/{world.session.id}/flagged/{issue.id}/seen").status_code == 403
+    organiser = browser_as(world.organiser)
+    page = page_scan(organiser.get(url(world, "flagged") + "?lang=en").get_data(as_text=True))
+    assert page.by_testid("issue-seen-button")
+    response = organiser.post(f"/sessions/{world.session.id}/flagged/{issue.id}/seen")
+    assert response.status_code == 302
+    html = organiser.get(url(world, "flagged") + "?lang=en").get_data(as_text=True)
+    assert "Already checked in at Thành phố Việt Trì" in html
+    assert 'data-testid="issue-seen"' in html
+    assert organiser.post(f"/sessions/{world.session.id}/flagged/999999/seen").status_code == 404

@@ -72,7 +72,7 @@ def test_upload_and_download(api: Any, client: Any, samples: Any, data_dir: Path
     response = post_file(api, data, name, title="Tài liệu buổi 1")
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert CONTRACT <= set(body)
+    assert set(body) >= CONTRACT
     sha = hashlib.sha256(data).hexdigest()
     assert body["title"] == "Tài liệu buổi 1" and body["topic"] == "management"
     assert body["filename"] == name and body["size"] == len(data) and body["sha256"] == sha
@@ -134,8 +134,8 @@ def test_bad_uploads_are_422_with_a_message(api_as: Any, organiser: Any, samples
     assert words in body["detail"] and words in " ".join(body["errors"]["file"])
     assert count(Material) == 0 and helpers.stored(data_dir) == [] \
         and helpers.tmp(data_dir) == []
-    vi = post_file(api_as(organiser), data, name).get_json()  # Vietnamese by default
-    assert vi["detail"] != body["detail"] or vi["detail"]
+    vi = post_file(api_as(organiser), data, name)  # Vietnamese by default: same shape
+    assert vi.status_code == 422 and vi.get_json()["errors"]["file"]
 
 
 def test_over_the_materials_limit_is_413_and_nothing_kept(app: Any, api: Any, samples: Any,
@@ -145,7 +145,7 @@ def test_over_the_materials_limit_is_413_and_nothing_kept(app: Any, api: Any, sa
     response = post_file(api, samples.mp4(60_000), "video.mp4")
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
-    assert "50" not in response.get_json()["detail"] or response.get_json()["detail"]
+    assert "48 KB" in response.get_json()["detail"]  # the limit, told in the message
     assert count(Material) == 0 and count(Blob) == 0
     assert helpers.stored(data_dir) == [] and helpers.tmp(data_dir) == []
 
@@ -420,5 +420,5 @@ def test_openapi_documents_materials(client: Any) -> None:
     props = spec["components"]["schemas"]["MaterialForm"]["properties"]
     assert props["file"]["format"] == "binary" and {"title", "topic", "session_id"} <= set(props)
     out = spec["components"]["schemas"]["Material"]["properties"]
-    assert CONTRACT <= set(out)
+    assert set(out) >= CONTRACT
     assert "413" in post["responses"]

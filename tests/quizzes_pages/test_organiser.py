@@ -438,10 +438,14 @@ def test_coordinator_enters_paper_answers(client: Any, qp: Any, coord_x: Any,
     attempt = db.session.scalar(select(Attempt).where(Attempt.participant_id == qp.a.id))
     assert attempt.source.value == "paper" and attempt.entered_by_id == coord_x.id
     assert attempt.score == 2 and attempt.max_score == 3 and attempt.submitted_at is not None
-    from trainer.audit.models import AuditEvent  # noqa: F401 - the back end audits the entry
+    from trainer.audit.models import AuditEntry
 
-    html = client.get(f"/quizzes/{qp.quiz.id}/paper?site_id={qp.x.id}").get_data(as_text=True)
-    assert "paper" in html
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "quiz.paper_answers"))
+    assert entry.user_id == coord_x.id and entry.participant_id == qp.a.id
+    html = client.get(f"/quizzes/{qp.quiz.id}/paper?site_id={qp.x.id}",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    row = html[html.index(f'data-testid="paper-choose-{qp.a.id}"') - 600:]
+    assert "Submitted · paper" in row[:800]
 
 
 def test_paper_answers_refused_are_explained(client: Any, qp: Any, coord_x: Any,
@@ -477,3 +481,34 @@ def test_session_panel(client: Any, qp: Any, organiser: Any, coord_x: Any, login
     assert f'data-testid="close-quiz-{qp.quiz.id}"' not in html
     assert f"/quizzes/{qp.quiz.id}/screen" in html
     assert f"/quizzes/{qp.quiz.id}/results" not in html
+
+
+def test_paper_answers_for_a_quiz_with_random_draws(client: Any, qp: Any, organiser: Any,
+                                                    login: Any) -> None:
+    """The sheet's questions are the picked ones plus those ticked «on the paper» (or answered)
+    from the drawn topics."""
+    from trainer.quizzes import services
+    from trainer.quizzes.models import Attempt
+
+    q1, q2, q3, q4 = qp.questions
+    quiz = services.create_quiz(None, {
+        "session_id": qp.session.id, "title": "Rút ngẫu nhiên", "question_ids": [q1.id],
+        "draws": [{"topic": "gender", "count": 2}]})
+    services.set_status(None, quiz.id, "open")
+    login(organiser)
+    html = client.get(f"/quizzes/{quiz.id}/paper?site_id={qp.y.id}&participant_id={qp.b.id}") \
+        .get_data(as_text=True)
+    assert f'data-testid="on-paper-{q2.id}"' in html and f'data-testid="on-paper-{q1.id}"' not in html
+    response = client.post(f"/quizzes/{quiz.id}/paper", data={
+        "site_id": str(qp.y.id), "participant_id": str(qp.b.id),
+        f"q_{q1.id}": [str(o.id) for o in q1.options if o.correct],
+        "on_paper": [str(q3.id)],  # on the sheet, left blank
+        f"q_{q4.id}": [str(o.id) for o in q4.options if o.correct]})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    attempt = db.session.scalar(select(Attempt).where(Attempt.quiz_id == quiz.id))
+    assert attempt.question_ids == [q1.id, q3.id, q4.id]
+    assert attempt.score == 2 and attempt.max_score == 3
+    # No attempt left: the page says so and offers no form.
+    html = client.get(f"/quizzes/{quiz.id}/paper?site_id={qp.y.id}&participant_id={qp.b.id}") \
+        .get_data(as_text=True)
+    assert 'data-testid="paper-already"' in html and 'data-testid="paper-form"' not in html

@@ -40,17 +40,6 @@ def xlsx_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(monkeypatch: Any) -> None:
-    """Cheap password hashes for these tests' many accounts (logins still check them)."""
-    from werkzeug.security import generate_password_hash
-
-    from trainer.auth import services as auth_services
-
-    monkeypatch.setattr(auth_services, "generate_password_hash",
-                        lambda pw: generate_password_hash(pw, method="pbkdf2:sha256:1000"))
-
-
 @pytest.fixture
 def province(app: Any, make_site: Any, make_user: Any, make_participant: Any) -> SimpleNamespace:
     host = make_site(code="VTR", name="Thành phố Việt Trì", kind="host", units=("Phường Gia Cẩm",))

@@ -398,10 +398,28 @@ def test_import_with_people_of_another_province_adds_nobody(province: Any,
     assert count(Registration) == 0
 
 
+def test_import_reads_files_as_the_participant_import_does(province: Any,
+                                                             schedule: Any) -> None:
+    """A title above the header, Vietnamese headers in other words, blank rows, UTF-16 text
+    with ";": rows are still numbered as the spreadsheet shows them."""
+    session = schedule()
+    p = province.people
+    rows = [["DANH SÁCH ĐẠI BIỂU HUYỆN CẨM KHÊ"], [],
+            ["STT", "Họ tên đại biểu", "Mã số học viên"],
+            ["1", "Trần Thị Hà", p.ha.code], [], ["2", "Vũ Anh Tuấn", p.tuan.code]]
+    with pytest.raises(Invalid) as caught:
+        services.import_roster(province.organiser, session, "ds.xlsx", xlsx_bytes(rows))
+    assert [m.split(":")[0] for m in caught.value.errors["file"]] == ["Row 6"]
+    text = "Mã học viên;Họ và tên\r\n" + f"{p.ha.code};Trần Thị Hà\r\n"
+    result = services.import_roster(province.organiser, session, "ds.csv",
+                                    text.encode("utf-16"))  # with a BOM, as Excel saves it
+    assert result.added == 1
+
+
 @pytest.mark.parametrize("data, fragment", [
     (b"", "empty"),
-    (b"PK\x03\x04not really a workbook", "XLSX"),
-    (b"\x00\x01\x02\x03binary", "CSV or XLSX"),
+    (b"PK\x03\x04not really a workbook", "Excel"),
+    (b"\x00\x01\x02\x03binary", "Excel"),
     (csv_bytes([["Tên", "Tuổi"], ["A", "3"]]), "Mã học viên"),
 ])
 def test_unreadable_roster_files(province: Any, schedule: Any, data: bytes,

@@ -22,6 +22,11 @@ from trainer.text import has_control_chars, nfc
 MIN_PASSWORD = 8
 
 
+def _hash_password(password: str) -> str:
+    # werkzeug's default (scrypt) unless PASSWORD_HASH_METHOD says otherwise (tests: cheaper)
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -115,7 +120,7 @@ def create_user(
                        errors={"username": [gettext("Already taken.")]})
     user = User(
         username=username,
-        password_hash=generate_password_hash(password),
+        password_hash=_hash_password(password),
         role=role,
         display_name=nfc(display_name) if display_name else None,
         sites=sites,
@@ -128,7 +133,7 @@ def create_user(
 
 def set_password(user: User, password: str) -> None:
     _validate_password(password)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = _hash_password(password)
     db.session.execute(
         update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
@@ -175,7 +180,7 @@ def update_user(actor: User, user: User, *, role: str | None = None,
         user.display_name = nfc(display_name) or None
     if password:
         _validate_password(password)
-        user.password_hash = generate_password_hash(password)
+        user.password_hash = _hash_password(password)
     db.session.commit()
     return user
 

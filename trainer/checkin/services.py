@@ -40,6 +40,7 @@ from flask import Flask, current_app
 from flask_babel import gettext
 from sqlalchemy import and_, delete, func, null, select, union, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from trainer import live
 from trainer.audit.services import record
@@ -249,6 +250,17 @@ def _time_flags(s: TrainingSession, server_at: datetime, device_at: datetime | N
     return flags
 
 
+def _commit_keeping_objects() -> None:
+    """Commit without expiring the objects loaded so far: the answer is built from them
+    without reading them back (no extra SELECT, and on SQLite no second write lock)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def _bump_version(session_id: int) -> int:
     """attendance_version + 1 in the caller's transaction (it also serialises check-ins of
     one session on PostgreSQL until the commit, so versions follow the commit order)."""
@@ -372,7 +384,8 @@ def check_in(actor: User | None, session_id: int, *, site_id: int,
         if device_at is not None:
             _issue(session_id, site_id=site_id, reason="unknown_participant",
                    participant_id=None, client_id=client_id, device_at=device_at, user=user,
-                   details={"participant_id": participant_id, "code": participant_code})
+                   details={"requested_participant_id": participant_id,
+                            "code": participant_code})
         if participant_code and participant_id is None:
             raise NotFound(gettext("No participant has the code %(code)s.",
                                    code=participant_code), code=participant_code)
@@ -391,13 +404,15 @@ def check_in(actor: User | None, session_id: int, *, site_id: int,
         flags.append(NOT_REGISTERED)
     elif registered_site_id != site_id:
         flags.append(OTHER_SITE_ROSTER)
-    checkin = Checkin(session_id=session_id, participant_id=participant.id, site_id=site_id,
-                      at=device_at or now, server_at=now, device_at=device_at,
-                      client_id=client_id, by_user_id=user.id, method=method, walk_in=False,
-                      flags=flags)
+    values = {"session_id": session_id, "participant_id": participant.id, "site_id": site_id,
+              "at": device_at or now, "server_at": now, "device_at": device_at,
+              "client_id": client_id, "by_user_id": user.id, "method": method,
+              "walk_in": False, "flags": flags}
+    table = Checkin.__table__
     try:
         with db.session.begin_nested():
-            db.session.add(checkin)
+            new_id = db.session.execute(
+                table.insert().values(**values).returning(table.c.id)).scalar_one()
     except IntegrityError:
         found = _existing_after_race(session_id, participant.id, client_id)
         if found is None:
@@ -405,12 +420,16 @@ def check_in(actor: User | None, session_id: int, *, site_id: int,
                 from None
         return _answer_existing(user, session_id, site_id, found, participant, client_id,
                                 device_at)
+    checkin = Checkin(id=new_id, **values)  # what was inserted, without reading it back
+    checkin.participant = participant
+    make_transient_to_detached(checkin)
+    db.session.add(checkin)
     version = _bump_version(session_id)
     record("checkin", user_id=user.id, session_id=session_id, site_id=site_id,
-           participant_id=participant.id, checkin_id=checkin.id, client_id=client_id,
+           participant_id=participant.id, checkin_id=new_id, client_id=client_id,
            device_at=iso(device_at), server_at=iso(now), flags=flags or None, method=method,
            version=version)
-    db.session.commit()
+    _commit_keeping_objects()
     sites = {site_id} | ({registered_site_id} if registered_site_id else set())
     _after_change(session_id, "checkin", _checkin_event(checkin, participant), sites)
     return CheckinResult(checkin, True)
@@ -525,7 +544,7 @@ def walk_in(actor: User | None, session_id: int, *, site_id: int, full_name: Any
            participant_id=participant.id, checkin_id=checkin.id, client_id=client_id,
            device_at=iso(device_at), server_at=iso(now), flags=flags or None,
            full_name=participant.full_name, code=participant.code, version=version)
-    db.session.commit()
+    _commit_keeping_objects()
     _after_change(session_id, "checkin", _checkin_event(checkin, participant), {site_id})
     return CheckinResult(checkin, True)
 

@@ -16,13 +16,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from trainer.checkin import services
 from trainer.errors import Invalid, NotFound
 from trainer.sessions import services as session_services
+from trainer.text import sort_key
 
 bp = Blueprint("checkin", __name__)
 
@@ -109,6 +111,11 @@ def _totals(totals: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _api(session_id: int) -> str:
+    """The session's address in the JSON API (API.md paths), under the app's mount point."""
+    return f"{request.script_root}/api/v1/sessions/{session_id}"
+
+
 def _session_for_page(session_id: int) -> Any:
     return services.get_session(session_id)
 
@@ -137,11 +144,11 @@ def checkin_page(session_id: int, site_id: int) -> Any:
         session_status_label=session_services.status_label(session.status),
         site_status_label=SITE_STATUS_LABELS.get(session_site.status.value,
                                                  session_site.status.value),
-        roster_url=f"/api/v1/sessions/{session_id}/roster?site_id={site_id}",
-        checkins_url=f"/api/v1/sessions/{session_id}/checkins",
-        walkins_url=f"/api/v1/sessions/{session_id}/walkins",
-        status_url=f"/api/v1/sessions/{session_id}/sites/{site_id}/status",
-        rollcall_url=f"/api/v1/sessions/{session_id}/rollcall/{site_id}",
+        roster_url=f"{_api(session_id)}/roster?site_id={site_id}",
+        checkins_url=f"{_api(session_id)}/checkins",
+        walkins_url=f"{_api(session_id)}/walkins",
+        status_url=f"{_api(session_id)}/sites/{site_id}/status",
+        rollcall_url=f"{_api(session_id)}/rollcall/{site_id}",
         sw_scope=SW_SCOPE,
     )
 
@@ -166,8 +173,8 @@ def _board_page(session_id: int, template: str) -> Any:
         rollcall_started=session.rollcall_started_at, rollcall_confirmed=confirmed,
         session_status_label=session_services.status_label(session.status),
         status_labels={k: str(v) for k, v in SITE_STATUS_LABELS.items()},
-        rollcall_url=f"/api/v1/sessions/{session_id}/rollcall",
-        sites_url=f"/api/v1/sessions/{session_id}/sites",
+        rollcall_url=f"{_api(session_id)}/rollcall",
+        sites_url=f"{_api(session_id)}/sites",
     )
 
 
@@ -208,6 +215,15 @@ def flagged(session_id: int) -> Any:
                            site_names=site_names, conflicts=conflicts)
 
 
+@bp.post("/sessions/<int:session_id>/flagged/<int:issue_id>/seen")
+@login_required
+def issue_seen(session_id: int, issue_id: int) -> Any:
+    """An organiser marks a refused upload as looked at (it stays in the list)."""
+    services.resolve_issue(current_user, session_id, issue_id)
+    flash(gettext("Marked as seen."), "success")
+    return redirect(url_for("checkin.flagged", session_id=session_id))
+
+
 @bp.get("/sessions/checkin-sw.js")
 def service_worker() -> Any:
     """The check-in pages' service worker, served under /sessions/ so it may control them."""
@@ -242,7 +258,7 @@ def checkin_panel(session: Any) -> dict[str, Any] | None:
           "registered": int(counts.get(i, {}).get("registered", 0)),
           "url": url_for("checkin.checkin_page", session_id=session_id, site_id=i)}
          for i in mine),
-        key=lambda s: (not s["is_host"], s["name"]))
+        key=lambda s: (not s["is_host"], sort_key(s["name"]), s["site_id"]))
     return {
         "session_id": session_id,
         "sites": sites,

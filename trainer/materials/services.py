@@ -11,12 +11,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from flask_babel import get_locale, gettext
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from trainer.audit import services as audit
 from trainer.auth.models import User
@@ -69,11 +70,11 @@ def _insert_ignore(model: Any, rows: list[dict[str, Any]], key: str) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: safe when another request inserts the same key."""
     if not rows:
         return
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(model).values(rows).on_conflict_do_nothing(index_elements=[key]))
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(model).values(rows).on_conflict_do_nothing(index_elements=[key])
+    db.session.execute(stmt)
 
 
 def ensure_topics() -> bool:
@@ -330,7 +331,7 @@ def list_materials(actor: User, *, session_id: int | None = None,
     """An ordered select() of materials. `session_id` covers the session, its agenda items
     and its training; `training_id` the training and everything in its sessions."""
     require_any(actor)
-    stmt = select(Material)
+    stmt = select(Material).options(selectinload(Material.versions), selectinload(Material.topic))
     if session_id is not None:
         stmt = stmt.where(_session_scope(session_id))
     if training_id is not None:
@@ -349,8 +350,8 @@ def list_materials(actor: User, *, session_id: int | None = None,
 def shared_for_session(session_id: int) -> list[Material]:
     """What trainees see for a session: shared materials of the session, its agenda items
     and its training."""
-    stmt = (select(Material).where(_session_scope(session_id),
-                                   Material.visibility == Visibility.SHARED)
+    stmt = (select(Material).options(selectinload(Material.versions))
+            .where(_session_scope(session_id), Material.visibility == Visibility.SHARED)
             .order_by(Material.topic_key, Material.title_folded, Material.id))
     return list(db.session.scalars(stmt))
 
@@ -359,7 +360,8 @@ def for_session(actor: Any, session_id: int) -> list[Material]:
     """The materials a session page shows to this caller (all for accounts, else shared)."""
     if not _is_actor(actor):
         return shared_for_session(session_id)
-    stmt = (select(Material).where(_session_scope(session_id))
+    stmt = (select(Material).options(selectinload(Material.versions))
+            .where(_session_scope(session_id))
             .order_by(Material.topic_key, Material.title_folded, Material.id))
     return list(db.session.scalars(stmt))
 
@@ -458,12 +460,13 @@ def _save_version(actor: User | None, material: Material, staged: storage.Staged
                      version=number, sha256=staged.sha256, filename=staged.filename)
         if commit:
             db.session.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         _rollback()
         if created_file:
             _forget_file(staged.sha256)
         # e.g. two replacements of one file at once: both wanted the same version number
-        raise Conflict(gettext("The material changed at the same time. Please try again."))
+        raise Conflict(gettext("The material changed at the same time. Please try again.")
+                       ) from exc
     except BaseException:
         _rollback()
         if created_file:
@@ -474,7 +477,7 @@ def _save_version(actor: User | None, material: Material, staged: storage.Staged
     return version
 
 
-def create_file(actor: User | None, stream: BinaryIO, filename: str | None,
+def create_file(actor: User | None, stream: IO[bytes], filename: str | None,
                 data: Mapping[str, Any], *, commit: bool = True) -> Material:
     """A new file material from an upload stream (read in chunks, never whole)."""
     _write(actor)
@@ -518,7 +521,7 @@ def create_link(actor: User | None, url: str, data: Mapping[str, Any], *,
     return material
 
 
-def create(actor: User | None, data: Mapping[str, Any], *, stream: BinaryIO | None = None,
+def create(actor: User | None, data: Mapping[str, Any], *, stream: IO[bytes] | None = None,
            filename: str | None = None) -> Material:
     """A file (stream given) or a link (data["url"]), not both."""
     has_url = bool(str(data.get("url") or "").strip())
@@ -534,7 +537,7 @@ def create(actor: User | None, data: Mapping[str, Any], *, stream: BinaryIO | No
     raise Invalid(message, errors={"file": [message]})
 
 
-def add_version(actor: User | None, material: Material, stream: BinaryIO,
+def add_version(actor: User | None, material: Material, stream: IO[bytes],
                 filename: str | None) -> MaterialVersion:
     """Replace a material's file; the earlier versions are kept."""
     _write(actor)

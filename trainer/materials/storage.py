@@ -17,7 +17,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 from urllib.parse import quote
 
 import filetype
@@ -96,8 +96,18 @@ def blob_path(sha256: str) -> Path:
     return files_dir() / sha256[:2] / sha256[2:4] / sha256
 
 
+def human_size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.0f} MB"
+    return f"{max(1, n // 1024)} KB"
+
+
 def max_bytes() -> int:
-    return int(current_app.config.get("MATERIALS_MAX_BYTES") or DEFAULT_MAX_BYTES)
+    """The largest file accepted: MATERIALS_MAX_BYTES, else the request limit
+    (MAX_CONTENT_LENGTH, from TRAINER_MAX_UPLOAD_MB), else 200 MB."""
+    config = current_app.config
+    return int(config.get("MATERIALS_MAX_BYTES") or config.get("MAX_CONTENT_LENGTH")
+               or DEFAULT_MAX_BYTES)
 
 
 # --------------------------------------------------------------------------- file names
@@ -237,7 +247,7 @@ class Staged:
             self.tmp.unlink()
 
 
-def stage(stream: BinaryIO, filename: str | None) -> Staged:
+def stage(stream: IO[bytes], filename: str | None) -> Staged:
     """Copy `stream` in chunks to a temp file while hashing it, then check its content and
     name. On any error the temp file is removed and the error raised."""
     name = clean_filename(filename)
@@ -258,9 +268,8 @@ def stage(stream: BinaryIO, filename: str | None) -> Staged:
                     break
                 size += len(chunk)
                 if size > limit:
-                    raise TooLarge(gettext(
-                        "The file is larger than the limit of %(mb)s MB.",
-                        mb=limit // (1024 * 1024) or 1))
+                    raise TooLarge(gettext("The file is larger than the limit of %(size)s.",
+                                           size=human_size(limit)))
                 if len(head) < HEAD_BYTES:
                     head += chunk[:HEAD_BYTES - len(head)]
                 digest.update(chunk)
@@ -326,7 +335,7 @@ _ATTR_CHARS = "!#$&+-.^_`|~"
 
 def ascii_fallback(filename: str) -> str:
     """A plain-ASCII stand-in for old clients: accents dropped, đ -> d."""
-    text = filename.translate(str.maketrans({"đ": "d", "Đ": "D"}))
+    text = filename.replace("đ", "d").replace("Đ", "D")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
     text = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\%' else "_" for ch in text)

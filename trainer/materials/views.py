@@ -100,20 +100,29 @@ def index() -> Any:
     )
 
 
-@bp.get("/materials/<int:material_id>")
-@login_required
-def show(material_id: int) -> Any:
-    require_any(current_user)
-    material = services.get_material(material_id)
+def _limits() -> dict[str, Any]:
+    limit = storage.max_bytes()
+    return {"accept": storage.ACCEPT_ATTR, "max_bytes": limit,
+            "max_size": storage.human_size(limit)}
+
+
+def _show_page(material: Material, errors: dict[str, list[str]]) -> str:
     versions = services.versions(material)
     return render_template(
         "materials/show.html", material=material, versions=versions,
         uploaders=services.uploader_names(versions), preview=services.preview_kind(material),
         attached=services.attached_to(material), public_session=services.session_of(material),
         topic_name=services.topic_name, total=services.download_total(material.id),
-        by_site=services.downloads_by_site(current_user, material),
-        accept=storage.ACCEPT_ATTR, max_bytes=storage.max_bytes(), errors={},
+        by_site=services.downloads_by_site(current_user, material), errors=errors,
+        **_limits(),
     )
+
+
+@bp.get("/materials/<int:material_id>")
+@login_required
+def show(material_id: int) -> Any:
+    require_any(current_user)
+    return _show_page(services.get_material(material_id), {})
 
 
 # --------------------------------------------------------------------------- writing
@@ -158,7 +167,7 @@ def upload() -> Any:
         status = 422 if (errors or failed) and not done else 200
     return render_template(
         "materials/upload.html", values=values, errors=errors, done=done, failed=failed,
-        accept=storage.ACCEPT_ATTR, max_bytes=storage.max_bytes(), **_form_context(),
+        **_limits(), **_form_context(),
     ), status
 
 
@@ -222,16 +231,7 @@ def replace(material_id: int) -> Any:
             raise Invalid.field("file", gettext("Choose a file."))
         services.add_version(current_user, material, upload_.stream, upload_.filename)
     except DomainError as exc:
-        versions = services.versions(material)
-        return render_template(
-            "materials/show.html", material=material, versions=versions,
-            uploaders=services.uploader_names(versions),
-            preview=services.preview_kind(material), attached=services.attached_to(material),
-            public_session=services.session_of(material), topic_name=services.topic_name,
-            total=services.download_total(material.id),
-            by_site=services.downloads_by_site(current_user, material),
-            accept=storage.ACCEPT_ATTR, max_bytes=storage.max_bytes(), errors=_errors(exc),
-        ), exc.status
+        return _show_page(material, _errors(exc)), exc.status
     flash(gettext("The file was replaced; the earlier version is kept."), "success")
     return redirect(url_for("materials.show", material_id=material.id))
 

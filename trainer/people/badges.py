@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,8 +24,12 @@ def qr_data_uri(code: str) -> str:
     return str(segno.make(code, error="m").svg_data_uri(scale=4, border=2))
 
 
-def qr_svg(code: str) -> str:
-    return str(segno.make(code, error="m").svg_inline(scale=4, border=2))
+def qr_svg(code: str) -> bytes:
+    """A standalone SVG document (with its namespace, so it renders as an image)."""
+    out = io.BytesIO()
+    segno.make(code, error="m").save(out, kind="svg", scale=4, border=2,
+                                     title=f"QR {code}")
+    return out.getvalue()
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,10 @@ savepoint when a batch has to be retried row by row), so a row is saved whole or
 all; bad rows are reported by spreadsheet row number and never stop the good ones.
 
 Speed: everything a row needs (sites, units, codes, stored people of the sites in the file)
-is loaded once into dictionaries, and rows are written with executemany in batches.
+is loaded once into dictionaries, and rows are written with executemany in batches of
+1,000, each in its own short transaction. No transaction is open while the file is parsed or
+rows are checked: SQLite holds its write lock for a whole transaction, and check-ins at the
+sites must not wait behind an import.
 """
 
 from __future__ import annotations
@@ -368,12 +371,11 @@ def _phone_cell(value: Any) -> str | None:
     if text is None:
         return None
     text = text.strip().lstrip("'")
-    if text.isdigit():
-        # A spreadsheet that took the number for a number dropped its leading 0.
-        if len(text) == 9 and text[0] in "2356789":
-            text = "0" + text
-        elif len(text) == 10 and text[0] in "12":
-            text = "0" + text
+    # A spreadsheet that took the phone for a number dropped its leading 0.
+    dropped_zero = (len(text) == 9 and text[:1] in tuple("2356789")) or (
+        len(text) == 10 and text[:1] in ("1", "2"))
+    if text.isdigit() and dropped_zero:
+        text = "0" + text
     return text
 
 
@@ -409,11 +411,19 @@ def _bare(folded: str, prefixes: Iterable[str]) -> str:
     return folded
 
 
+@dataclass(frozen=True)
+class SiteInfo:
+    id: int
+    code: str
+    name: str
+
+
 @dataclass
 class Lookups:
-    """Everything rows are matched against, loaded once."""
+    """Everything rows are matched against, loaded once (plain values, not ORM objects, so
+    rows are checked with no database transaction open)."""
 
-    sites: dict[int, Site]
+    sites: dict[int, SiteInfo]
     site_by_code: dict[str, int]
     site_by_name: dict[str, int]
     units: dict[int, dict[str, tuple[int, str]]]
@@ -423,11 +433,13 @@ class Lookups:
 
     @classmethod
     def load(cls) -> Lookups:
-        sites = {s.id: s for s in db.session.scalars(select(Site))}
+        sites: dict[int, SiteInfo] = {}
         by_name: dict[str, int] = {}
-        for s in sites.values():
-            by_name.setdefault(s.name_folded, s.id)
-            by_name.setdefault(_bare(s.name_folded, SITE_PREFIXES), s.id)
+        for sid, code, name, folded in db.session.execute(
+                select(Site.id, Site.code, Site.name, Site.name_folded).order_by(Site.id)):
+            sites[sid] = SiteInfo(sid, code, name)
+            by_name.setdefault(folded, sid)
+            by_name.setdefault(_bare(folded, SITE_PREFIXES), sid)
         units: dict[int, dict[str, tuple[int, str]]] = {}
         for uid, site_id, name, folded in db.session.execute(
                 select(Unit.id, Unit.site_id, Unit.name, Unit.name_folded)):
@@ -551,8 +563,17 @@ class Report:
         }
 
 
+@dataclass(frozen=True)
+class Actor:
+    """What the rules need to know of the user, read once."""
+
+    id: int
+    is_staff: bool
+    site_ids: frozenset[int]
+
+
 class _Importer:
-    def __init__(self, actor: User, header: Header, default_site: int | None,
+    def __init__(self, actor: Actor, header: Header, default_site: int | None,
                  report: Report, preview_limit: int) -> None:
         self.actor = actor
         self.header = header
@@ -795,6 +816,18 @@ class _Importer:
 
     # -- writing ------------------------------------------------------------------------
 
+    def link_preview(self) -> None:
+        """Give the previewed rows of created people their new ids (for links)."""
+        codes = [r["code"] for r in self.report.preview
+                 if r["action"] == "create" and r.get("code")]
+        ids: dict[str, int] = {}
+        for start in range(0, len(codes), 500):
+            ids.update(db.session.execute(select(Participant.code, Participant.id).where(
+                Participant.code.in_(codes[start:start + 500]))).all())
+        for r in self.report.preview:
+            if r["action"] == "create" and r.get("code") in ids:
+                r["id"] = ids[r["code"]]
+
     def write(self) -> None:
         inserts = []
         for temp, person in self.creates.items():
@@ -828,6 +861,10 @@ class _Importer:
             except IntegrityError:
                 for pid, row in chunk:  # one savepoint per row: a row is saved whole or not
                     self._write_one(pid, row, write, kind)
+            # Commit each batch: a long import never keeps SQLite's write lock for more than
+            # one batch, so check-ins get in between. Re-importing after a failure is safe
+            # (rows already written are matched and updated, not duplicated).
+            db.session.commit()
 
     def _write_one(self, pid: int, row: dict[str, Any], write: Any, kind: str) -> None:
         for attempt in range(3):
@@ -856,12 +893,16 @@ def import_roster(actor: User, upload: Any, filename: str = "", *, dry_run: bool
     """Import a roster (CSV or XLSX). Returns {"created", "updated", "unchanged", "rows",
     "errors": [{"row", "message"}], "preview": [...], ...}; with `dry_run` nothing is
     written and the counts say what would happen. `site_id` is the site of rows that name
-    none. The file name is shown to people only; the content decides the type."""
+    none. The file name is shown to people only; the content decides the type.
+
+    No database transaction stays open while the file is parsed and its rows are checked
+    (SQLite holds its write lock for a whole transaction, and check-ins must not wait): the
+    database is read in one short transaction, rows are checked in memory, and the result
+    is written in a second one."""
     require_any(actor)
-    if site_id is not None:
-        if db.session.get(Site, site_id) is None:
-            raise Invalid.field("site_id", gettext("Unknown site."))
-        require_site(actor, site_id)
+    who = Actor(id=actor.id, is_staff=actor.is_staff, site_ids=frozenset(actor.site_ids))
+    db.session.commit()  # end the transaction the request opened (authentication)
+
     rows = read_rows(read_upload(upload))
     if not any(any(not _blank(v) for v in values) for _, values in rows):
         raise Invalid.field("file", gettext("The file is empty."))
@@ -877,8 +918,15 @@ def import_roster(actor: User, upload: Any, filename: str = "", *, dry_run: bool
     report = Report(dry_run=dry_run, header_row=header.row,
                     columns=sorted(header.columns, key=header.columns.__getitem__),
                     ignored_columns=header.ignored)
-    importer = _Importer(actor, header, site_id, report, preview_limit)
+
+    # 1. read what rows are matched against, in one short transaction
+    if site_id is not None:
+        if db.session.get(Site, site_id) is None:
+            raise Invalid.field("site_id", gettext("Unknown site."))
+        require_site(actor, site_id)
+    importer = _Importer(who, header, site_id, report, preview_limit)
     prepared = importer.prepare(rows[header.index + 1:])
+    db.session.commit()
     if not prepared:
         raise Invalid.field("file", gettext("The list has a header row but no people under it."))
     max_rows = int(current_app.config.get("IMPORT_MAX_ROWS") or DEFAULT_MAX_ROWS)
@@ -886,6 +934,8 @@ def import_roster(actor: User, upload: Any, filename: str = "", *, dry_run: bool
         raise TooLarge(gettext("The list has %(n)d rows; at most %(max)d can be imported at "
                                "once. Split it into smaller files.", n=len(prepared),
                                max=max_rows))
+
+    # 2. check every row in memory
     report.rows = len(prepared)
     for number, cells in prepared:
         try:
@@ -896,16 +946,19 @@ def import_roster(actor: User, upload: Any, filename: str = "", *, dry_run: bool
         else:
             importer.preview_row(number, result, None, cells)
     if dry_run:
-        db.session.rollback()
         return report.as_dict()
+
+    # 3. write, a transaction per batch of rows (a savepoint per row when a batch is retried)
     try:
         importer.write()
         from trainer.audit.services import record
 
-        record("participants.import", user_id=actor.id, site_id=site_id,
+        record("participants.import", user_id=who.id, site_id=site_id,
                filename=(filename or "")[:200] or None, created=report.created,
                updated=report.updated, unchanged=report.unchanged, errors=len(report.errors),
                rows=report.rows)
+        db.session.commit()
+        importer.link_preview()
         db.session.commit()
     except Exception:
         db.session.rollback()

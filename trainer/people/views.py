@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 
 from trainer.apiutil import page_of
 from trainer.auth.services import can_act_for_site, require_any
-from trainer.errors import DomainError
+from trainer.errors import DomainError, Invalid
 from trainer.people import badges as badge_service
 from trainer.people import importer, services
 from trainer.people.models import Participant
@@ -88,7 +88,7 @@ def _form_values(p: Participant | None) -> dict[str, Any]:
         visible = current_user.site_ids if not current_user.is_staff else []
         site_id = _int_arg("site_id") or (visible[0] if len(visible) == 1 else "")
         return {"full_name": "", "family_name": "", "middle_name": "", "given_name": "",
-                "sex": "unspecified", "birth_year": "", "position": "", "unit": "",
+                "sex": "", "birth_year": "", "position": "", "unit": "",
                 "phone": "", "site_id": site_id, "code": ""}
     return {"full_name": p.full_name, "family_name": p.family_name,
             "middle_name": p.middle_name, "given_name": p.given_name, "sex": p.sex.value,
@@ -111,6 +111,9 @@ def edit(participant_id: int | None = None) -> Any:
         if participant is not None and current_user.is_staff and values["code"]:
             data["code"] = values["code"]
         try:
+            if not values["sex"]:
+                # Attendance is reported by sex: the form asks instead of assuming.
+                raise Invalid.field("sex", gettext("Choose female, male or unspecified."))
             if participant is None:
                 participant = services.create(current_user, data)
             else:

@@ -31,18 +31,7 @@ from flask_login import current_user, login_required
 from trainer.auth.services import require_any, require_staff
 from trainer.errors import Conflict, DomainError, Forbidden, Invalid
 from trainer.extensions import db
-
-
-class _Services:
-    """trainer.quizzes.services, imported on first use (written alongside these pages)."""
-
-    def __getattr__(self, name: str) -> Any:
-        from trainer.quizzes import services as real
-
-        return getattr(real, name)
-
-
-services = _Services()
+from trainer.quizzes import services
 
 bp = Blueprint("quizzes", __name__)
 
@@ -70,9 +59,12 @@ def _value(x: Any) -> Any:
 
 
 def _errors(exc: DomainError) -> dict[str, list[str]]:
+    """The field errors to show again on the form; nothing of the failed change is kept."""
+    db.session.rollback()
     errors = {k: [str(m) for m in v] for k, v in (exc.errors or {}).items()}
-    if not errors:
-        errors = {"_": [str(exc.detail)]}
+    detail = str(exc.detail) if exc.detail is not None else ""
+    if detail and not any(detail in msgs for msgs in errors.values()):
+        errors = {"_": [detail], **errors}
     return errors
 
 
@@ -121,6 +113,7 @@ def short_url(quiz: Any) -> str:
 
 def _take_i18n() -> dict[str, str]:
     return {
+        "who": gettext("%(name)s (%(code)s)"),
         "saved": gettext("Saved"),
         "saving": gettext("Saving…"),
         "pending": gettext("Not saved yet"),
@@ -246,8 +239,8 @@ def _question_from_form() -> tuple[dict[str, Any], dict[str, Any]]:
     form = request.form
     kind = form.get("kind", "single")
     correct = set(form.getlist("correct"))
-    rows = []
-    for i in range(int(form.get("option_rows") or MAX_OPTION_ROWS)):
+    rows: list[dict[str, Any]] = []
+    for i in range(_int(form.get("option_rows")) or MAX_OPTION_ROWS):
         if i >= 20:
             break
         text = form.get(f"option_{i}", "")
@@ -442,8 +435,10 @@ def builder(quiz_id: int | None = None) -> Any:
     questions = list(services.list_questions(current_user))
     topics = _topic_choices()
     counts = {key: sum(1 for x in questions if x.topic == key) for key, _ in topics}
+    started = quiz is not None and any(
+        row["started"] for row in services.progress(quiz.id)["sites"])
     return render_template(
-        "quizzes/builder.html", quiz=quiz, values=values, errors=errors,
+        "quizzes/builder.html", quiz=quiz, values=values, errors=errors, started=started,
         sessions=_session_choices() if quiz is None else [quiz.session],
         questions=questions, topics=topics, topic_counts=counts,
         topic_names=dict(topics),
@@ -484,6 +479,7 @@ def set_status(quiz_id: int) -> Any:
     try:
         services.set_status(current_user, quiz_id, status)
     except (Invalid, Conflict) as exc:
+        db.session.rollback()
         flash(str(exc.detail), "error")
     else:
         flash(gettext("The quiz is open: trainees can start.") if status == "open"
@@ -606,7 +602,8 @@ def paper(quiz_id: int) -> Any:
         known = {q.id for q in questions}
         for q in questions:
             chosen[q.id] = [i for i in (_int(v) for v in request.form.getlist(f"q_{q.id}")) if i]
-        on_paper |= {i for i in (_int(v) for v in request.form.getlist("on_paper")) if i in known}
+        on_paper |= {i for i in (_int(v) for v in request.form.getlist("on_paper"))
+                     if i is not None and i in known}
         on_paper |= {qid for qid, ids in chosen.items() if ids}
         ordered = [q.id for q in questions if q.id in on_paper]
         try:

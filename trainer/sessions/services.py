@@ -628,23 +628,24 @@ def _session_values(data: Mapping[str, Any], current: TrainingSession | None,
     values: dict[str, Any] = {}
     new = current is None
 
-    if new or "title" in data:
+    def given(name: str) -> bool:
+        return new or name in data
+
+    def now_or_given(name: str) -> Any:
+        if given(name) or current is None:
+            return data.get(name)
+        if name == "site_ids":
+            return [ss.site_id for ss in current.session_sites]
+        return getattr(current, name)
+
+    if given("title"):
         values["title"] = _text(data.get("title"), "title", 300, errors, required=True)
-    if new or "starts_at" in data or "ends_at" in data:
-        start, end = _check_times(
-            data.get("starts_at") if (new or "starts_at" in data) else current.starts_at,
-            data.get("ends_at") if (new or "ends_at" in data) else current.ends_at,
-            errors)
+    if given("starts_at") or given("ends_at"):
+        start, end = _check_times(now_or_given("starts_at"), now_or_given("ends_at"), errors)
         values["starts_at"], values["ends_at"] = start, end
-    if new or "host_site_id" in data or "site_ids" in data:
-        host = data.get("host_site_id") if (new or "host_site_id" in data) else current.host_site_id
-        if new or "site_ids" in data:
-            site_ids = data.get("site_ids")
-            if site_ids is None:
-                site_ids = []
-        else:
-            site_ids = [ss.site_id for ss in current.session_sites]
-        values["site_ids"] = _check_sites(host, site_ids, errors)
+    if given("host_site_id") or given("site_ids"):
+        host = now_or_given("host_site_id")
+        values["site_ids"] = _check_sites(host, now_or_given("site_ids") or [], errors)
         values["host_site_id"] = _int(host)
     if new or "topics" in data:
         values["topics"] = _topics(data.get("topics"), errors)
@@ -806,7 +807,7 @@ def set_status(actor: User, session: TrainingSession, status: str | SessionStatu
         .where(TrainingSession.id == session.id, TrainingSession.status == old)
         .values(status=new, ics_sequence=TrainingSession.ics_sequence + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if getattr(result, "rowcount", 0) != 1:
         db.session.rollback()
         db.session.refresh(session)
         raise Conflict(gettext("Someone else changed the status meanwhile: it is now %(status)s.",
@@ -1259,9 +1260,10 @@ def clear_site_roster(actor: User, session: TrainingSession, site_id: int) -> in
                                    Registration.site_id == site_id,
                                    Registration.participant_id.not_in(checked))
         .execution_options(synchronize_session=False))
-    _audit(actor, "session.roster.clear", session.id, site_id=site_id, removed=result.rowcount)
+    removed = int(getattr(result, "rowcount", 0) or 0)
+    _audit(actor, "session.roster.clear", session.id, site_id=site_id, removed=removed)
     db.session.commit()
-    return int(result.rowcount or 0)
+    return removed
 
 
 def require_roster_access(actor: User, session: TrainingSession, site_id: int | None) -> None:
@@ -1276,7 +1278,7 @@ def require_roster_access(actor: User, session: TrainingSession, site_id: int | 
 
 
 def roster_stmt(actor: User, session: TrainingSession, site_id: int | None = None,
-                q: str | None = None) -> Select[Any]:
+                q: str | None = None) -> Select[Registration, Participant]:
     """(Registration, Participant) rows, sorted by name the Vietnamese way. A coordinator
     without `site_id` gets the rosters of all its sites in this session."""
     require_any(actor)
@@ -1312,57 +1314,46 @@ def checked_in_ids(session: TrainingSession, participant_ids: Sequence[int]) -> 
 
 IMPORT_MAX_ROWS = 50_000
 
-_HEADERS: dict[str, str] = {
-    "code": "code", "ma hoc vien": "code", "ma": "code", "ma hv": "code",
-    "participant_code": "code",
-    "id": "participant_id", "participant_id": "participant_id",
-    "full_name": "full_name", "ho va ten": "full_name", "ho ten": "full_name",
-    "name": "full_name",
-    "site_code": "site_code", "ma diem cau": "site_code",
-    "birth_year": "birth_year", "nam sinh": "birth_year",
-    "phone": "phone", "dien thoai": "phone", "so dien thoai": "phone",
-}
+_EXTRA_HEADERS = {"id": "participant_id", "participant id": "participant_id"}
+_ROSTER_COLUMNS = ("code", "participant_id", "full_name", "site_code", "birth_year", "phone")
 
 
-def _read_table(filename: str, data: bytes) -> list[list[str]]:
-    """The cells of a CSV or XLSX file (first sheet) as text; type known by content."""
-    import csv
-    import io
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return nfc(str(value))
 
-    if data[:4] == b"PK\x03\x04":
-        import warnings
 
-        from openpyxl import load_workbook
+def _read_roster_table(data: bytes) -> tuple[list[tuple[int, list[str]]], dict[str, int]]:
+    """(spreadsheet row number, cells) under the header, and the column of each field.
 
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-                sheet = book.worksheets[0]
-                rows = []
-                for n, row in enumerate(sheet.iter_rows(values_only=True)):
-                    if n > IMPORT_MAX_ROWS + 1:
-                        break
-                    rows.append(["" if v is None else
-                                 str(int(v)) if isinstance(v, float) and v.is_integer()
-                                 else str(v) for v in row])
-                book.close()
-        except Exception:  # noqa: BLE001 - any unreadable workbook is the same answer
-            raise Invalid.field("file", gettext("This file is not a readable XLSX workbook.")) \
-                from None
-        return rows
-    if b"\x00" in data[:4096]:
-        raise Invalid.field("file", gettext("Send a CSV or XLSX file."))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1258", errors="replace")
-    sample = text[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+    Reading (XLSX by content, CSV in UTF-8, UTF-16 or Windows-1258, any of , ; tab) and the
+    header names (English or Vietnamese, with or without accents) are the participant
+    importer's (trainer.people.importer), so both imports accept the same files. The header
+    may sit below a title; a file of one column without a header is a list of codes."""
+    from trainer.people import importer
+
+    rows = importer.read_rows(data)
+    filled = [(n, [_cell_text(v) for v in values]) for n, values in rows
+              if any(_cell_text(v) for v in values)]
+    if not filled:
+        raise Invalid.field("file", gettext("The file is empty."))
+    for i, (_, values) in enumerate(filled[:importer.MAX_HEADER_SCAN]):
+        columns: dict[str, int] = {}
+        for j, value in enumerate(values):
+            key = importer.header_key(value)
+            field_name = _EXTRA_HEADERS.get(key) or importer.HEADERS.get(key)
+            if field_name in _ROSTER_COLUMNS and field_name not in columns:
+                columns[field_name] = j
+        if {"code", "participant_id", "full_name"} & set(columns):
+            return filled[i + 1:], columns
+    if all(len([c for c in values if c]) == 1 for _, values in filled):
+        return [(n, [next(c for c in values if c)]) for n, values in filled], {"code": 0}
+    raise Invalid.field("file", gettext(
+        "The file needs a column “Mã học viên” (code), or “Họ và tên” with "
+        "“Mã điểm cầu” (site code) and “Năm sinh” or “Điện thoại”."))
 
 
 def import_roster(actor: User, session: TrainingSession, filename: str,
@@ -1370,31 +1361,16 @@ def import_roster(actor: User, session: TrainingSession, filename: str,
     """Add the people a CSV/XLSX file lists (by participant code, or by name and site code
     with a birth year or phone) to the roster. Every row is checked first; any row that
     names someone unknown, or someone whose home site is not in this session (another
-    district, another province), refuses the whole file with a message per row."""
+    district, another province), refuses the whole file with a message per row (numbered
+    as the spreadsheet shows them)."""
     require_staff(actor)
     if max_bytes is not None and len(data) > max_bytes:
         from trainer.errors import TooLarge
 
         raise TooLarge(gettext("The file is larger than %(mb)d MB.", mb=max_bytes // 2**20))
-    if not data:
+    if not data.strip():
         raise Invalid.field("file", gettext("The file is empty."))
-    table = [[nfc(c) for c in row] for row in _read_table(filename, data)]
-    table = [row for row in table if any(row)]
-    if not table:
-        raise Invalid.field("file", gettext("The file is empty."))
-    from trainer.text import fold
-
-    header = [_HEADERS.get(fold(c).replace("_", " ").strip(), _HEADERS.get(fold(c), ""))
-              for c in table[0]]
-    if "code" in header or "participant_id" in header or "full_name" in header:
-        body = table[1:]
-        start_row = 2
-    elif max(len(r) for r in table) == 1:
-        header, body, start_row = ["code"], table, 1  # a plain list of codes
-    else:
-        raise Invalid.field("file", gettext(
-            "The file needs a column “Mã học viên” (code), or “Họ và tên” with "
-            "“Mã điểm cầu” (site code) and “Năm sinh” or “Điện thoại”."))
+    body, columns = _read_roster_table(data)
     if len(body) > IMPORT_MAX_ROWS:
         raise Invalid.field("file", gettext("At most %(n)d rows.", n=IMPORT_MAX_ROWS))
 
@@ -1407,12 +1383,10 @@ def import_roster(actor: User, session: TrainingSession, filename: str,
     wanted: dict[int, int] = {}
 
     def cell(row: list[str], key: str) -> str:
-        if key not in header:
-            return ""
-        i = header.index(key)
-        return row[i].strip() if i < len(row) else ""
+        i = columns.get(key)
+        return row[i].strip() if i is not None and i < len(row) else ""
 
-    for n, row in enumerate(body, start=start_row):
+    for n, row in body:
         code, pid = cell(row, "code"), cell(row, "participant_id")
         name, site_code = cell(row, "full_name"), cell(row, "site_code")
         person: Participant | None = None

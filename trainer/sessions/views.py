@@ -51,6 +51,8 @@ SESSION_PANELS = (
 
 
 def _errors(exc: DomainError) -> dict[str, list[str]]:
+    """The field errors of a refusal, for the form; whatever the request changed is undone."""
+    db.session.rollback()
     errors = {k: [str(m) for m in v] for k, v in (exc.errors or {}).items()}
     return errors or {"_": [str(exc.detail)]}
 
@@ -131,7 +133,8 @@ def _list_context(endpoint: str) -> dict[str, Any]:
 @login_required
 def index() -> Any:
     if not current_user.is_staff:
-        return redirect(url_for("sessions.mine", **request.args))
+        query = request.query_string.decode("latin-1")
+        return redirect(url_for("sessions.mine") + (f"?{query}" if query else ""))
     require_staff(current_user)
     return render_template("sessions/index.html", **_list_context("sessions.index"))
 
@@ -180,6 +183,7 @@ def edit(session_id: int | None = None) -> Any:
     require_staff(current_user)
     session = services.get_session(current_user, session_id) if session_id else None
     errors: dict[str, list[str]] = {}
+    status = 422
     if request.method == "POST":
         data, errors = forms.session_data(request.form)
         if not errors:
@@ -189,7 +193,7 @@ def edit(session_id: int | None = None) -> Any:
                 else:
                     services.update_session(current_user, session, data)
             except DomainError as exc:
-                errors = _errors(exc)
+                errors, status = _errors(exc), exc.status
             else:
                 flash(gettext("Saved."), "success")
                 return redirect(url_for("sessions.show", session_id=session.id))
@@ -209,7 +213,7 @@ def edit(session_id: int | None = None) -> Any:
             "topics": [t for t in (training.topics if training else []) if t in services.TOPICS],
         })
     return render_template("sessions/form.html", session=session, values=values, errors=errors,
-                           **_form_choices()), (422 if errors else 200)
+                           **_form_choices()), (status if errors else 200)
 
 
 @bp.post("/sessions/<int:session_id>/delete")

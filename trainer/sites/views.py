@@ -66,6 +66,7 @@ def show(site_id: int) -> Any:
 @bp.post("/<int:site_id>/units")
 @login_required
 def add_unit(site_id: int) -> Any:
+    require_staff(current_user)  # others get the 403 page, not the form without a message
     site = services.get_site(site_id)
     try:
         services.add_unit(current_user, site, request.form.get("name", ""),
