@@ -7,7 +7,7 @@ another, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/bench_import; that da
 emptied first). Measures: the check (dry run), the first import (all rows created), and a
 re-import of the same file (every row matched, nothing duplicated). Prints rows per second.
 
-On SQLite a probe thread meanwhile writes a tiny transaction every 20 ms on its own
+On SQLite a probe process meanwhile writes a tiny transaction every 20 ms on its own
 connection (as a check-in would) and the longest wait is printed: the import must not hold
 the database's write lock while it reads the file and checks rows.
 """
@@ -17,14 +17,15 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import multiprocessing
 import os
 import random
 import sqlite3
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -84,42 +85,49 @@ def as_xlsx(rows: list[list[str]]) -> bytes:
     return out.getvalue()
 
 
+def _probe(path: str, stop: Any, out: Any) -> None:
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout=60000")
+    waits = []
+    while not stop.is_set():
+        started = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE site SET address = address WHERE id = 1")
+        conn.execute("COMMIT")
+        waits.append(time.perf_counter() - started)
+        stop.wait(0.02)
+    conn.close()
+    out.send(waits)
+
+
 class Probe:
-    """Small write transactions on a separate SQLite connection; records the slowest."""
+    """Small write transactions from another process (as check-ins would come), recording
+    the slowest: another process, so that it measures database locks, not the GIL."""
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.stop = threading.Event()
         self.waits: list[float] = []
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout=60000")
-        while not self.stop.is_set():
-            started = time.perf_counter()
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("UPDATE site SET address = address WHERE id = 1")
-            conn.execute("COMMIT")
-            self.waits.append(time.perf_counter() - started)
-            self.stop.wait(0.02)
-        conn.close()
 
     def __enter__(self) -> Probe:
-        self.waits.clear()
-        self.stop.clear()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
+        ctx = multiprocessing.get_context("spawn")
+        self.stop = ctx.Event()
+        self.receive, send = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_probe, args=(self.path, self.stop, send),
+                                   daemon=True)
+        self.process.start()
+        time.sleep(0.5)  # let it connect
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
-        self.thread.join(timeout=70)
+        self.waits = self.receive.recv() if self.receive.poll(70) else []
+        self.process.join(timeout=10)
 
     def summary(self) -> str:
         if not self.waits:
             return ""
-        return f"  probe writes {len(self.waits)}, longest wait {max(self.waits) * 1000:,.0f} ms"
+        return (f"  probe writes {len(self.waits)}, longest wait "
+                f"{max(self.waits) * 1000:,.0f} ms")
 
 
 def main() -> int:

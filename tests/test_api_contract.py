@@ -107,7 +107,7 @@ def test_contract_operations_are_documented(app: Any, spec: dict[str, Any]) -> N
         assert documented in spec["paths"], documented
         assert method in spec["paths"][documented], f"{method.upper()} {documented}"
         served.append((method, path))
-    assert REQUIRED <= set(served)
+    assert set(served) >= REQUIRED
 
 
 def test_every_api_route_is_documented(app: Any, spec: dict[str, Any]) -> None:

@@ -178,12 +178,6 @@ def test_failures_for_a_user_name_are_throttled_even_with_the_right_password(
     body = is_problem(response, 429)
     assert int(response.headers["Retry-After"]) == app.config["LOGIN_WINDOW_S"]
     assert body["detail"]
-    page = client.post("/login", data={"username": user.username, "password": PASSWORD})
-    assert page.status_code == 429
-    minutes = app.config["LOGIN_WINDOW_S"] // 60
-    message = translated(app, "Too many failed logins. Wait %(minutes)d minutes and try again.",
-                         minutes=minutes)
-    assert message in page.get_data(as_text=True)
     # the same name in other letter case counts as the same account
     is_problem(token_login(client, user.username.upper(), PASSWORD), 429)
     # calls with a token issued earlier are not throttled
@@ -192,6 +186,16 @@ def test_failures_for_a_user_name_are_throttled_even_with_the_right_password(
     # another account from the same address still logs in
     other = make_user("organiser")
     assert token_login(client, other.username, PASSWORD).status_code == 201
+    # the login page says so, in the visitor's language
+    msgid = "Too many failed logins. Wait %(minutes)d minutes and try again."
+    minutes = app.config["LOGIN_WINDOW_S"] // 60
+    page = client.post("/login?lang=en", data={"username": user.username, "password": PASSWORD})
+    assert page.status_code == 429
+    assert msgid % {"minutes": minutes} in page.get_data(as_text=True)
+    client.get("/login?lang=vi")
+    page = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert page.status_code == 429
+    assert translated(app, msgid, minutes=minutes) in page.get_data(as_text=True)
 
 
 def test_failures_expire_after_the_window(app: Any, client: Any, make_user: Any) -> None:
@@ -204,6 +208,35 @@ def test_failures_expire_after_the_window(app: Any, client: Any, make_user: Any)
     db.session.execute(update(LoginFailure).values(at=past))
     db.session.commit()
     assert token_login(client, user.username, PASSWORD).status_code == 201
+
+
+def test_old_failures_are_purged(app: Any, client: Any) -> None:
+    past = utcnow() - timedelta(seconds=app.config["LOGIN_WINDOW_S"] + 60)
+    db.session.add_all([LoginFailure(username="old", address="10.1.1.1", at=past)
+                        for _ in range(3)])
+    db.session.commit()
+    token_login(client, "someone", "wrong password")
+    db.session.expire_all()
+    assert [f.username for f in db.session.scalars(select(LoginFailure))] == ["someone"]
+
+
+def test_an_unknown_user_name_costs_a_password_check(client: Any, make_user: Any,
+                                                    monkeypatch: Any) -> None:
+    """So that the answer's timing does not tell which user names exist."""
+    from trainer.auth import services
+
+    checked: list[str] = []
+    real = services.check_password_hash
+
+    def spy(stored: str, password: str) -> bool:
+        checked.append(stored)
+        return real(stored, password)
+
+    monkeypatch.setattr(services, "check_password_hash", spy)
+    is_problem(token_login(client, "nobody-at-all", "guess"), 401)
+    user = make_user("organiser")
+    is_problem(token_login(client, user.username, "guess"), 401)
+    assert len(checked) == 2 and checked[1] == user.password_hash
 
 
 def test_successful_logins_are_not_counted(app: Any, client: Any, make_user: Any) -> None:
@@ -262,11 +295,11 @@ def test_token_request_is_validated(client: Any, payload: dict[str, Any], status
 def test_wrong_password_for_a_token_is_401_in_the_callers_language(
         app: Any, client: Any, make_user: Any) -> None:
     user = make_user("organiser")
-    body = is_problem(token_login(client, user.username, "nope"), 401)
-    assert body["detail"] == translated(app, WRONG)
     body = is_problem(token_login(client, user.username, "nope", **{"Accept-Language": "en"}),
                       401)
     assert body["detail"] == WRONG
+    body = is_problem(token_login(client, user.username, "nope"), 401)
+    assert body["detail"] == translated(app, WRONG)
 
 
 def test_token_is_stored_hashed(client: Any, make_user: Any) -> None:
@@ -424,13 +457,19 @@ def csrf_app(app: Any) -> Any:
 def test_form_post_without_csrf_token_is_a_friendly_400(app: Any, csrf_app: Any, client: Any,
                                                         make_user: Any) -> None:
     user = make_user("organiser")
-    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    msgid = ("The form has expired or was sent from another page. "
+             "Reload the page and try again.")
+    response = client.post("/login?lang=en", data={"username": user.username,
+                                                   "password": PASSWORD})
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     assert "Traceback" not in html
-    assert translated(app, "The form has expired or was sent from another page. "
-                      "Reload the page and try again.") in html
+    assert msgid in html
+    client.get("/login?lang=vi")
+    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert response.status_code == 400
+    assert translated(app, msgid) in response.get_data(as_text=True)
 
 
 def test_api_post_with_session_cookie_needs_the_csrf_header(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, redirect, request, url_for
@@ -29,7 +29,7 @@ def bearer_token() -> str | None:
     return None
 
 
-def is_safe_next(target: str | None) -> bool:
+def is_safe_next(target: str | None) -> TypeGuard[str]:
     r"""Only local paths: no scheme, no host, no protocol-relative //evil.example. Browsers
     drop tabs and newlines inside a URL and read a backslash as a slash, so "/\t/evil" and
     "/\evil" are refused too, as is any whitespace or control character."""

@@ -541,3 +541,18 @@ def test_coordinators_cannot_undo_once_check_in_has_closed(world: Any) -> None:
         services.undo(w.coord_a, w.session.id, checkin_id)
     services.undo(w.organiser, w.session.id, checkin_id)  # organisers correct the record
     assert count_checkins() == 0
+
+
+def test_checkin_window_and_session_for_site(world: Any, make_session: Any) -> None:
+    w = world
+    assert services.session_for_site(w.coord_a, w.session.id, w.a.id).id == w.session.id
+    with pytest.raises(Forbidden):
+        services.session_for_site(w.coord_b, w.session.id, w.a.id)
+    assert services.checkin_window(w.session)["open"] is True
+    later = make_session([w.host, w.a], status="scheduled", starts_in=timedelta(hours=3))
+    window = services.checkin_window(later)
+    assert window["open"] is False and window["message"] and window["opens_at"]
+    ended = make_session([w.host, w.a], status="ended", starts_in=timedelta(hours=-3),
+                         duration=timedelta(hours=2), checkin_grace_minutes=10)
+    window = services.checkin_window(ended)
+    assert window["open"] is True and window["closes_at"]

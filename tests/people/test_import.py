@@ -228,6 +228,19 @@ def test_a_row_with_a_code_updates_that_participant(upload: Any, organiser: Any,
     assert p.birth_year == 1985 and p.phone == "0912345678"
 
 
+def test_a_row_found_by_code_keeps_its_site_unless_the_row_names_one(
+        upload: Any, organiser: Any, sites: dict[str, Any], make_participant: Any) -> None:
+    a = make_participant(sites["HHO"], "Nguyễn Thị Hà")
+    b = make_participant(sites["HHO"], "Lê Văn An", sex="male")
+    data = csv_bytes([["Mã học viên", "Họ và tên", "Mã điểm cầu"], [a.code, "Nguyễn Thị Hà", ""],
+                      [b.code, "Lê Văn An", "LTH"]])
+    body = upload(organiser, data, site_id=sites["LTH"].id).get_json()
+    assert body["updated"] == 2
+    db.session.expire_all()
+    assert a.site_id == sites["HHO"].id  # the file's site is for rows that name none
+    assert b.site_id == sites["LTH"].id  # the row names its site: moved
+
+
 def test_same_name_site_and_birth_year_updates(upload: Any, organiser: Any,
                                                sites: dict[str, Any],
                                                make_participant: Any) -> None:

@@ -114,12 +114,16 @@ def test_settings_that_scoring_depends_on_freeze_once_started(world: Any, make_q
     services.update_quiz(None, quiz, {"pass_percent": 80, "title": "Đổi tên"})
     trainee.start(quiz.id, world.a.code)
     for change in ({"pass_percent": 50}, {"multiple_rule": "partial"}, {"question_ids": []},
-                   {"draws": []}):
+                   {"draws": [{"topic": "gender", "count": 1}]}):
         with pytest.raises(Conflict):
             services.update_quiz(None, quiz, change)
     db.session.rollback()
-    services.update_quiz(None, quiz, {"title": "Tên mới", "time_limit_s": 1200})
+    # a form sending every field unchanged may still rename the quiz
+    same = {"pass_percent": 80, "multiple_rule": "all_or_nothing", "questions": [],
+            "question_ids": [item.question_id for item in quiz.items], "draws": []}
+    services.update_quiz(None, quiz, {"title": "Tên mới", "time_limit_s": 1200, **same})
     assert (quiz.title, quiz.time_limit_s, quiz.pass_percent) == ("Tên mới", 1200, 80.0)
+    assert len(quiz.items) == 3
 
 
 def test_picked_bank_questions_and_draws_per_trainee(world: Any, trainee: Any) -> None:

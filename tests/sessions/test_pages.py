@@ -300,3 +300,13 @@ def test_pages_need_a_login(client: Any, province: Any, schedule: Any) -> None:
                 f"/sessions/{session.id}.ics", "/calendar"):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
+
+
+def test_a_stored_script_link_is_never_rendered(province: Any, schedule: Any, english: Any,
+                                                login: Any) -> None:
+    session = schedule()
+    session.conference_url = "javascript:alert(1)"  # written around the service
+    db.session.commit()
+    login(province.organiser)
+    page = text(english.get(f"/sessions/{session.id}"))
+    assert "javascript:" not in page and "Join on" not in page

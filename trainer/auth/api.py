@@ -41,10 +41,16 @@ class TokenSchema(StrictSchema):
 @blp.post("/auth/token")
 @blp.arguments(TokenRequest)
 @blp.response(201, TokenSchema)
+@blp.alt_response(401, response="UNAUTHORIZED", description="Wrong user name or password.")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS",
+                  description="Too many failed logins for this user name or from this address; "
+                              "the Retry-After header gives the seconds to wait.")
 @blp.doc(security=[])
 @public
 def create_token(data: dict[str, Any]) -> Any:
-    """Log in: exchange a user name and password for a bearer token."""
+    """Log in: exchange a user name and password for a bearer token.
+
+    Failed attempts are counted per user name and per address; successful ones are not."""
     user = services.authenticate(data["username"], data["password"], request.remote_addr or "")
     issued = services.issue_token(user)
     return {"token": issued.token, "expires_at": issued.expires_at, "user": issued.user}
@@ -62,13 +68,16 @@ def revoke_token() -> None:
 @blp.get("/auth/me")
 @blp.response(200, UserSchema)
 def me() -> Any:
+    """The account the token belongs to."""
     return services.require_any(current_user)
 
 
 @blp.post("/users")
 @blp.arguments(UserSchema)
 @blp.response(201, UserSchema)
+@blp.alt_response(409, response="CONFLICT", description="The user name is taken.")
 def create_user(data: dict[str, Any]) -> Any:
+    """Create an account (admins). A coordinator needs at least one site in `site_ids`."""
     return services.create_user(data["username"], data["password"], data["role"],
                                 data["site_ids"], display_name=data["display_name"],
                                 actor=current_user)
@@ -77,4 +86,5 @@ def create_user(data: dict[str, Any]) -> Any:
 @blp.get("/users")
 @blp.response(200, UserSchema(many=True))
 def list_users() -> Any:
+    """Every account, by user name (admins)."""
     return services.list_users(current_user)

@@ -27,6 +27,16 @@ def _hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return _DUMMY_HASHES[method]
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -213,7 +223,11 @@ def authenticate(username: str, password: str, address: str) -> User:
     address = (address or "unknown")[:64]
     _throttle(username, address)
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+    # An unknown name costs a hash check too, so the time taken does not tell names apart.
+    stored = user.password_hash if user is not None else _dummy_hash()
+    if not check_password_hash(stored, password or "") or user is None or not user.active:
+        since = utcnow() - timedelta(seconds=current_app.config["LOGIN_WINDOW_S"])
+        db.session.execute(delete(LoginFailure).where(LoginFailure.at < since))  # no use now
         db.session.add(LoginFailure(username=username.lower(), address=address))
         db.session.commit()
         raise Unauthorized(gettext("Wrong user name or password."))
@@ -261,7 +275,7 @@ def revoke_token(token: str) -> bool:
         .values(revoked_at=utcnow())
     )
     db.session.commit()
-    return bool(result.rowcount)
+    return bool(getattr(result, "rowcount", 0))  # a CursorResult for an UPDATE
 
 
 def calendar_key(user: User) -> str:

@@ -189,6 +189,29 @@ def _session_for_site(session_id: int, site_id: int) -> TrainingSession:
     return row[0]
 
 
+def session_for_site(actor: User | None, session_id: int, site_id: int) -> TrainingSession:
+    """For a site's check-in page: the session, if the actor acts for the site and the site
+    takes part (Forbidden / NotFound / Invalid otherwise)."""
+    require_site(actor, site_id)
+    return _session_for_site(session_id, site_id)
+
+
+def checkin_window(session: TrainingSession) -> dict[str, Any]:
+    """Whether check-in is open now, for a page to say so: {open, message, opens_at,
+    closes_at} (closes_at only once the session has ended)."""
+    now = utcnow()
+    closes = None
+    if session.status == SessionStatus.ENDED:
+        closes = _ended_at(session) + timedelta(minutes=session.checkin_grace_minutes or 0)
+    try:
+        _window(session, now, None)
+        message = None
+    except CheckinClosed as exc:
+        message = str(exc.detail)
+    return {"open": message is None, "message": message,
+            "opens_at": iso(_opens_at(session)), "closes_at": iso(closes)}
+
+
 def session_site_ids(session_id: int) -> list[int]:
     return list(db.session.scalars(
         select(SessionSite.site_id).where(SessionSite.session_id == session_id)
@@ -248,6 +271,10 @@ def _time_flags(s: TrainingSession, server_at: datetime, device_at: datetime | N
     if server_at - device_at > LATE_UPLOAD_AFTER:
         flags.append(LATE_UPLOAD)
     return flags
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount)
 
 
 def _commit_keeping_objects() -> None:
@@ -476,9 +503,9 @@ def undo(actor: User | None, session_id: int, checkin_id: int) -> None:
     event = {"session_id": session_id, "site_id": c.site_id, "participant_id": c.participant_id,
              "checkin_id": c.id}
     site_id, participant_id = c.site_id, c.participant_id
-    deleted = db.session.execute(
+    deleted = _rowcount(db.session.execute(
         delete(Checkin).where(Checkin.id == checkin_id)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     if not deleted:  # undone by someone else meanwhile
         db.session.rollback()
         return
@@ -749,12 +776,12 @@ def page_connected(actor: User | None, session_id: int, site_id: int, sid: str
 
 
 def _touch(sid: str, session_id: int, site_id: int, user_id: int | None, now: datetime) -> None:
-    updated = db.session.execute(
+    updated = _rowcount(db.session.execute(
         update(SitePresence)
         .where(SitePresence.sid == sid, SitePresence.session_id == session_id,
                SitePresence.site_id == site_id)
         .values(last_seen=now, gone=False)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     if updated:
         return
     try:
@@ -768,13 +795,13 @@ def _touch(sid: str, session_id: int, site_id: int, user_id: int | None, now: da
 def page_heartbeat(sid: str, session_id: int, site_id: int) -> bool:
     """A page says it is still there. False when it is not known (expired or never watched):
     the caller then registers it again with page_connected (which checks permissions)."""
-    updated = db.session.execute(
+    updated = _rowcount(db.session.execute(
         update(SitePresence)
         .where(SitePresence.sid == sid, SitePresence.session_id == session_id,
                SitePresence.site_id == site_id, SitePresence.gone.is_(False),
                SitePresence.last_seen >= utcnow() - _offline_after())
         .values(last_seen=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     db.session.commit()
     return bool(updated)
 
@@ -998,8 +1025,9 @@ def socket_user(user_id: int | None) -> User | None:
 
 __all__ = [
     "FLAGS", "CheckedInElsewhere", "CheckinClosed", "CheckinResult", "CheckinUndone",
-    "attendance", "check_in", "confirm_rollcall", "end_rollcall", "flagged",
-    "page_connected", "page_gone", "page_heartbeat", "resolve_issue", "roster",
+    "attendance", "check_in", "checkin_body", "checkin_window", "confirm_rollcall",
+    "end_rollcall", "flagged", "page_connected", "page_gone", "page_heartbeat", "pages_room",
+    "require_session_viewer", "resolve_issue", "roster", "session_for_site",
     "set_site_status", "site_board", "site_status", "start_presence_sweeper",
     "start_rollcall", "sweep_presence", "undo", "walk_in", "watch",
 ]

@@ -713,6 +713,10 @@ class _Importer:
                     stored=self.look.people[pid]["code"]))
         if pid is None:
             return self.create(number, d, fields)
+        if not (site_text and site_text.strip()) and self.look.people[pid]["code"] == d.code:
+            # Found by code, with no site in the row: the person stays at their site (the
+            # site chosen for the file is for rows that need one).
+            site_id = self.look.people[pid]["site_id"]
         return self.update(number, pid, data, site_id)
 
     def create(self, number: int, d: services.ParticipantData,

@@ -21,9 +21,9 @@ blp = Blueprint("api_quizzes", __name__, url_prefix="/api/v1",
                 description="Question bank, quizzes, trainees' attempts and results.")
 
 KINDS = ["single", "multiple", "true_false"]
-TOKEN_HEADER = "X-Attempt-Token"
+TOKEN_HEADER = "X-Attempt-Token"  # noqa: S105 - a header name
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ATTEMPT_SECURITY = [{"attemptToken": []}]
+ATTEMPT_SECURITY: list[dict[str, list[str]]] = [{"attemptToken": []}]
 
 
 # --------------------------------------------------------------------------- bank schemas
@@ -376,7 +376,9 @@ class PaperAttemptResultSchema(AttemptResultSchema):
 @blp.arguments(QuestionListArgs, location="query")
 @blp.response(200, QuestionList)
 def list_questions(args: dict[str, Any]) -> Any:
-    """Bank questions (organisers), by id; retired ones only with include_retired."""
+    """Bank questions (organisers).
+
+    By id; retired ones only with include_retired; `q` ignores diacritics."""
     stmt = services.questions_query(current_user, topic=args.get("topic"), q=args.get("q"),
                                     include_retired=args["include_retired"],
                                     kind=args.get("kind"))
@@ -427,7 +429,7 @@ def create_topic(data: dict[str, Any]) -> Any:
 @blp.arguments(QuizListArgs, location="query")
 @blp.response(200, QuizList)
 def list_quizzes(args: dict[str, Any]) -> Any:
-    """Quizzes (summaries without questions), by id; ?session_id=, ?status=."""
+    """Quizzes, as summaries without questions."""
     stmt = services.quizzes_query(current_user, session_id=args.get("session_id"),
                                   status=args.get("status"))
     return page_of(stmt, args["page"], args["per_page"])
@@ -437,8 +439,10 @@ def list_quizzes(args: dict[str, Any]) -> Any:
 @blp.arguments(QuizCreateSchema)
 @blp.response(201, QuizSchema)
 def create_quiz(data: dict[str, Any]) -> Any:
-    """Create a draft quiz (organisers): inline questions, picked bank questions and/or random
-    draws per topic. The answer lists the ids of its questions and options."""
+    """Create a draft quiz (organisers).
+
+    Inline questions, picked bank questions and/or random draws per topic. The answer lists
+    the ids of its questions and options."""
     return services.create_quiz(current_user, data)
 
 
@@ -462,8 +466,10 @@ def update_quiz(data: dict[str, Any], quiz_id: int) -> Any:
 @blp.arguments(QuizStatusSchema)
 @blp.response(200, QuizSummarySchema)
 def set_status(data: dict[str, Any], quiz_id: int) -> Any:
-    """Open or close the quiz; every watcher of the session gets `quiz_status`. Closing
-    submits every attempt still open with what it saved."""
+    """Open or close the quiz (organisers).
+
+    Every watcher of the session gets `quiz_status`. Closing submits every attempt still
+    open with what it saved."""
     return services.set_status(current_user, quiz_id, data["status"])
 
 
@@ -472,7 +478,7 @@ def set_status(data: dict[str, Any], quiz_id: int) -> Any:
 @blp.doc(security=[])
 @public
 def quiz_intro(quiz_id: int) -> Any:
-    """For the trainee's page before the code is entered: title, status, time, rules."""
+    """What a trainee sees before entering a code: title, status, time, rules."""
     return services.quiz_intro(services.get_quiz(quiz_id))
 
 
@@ -489,8 +495,10 @@ def quiz_intro(quiz_id: int) -> Any:
 @blp.doc(security=[])
 @public
 def start_attempt(data: dict[str, Any], quiz_id: int) -> Any:
-    """Trainee, no account: start or resume an attempt with a participant code. Never any
-    hint of which option is correct."""
+    """Start or resume an attempt with a participant code (trainee, no account).
+
+    Never any hint of which option is correct. Each call returns a new token; earlier tokens
+    of the attempt stay valid."""
     attempt, token, created = services.start_attempt(quiz_id, data["participant_code"])
     body = {**services.attempt_view(attempt), "token": token}
     return body, 201 if created else 200
@@ -507,8 +515,9 @@ def _token() -> str | None:
 @blp.doc(security=ATTEMPT_SECURITY)
 @public
 def get_attempt(attempt_id: int) -> Any:
-    """The attempt with saved answers and time left; the result once submitted, and the review
-    once answers are revealed."""
+    """The attempt, its saved answers and time left (trainee).
+
+    The result once submitted, and the review once answers are revealed."""
     return services.attempt_view(services.get_attempt(attempt_id, _token()))
 
 
@@ -522,7 +531,9 @@ def get_attempt(attempt_id: int) -> Any:
 @blp.doc(security=ATTEMPT_SECURITY)
 @public
 def save_answers(data: dict[str, Any], attempt_id: int) -> Any:
-    """Autosave (may repeat): the given questions' answers replace their earlier ones."""
+    """Autosave answers (trainee; may repeat).
+
+    The given questions' answers replace their earlier ones; an empty list clears one."""
     return services.save_answers(attempt_id, _token(), data["answers"])
 
 
@@ -531,7 +542,9 @@ def save_answers(data: dict[str, Any], attempt_id: int) -> Any:
 @blp.doc(security=ATTEMPT_SECURITY)
 @public
 def submit(attempt_id: int) -> Any:
-    """Submit; a retry returns the same result. After the deadline, what was saved counts."""
+    """Submit the attempt (trainee).
+
+    A retry returns the same result. After the deadline, what was saved counts."""
     return services.submit(attempt_id, _token())
 
 
@@ -539,8 +552,10 @@ def submit(attempt_id: int) -> Any:
 @blp.arguments(PaperAnswersArgs)
 @blp.response(201, PaperAttemptResultSchema)
 def paper_answers(data: dict[str, Any], quiz_id: int) -> Any:
-    """A coordinator (of the participant's site) or an organiser enters answers given on
-    paper: a submitted attempt with source "paper", kept in the audit log."""
+    """Enter answers given on paper.
+
+    By a coordinator of the participant's site or an organiser: a submitted attempt with
+    source "paper", kept in the audit log."""
     participant_id = data.get("participant_id")
     if participant_id is None:
         participant_id = services._participant(data["participant_code"]).id
@@ -555,8 +570,10 @@ def paper_answers(data: dict[str, Any], quiz_id: int) -> Any:
 @blp.get("/quizzes/<int:quiz_id>/results")
 @blp.response(200, QuizResultsSchema)
 def results(quiz_id: int) -> Any:
-    """Per site (present, submitted, mean_percent, passed: counts of people, each person's best
-    submitted attempt) and per question (facility 0..1, discrimination -1..1)."""
+    """Results per site and per question (organisers).
+
+    Per site: present, submitted, mean_percent, passed (counts of people; each person's best
+    submitted attempt counts). Per question: facility 0..1, discrimination -1..1."""
     return services.site_results(quiz_id, actor=current_user)
 
 
@@ -574,8 +591,9 @@ def quiz_progress(quiz_id: int) -> Any:
 @blp.arguments(ParticipantResultArgs, location="query")
 @blp.response(200, ParticipantResultList)
 def participants(args: dict[str, Any], quiz_id: int) -> Any:
-    """Per participant checked in or with an attempt, by site then name (coordinators: their
-    sites)."""
+    """Results per participant.
+
+    Everyone checked in or with an attempt, by site then name (coordinators: their sites)."""
     rows = services.participant_results(quiz_id, actor=current_user, site_id=args.get("site_id"))
     start = (args["page"] - 1) * args["per_page"]
     return {"items": rows[start:start + args["per_page"]], "total": len(rows)}

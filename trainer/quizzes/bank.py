@@ -80,14 +80,14 @@ def load_bank(path: str | Path | None = None, *, actor: User | None = None,
             topic.name, topic.name_en = nfc(spec["name"]), spec.get("name_en")
     db.session.flush()
     existing: dict[str, Question] = {}
-    for question in db.session.scalars(select(Question).order_by(Question.id)):
-        existing.setdefault(_key(question.text), question)
+    for stored in db.session.scalars(select(Question).order_by(Question.id)):
+        existing.setdefault(_key(stored.text), stored)
     for i, data in enumerate(bank["questions"]):
-        question = existing.get(_key(str(data.get("text", ""))))
+        question: Question | None = existing.get(_key(str(data.get("text", ""))))
         try:
             if question is None:
-                question = services.create_question(actor, data, commit=False)
-                existing[_key(question.text)] = question
+                made = services.create_question(actor, data, commit=False)
+                existing[_key(made.text)] = made
                 result.created += 1
             elif _same(question, data):
                 result.unchanged += 1

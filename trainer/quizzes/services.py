@@ -519,9 +519,11 @@ def create_quiz(actor: User | None, data: Mapping[str, Any], *, commit: bool = T
     the bank), draws [{topic, count}], multiple_rule, attempts_allowed, shuffle_questions,
     shuffle_options, reveal, allow_unchecked."""
     _staff(actor)
-    session_id = data.get("session_id")
-    if isinstance(session_id, bool) or not isinstance(session_id, int) or \
-            db.session.get(TrainingSession, session_id) is None:
+    try:
+        session_id = _int(data.get("session_id"), "session_id", 1, 2**62)
+    except Invalid:
+        session_id = 0
+    if not session_id or db.session.get(TrainingSession, session_id) is None:
         raise Invalid.field("session_id", gettext("Unknown session."))
     quiz = Quiz(session_id=session_id, status=QuizStatus.DRAFT, short_code=_short_code(),
                 created_by_id=actor.id if actor is not None else None)
@@ -541,6 +543,8 @@ def update_quiz(actor: User | None, quiz: Quiz, data: Mapping[str, Any], *,
     _staff(actor)
     if "session_id" in data and data["session_id"] != quiz.session_id:
         raise Invalid.field("session_id", gettext("A quiz cannot move to another session."))
+    data = {k: v for k, v in data.items()
+            if k not in SETTINGS_FROZEN_BY_ATTEMPTS or not _unchanged(quiz, k, v)}
     frozen = [k for k in SETTINGS_FROZEN_BY_ATTEMPTS if k in data]
     if frozen and _has_attempts(quiz):
         raise Conflict(gettext("Trainees have started this quiz: its questions, pass mark and "
@@ -552,6 +556,26 @@ def update_quiz(actor: User | None, quiz: Quiz, data: Mapping[str, Any], *,
     if commit:
         db.session.commit()
     return quiz
+
+
+def _unchanged(quiz: Quiz, key: str, value: Any) -> bool:
+    """Whether a content setting in an update is the quiz's current value (then it is left
+    out, so a form that sends every field can still save a started quiz's title)."""
+    try:
+        if key == "pass_percent":
+            return not isinstance(value, bool) and float(value) == quiz.pass_percent
+        if key == "multiple_rule":
+            return bool(MultipleRule(value) == quiz.multiple_rule)
+        if key == "question_ids":
+            return [int(v) for v in value] == [item.question_id for item in quiz.items]
+        if key == "draws":
+            return sorted((d["topic"], int(d["count"])) for d in value) == sorted(
+                (d.topic, d.count) for d in quiz.draws)
+        if key == "questions":
+            return not value
+    except (TypeError, ValueError, KeyError):
+        return False
+    return False
 
 
 def question_count(quiz: Quiz) -> int:
@@ -658,7 +682,8 @@ def _finalise_if_expired(attempt: Attempt) -> bool:
     return False
 
 
-def _draw_layout(quiz: Quiz) -> list[dict[str, Any]]:
+def _draw_layout(quiz: Quiz) -> tuple[list[dict[str, Any]], list[int]]:
+    """(the attempt's layout, the ids of its questions not yet marked used)."""
     picked_ids = [item.question_id for item in quiz.items]
     drawn_ids: list[int] = []
     for draw in quiz.draws:
@@ -680,7 +705,7 @@ def _draw_layout(quiz: Quiz) -> list[dict[str, Any]]:
         if quiz.shuffle_options and q.kind != QuestionKind.TRUE_FALSE:
             _rng.shuffle(option_ids)
         layout.append({"q": q.id, "k": q.kind.value, "p": q.points, "o": option_ids})
-    return layout
+    return layout, [q.id for q in questions.values() if not q.used]
 
 
 def _mark_used(question_ids: Iterable[int]) -> None:
@@ -754,7 +779,7 @@ def start_attempt(quiz_id: int, participant_code: str) -> tuple[Attempt, str, bo
                 "%(name)s was not checked in to this session, so cannot take its quiz. Ask "
                 "your site's coordinator to check you in first.", name=participant.full_name),
                 reason="not_checked_in")
-        layout = _draw_layout(quiz)
+        layout, unused = _draw_layout(quiz)
         if not layout:
             raise Conflict(gettext("This quiz has no questions yet."))
         now = utcnow()
@@ -770,7 +795,7 @@ def start_attempt(quiz_id: int, participant_code: str) -> tuple[Attempt, str, bo
                 db.session.flush()
         except IntegrityError:
             continue  # the same code started on another phone at this moment: resume that one
-        _mark_used(item["q"] for item in layout)
+        _mark_used(unused)  # only the first attempts to show a question write this
         token = issue_token(attempt)
         db.session.commit()
         _push_progress(quiz)
@@ -913,6 +938,10 @@ def _validate_answers(attempt: Attempt, answers: Any) -> dict[int, list[int]]:
     return clean
 
 
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount)
+
+
 def _time_up(attempt: Attempt) -> Conflict:
     return Conflict(gettext("Time is up: answers can no longer be changed. Your attempt counts "
                             "as submitted with the answers saved before the deadline."),
@@ -934,9 +963,9 @@ def save_answers(attempt_id: int, token: str | None, answers: Mapping[str, Any])
         _push_progress(attempt.quiz)
         raise _time_up(attempt)
     clean = _validate_answers(attempt, answers)
-    claimed = db.session.execute(
+    claimed = _rowcount(db.session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
-        .values(saved_at=now).execution_options(synchronize_session=False)).rowcount
+        .values(saved_at=now).execution_options(synchronize_session=False)))
     if not claimed:  # submitted by another request meanwhile
         db.session.rollback()
         db.session.refresh(attempt)
@@ -945,11 +974,15 @@ def save_answers(attempt_id: int, token: str | None, answers: Mapping[str, Any])
     if clean:
         rows = [{"attempt_id": attempt.id, "question_id": qid, "option_ids": oids, "saved_at": now}
                 for qid, oids in clean.items()]
+        stmt: Any
         if db.engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt = pg_insert(Answer.__table__).values(rows)
         else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        stmt = dialect_insert(Answer.__table__).values(rows)
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(Answer.__table__).values(rows)
         stmt = stmt.on_conflict_do_update(
             index_elements=["attempt_id", "question_id"],
             set_={"option_ids": stmt.excluded.option_ids, "saved_at": stmt.excluded.saved_at})
@@ -967,10 +1000,10 @@ def _finalise(attempt: Attempt, quiz: Quiz, ended_by: str, *, at: datetime | Non
     submitted_at = now
     if ended_by == "deadline" and attempt.deadline is not None:
         submitted_at = min(now, attempt.deadline)
-    claimed = db.session.execute(
+    claimed = _rowcount(db.session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
         .values(submitted_at=submitted_at, ended_by=ended_by)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     if not claimed:
         db.session.refresh(attempt)
         return False
@@ -1085,8 +1118,8 @@ def enter_paper_answers(actor: User, quiz_id: int, participant_id: int,
         select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.participant_id == participant.id)
         .order_by(Attempt.number)))
     latest = attempts[-1] if attempts else None
-    if latest is not None and latest.submitted_at is None and _finalise_if_expired(latest):
-        pass
+    if latest is not None and latest.submitted_at is None:
+        _finalise_if_expired(latest)  # time is up on the phone: that attempt counts as it is
     now = utcnow()
     replaced = None
     if latest is not None and latest.submitted_at is None:
@@ -1146,10 +1179,9 @@ def _per_participant(quiz_id: int) -> dict[int, _Counted]:
     rows = db.session.scalars(select(Attempt).where(Attempt.quiz_id == quiz_id)
                               .order_by(Attempt.participant_id, Attempt.number))
     for a in rows:
-        entry = out.get(a.participant_id)
-        if entry is None:
-            entry = out[a.participant_id] = _Counted(a.participant_id, a.site_id, True, None, 0,
-                                                     False)
+        if a.participant_id not in out:
+            out[a.participant_id] = _Counted(a.participant_id, a.site_id, True, None, 0, False)
+        entry = out[a.participant_id]
         entry.attempts += 1
         if a.submitted_at is None:
             entry.in_progress = True
@@ -1301,28 +1333,27 @@ def participant_results(quiz_id: int, actor: User | None = None,
         select(Participant).where(Participant.id.in_(list(wanted))))}
     sites = {s.id: s for s in db.session.scalars(
         select(Site).where(Site.id.in_(set(wanted.values()))))}
-    rows = []
+    rows: list[dict[str, Any]] = []
+    order: dict[int, tuple[bool, str, str, int]] = {}
     for pid, sid in wanted.items():
-        p, entry = people[pid], counted.get(pid)
-        a = entry.attempt if entry else None
+        p, found = people[pid], counted.get(pid)
+        a = found.attempt if found else None
         status = ("submitted" if a is not None else
-                  "in_progress" if entry is not None and entry.in_progress else "not_started")
+                  "in_progress" if found is not None and found.in_progress else "not_started")
         site = sites[sid]
         rows.append({
             "participant_id": p.id, "code": p.code, "full_name": p.full_name,
             "sex": p.sex.value, "unit": p.unit, "position": p.position,
             "site_id": sid, "site_code": site.code, "site_name": site.name,
             "checked_in": pid in checkins, "status": status,
-            "attempts": entry.attempts if entry else 0,
+            "attempts": found.attempts if found else 0,
             "attempt_id": a.id if a else None, "source": a.source.value if a else None,
             "score": a.score if a else None, "max_score": a.max_score if a else None,
             "percent": a.percent if a else None, "passed": a.passed if a else None,
             "submitted_at": a.submitted_at if a else None,
-            "_sort": (site.kind.value != "host", site.name_folded, p.sort_key, p.id),
         })
-    rows.sort(key=lambda r: r["_sort"])
-    for row in rows:
-        del row["_sort"]
+        order[p.id] = (site.kind.value != "host", site.name_folded, p.sort_key, p.id)
+    rows.sort(key=lambda r: order[r["participant_id"]])
     return rows
 
 

@@ -75,7 +75,9 @@ class SessionCreate(StrictSchema):
     description = Text(max_length=10000, multiline=True, allow_none=True, allow_blank=True)
     training_id = fields.Integer(allow_none=True)
     checkin_grace_minutes = fields.Integer(
-        validate=validate.Range(min=0, max=services.MAX_GRACE_MINUTES))
+        validate=validate.Range(min=0, max=services.MAX_GRACE_MINUTES),
+        metadata={"description": "Minutes after the end during which check-ins are still "
+                                 "accepted."})
     agenda = fields.List(fields.Nested(AgendaItemIn))
 
 

@@ -110,8 +110,7 @@ def _session(ctx: Any, training: Training, title: str, start: datetime, end: dat
     session = TrainingSession(
         training=training, title=title, starts_at=start, ends_at=end,
         host_site_id=ctx.sites[host.code].id, status=status, topics=topics,
-        conference_url=CONFERENCE_URL, description=None, ics_sequence=0,
-        checkin_grace_minutes=60)
+        conference_url=CONFERENCE_URL, description=None, ics_sequence=0)
     session.session_sites = [
         SessionSite(site_id=ctx.sites[spec.code].id,
                     chair_name=demo_data.CHAIRS.get(spec.code),

@@ -108,6 +108,16 @@ def conference_service(url: str | None) -> str | None:
     return None
 
 
+def safe_link(url: str | None) -> str | None:
+    """The link if it is an http(s) address (what pages may put in an href), else None."""
+    if not url:
+        return None
+    try:
+        return url if urlsplit(url).scheme.lower() in ("http", "https") else None
+    except ValueError:
+        return None
+
+
 def join_label(url: str | None) -> str:
     service = conference_service(url)
     if service is None:

@@ -69,6 +69,7 @@ def _int_arg(name: str) -> int | None:
 def _template_globals() -> dict[str, Any]:
     return {"topic_label": services.topic_label, "status_label": services.status_label,
             "join_label": services.join_label, "conference_service": services.conference_service,
+            "safe_link": services.safe_link,
             "TOPICS": services.TOPICS}
 
 

@@ -54,6 +54,8 @@ SiteList = list_schema(SiteSchema, "SiteList")
 @blp.arguments(SiteListArgs, location="query")
 @blp.response(200, SiteList)
 def list_sites(args: dict[str, Any]) -> Any:
+    """The sites the caller may see (a coordinator: its own), by id; `q` matches the name
+    with or without diacritics, or the code."""
     stmt = services.list_sites(current_user, q=args.get("q"), kind=args.get("kind"))
     return page_of(stmt, args["page"], args["per_page"])
 
@@ -61,13 +63,17 @@ def list_sites(args: dict[str, Any]) -> Any:
 @blp.post("")
 @blp.arguments(SiteSchema)
 @blp.response(201, SiteSchema)
+@blp.alt_response(409, response="CONFLICT", description="The code is taken.")
 def create_site(data: dict[str, Any]) -> Any:
+    """Add a site (admins, organisers). The code is stored in capitals."""
     return services.create_site(current_user, **data)
 
 
 @blp.get("/<int:site_id>")
 @blp.response(200, SiteSchema)
+@blp.alt_response(404, response="NOT_FOUND")
 def get_site(site_id: int) -> Any:
+    """One site."""
     from trainer.auth.services import require_site
 
     require_site(current_user, site_id)
@@ -77,13 +83,18 @@ def get_site(site_id: int) -> Any:
 @blp.patch("/<int:site_id>")
 @blp.arguments(SiteUpdateSchema)
 @blp.response(200, SiteSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT", description="The code is taken.")
 def update_site(data: dict[str, Any], site_id: int) -> Any:
+    """Change some fields of a site (admins, organisers)."""
     return services.update_site(current_user, services.get_site(site_id), **data)
 
 
 @blp.get("/<int:site_id>/units")
 @blp.response(200, UnitSchema(many=True))
+@blp.alt_response(404, response="NOT_FOUND")
 def list_units(site_id: int) -> Any:
+    """The communes / centres of a site, in Vietnamese alphabetical order."""
     from trainer.auth.services import require_site
 
     require_site(current_user, site_id)
@@ -93,5 +104,9 @@ def list_units(site_id: int) -> Any:
 @blp.post("/<int:site_id>/units")
 @blp.arguments(UnitSchema)
 @blp.response(201, UnitSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT",
+                  description="The site already lists this name (ignoring accents and case).")
 def create_unit(data: dict[str, Any], site_id: int) -> Any:
+    """Add a commune / centre to a site (admins, organisers)."""
     return services.add_unit(current_user, services.get_site(site_id), **data)

@@ -42,10 +42,13 @@ def edit(site_id: int | None = None) -> Any:
     if request.method == "POST":
         values = {k: request.form.get(k, "") for k in values}
         try:
+            code, name, kind, address = (values[k] for k in ("code", "name", "kind", "address"))
             if site is None:
-                site = services.create_site(current_user, **values)
+                site = services.create_site(current_user, code=code, name=name, kind=kind,
+                                            address=address)
             else:
-                services.update_site(current_user, site, **values)
+                services.update_site(current_user, site, code=code, name=name, kind=kind,
+                                     address=address)
         except DomainError as exc:
             errors = _errors(exc) or {"name": [str(exc.detail)]}
         else:

@@ -1,0 +1,942 @@
+"""Reports: per-site session tables, training and year summaries, coverage of the communes,
+the gender view, and certificates of completion.
+
+Decisions:
+- Every figure is aggregated in SQL (GROUP BY session, site and sex), never one query per
+  site: a session of 1,000 sites and 30,000 people takes a handful of queries.
+- Registered counts a person at the site of their registration, present at the site where
+  they checked in (as the live wall does). Quiz figures use the quizzes feature's rule: each
+  person's best submitted attempt counts (highest percent, then the earliest), at the
+  attempt's site. Completion = submitted / present; pass rate = passed / submitted.
+- The quiz of a session report: `quiz_id` when given (one of the session's quizzes), else
+  the session's latest quiz that was opened (open or closed; drafts never count).
+- A rate whose denominator is zero is None (shown "–"), never a division by zero.
+- Scope: admins and organisers see every site; a coordinator sees the rows of its own sites
+  only, and totals over those rows (sessions that include none of its sites are refused).
+- A year is the calendar year in the app's time zone, by the sessions' start.
+- Coverage: the communes / centres (sites.Unit) of the sites in scope; a unit is reached when
+  at least one participant whose unit it is was checked in to any session of the set.
+- Gender view: each indicator for women, men and unspecified side by side; the gap is
+  female minus male (persons for counts, percentage points for rates and mean scores) and
+  the ratio is female / male (None when the male figure is zero or missing).
+- Certificates: for a participant checked in to the session whose counted attempt at the
+  session's quiz passed. A session without a quiz gives none. Issued (a random code stored
+  with the session, participant, quiz and score) on the first request; later requests give
+  the same code. A certificate once issued stays verifiable.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext
+from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy.exc import IntegrityError
+
+from trainer.audit.services import record
+from trainer.auth.models import User
+from trainer.auth.services import require_any, require_site, visible_site_ids
+from trainer.dbtypes import utcnow
+from trainer.errors import Conflict, Forbidden, Invalid, NotFound
+from trainer.extensions import db
+from trainer.i18n import local_zone, to_local
+from trainer.people.models import Participant, Sex
+from trainer.quizzes.models import Attempt, Quiz, QuizStatus
+from trainer.reports.models import Certificate
+from trainer.sessions.models import (
+    Checkin,
+    Registration,
+    SessionSite,
+    Training,
+    TrainingSession,
+)
+from trainer.sites.models import Site, SiteKind, Unit
+from trainer.text import sort_key
+
+SEXES = tuple(s.value for s in Sex)  # female, male, unspecified
+FIELDS = ("registered", "present", "quiz_present", "submitted", "passed", "pct_sum", "eligible")
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+# Verification codes: printable, no look-alike characters (as participant codes).
+CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
+CODE_LENGTH = 16  # 23**16 ~ 2**72: not guessable
+
+
+class NotEligible(Conflict):
+    slug = "not-eligible"
+
+
+# --------------------------------------------------------------------------- small helpers
+
+def percent(part: float | int | None, whole: float | int | None, digits: int = 2
+            ) -> float | None:
+    """part / whole in percent, rounded; None when the whole is zero (nothing to divide)."""
+    if not whole or part is None:
+        return None
+    return round(100.0 * float(part) / float(whole), digits)
+
+
+def mean(total: float | None, n: int | float | None, digits: int = 2) -> float | None:
+    if not n or total is None:
+        return None
+    return round(float(total) / float(n), digits)
+
+
+def _zero() -> dict[str, float]:
+    return dict.fromkeys(FIELDS, 0)
+
+
+class Tally:
+    """Counts by sex: tally[sex][field]."""
+
+    def __init__(self) -> None:
+        self.by_sex: dict[str, dict[str, float]] = {s: _zero() for s in SEXES}
+
+    def add(self, sex: str, field: str, n: float) -> None:
+        self.by_sex[sex][field] += n or 0
+
+    def merge(self, other: Tally) -> None:
+        for sex in SEXES:
+            for field in FIELDS:
+                self.by_sex[sex][field] += other.by_sex[sex][field]
+
+    def total(self, field: str) -> float:
+        return sum(self.by_sex[s][field] for s in SEXES)
+
+    def get(self, sex: str | None, field: str) -> float:
+        return self.total(field) if sex is None else self.by_sex[sex][field]
+
+
+def measures(t: Tally) -> dict[str, Any]:
+    """The figures of one row (a site, a session, the totals) from its tally."""
+    registered, present = int(t.total("registered")), int(t.total("present"))
+    submitted, passed = int(t.total("submitted")), int(t.total("passed"))
+    female = int(t.get("female", "present"))
+    return {
+        "registered": registered,
+        "present": present,
+        "attendance_percent": percent(present, registered),
+        "female": female,
+        "male": int(t.get("male", "present")),
+        "unspecified": int(t.get("unspecified", "present")),
+        "female_percent": percent(female, present),
+        "quiz_submitted": submitted,
+        "quiz_passed": passed,
+        "quiz_completion_percent": percent(submitted, t.total("quiz_present")),
+        "quiz_mean_percent": mean(t.total("pct_sum"), submitted),
+        "quiz_passed_percent": percent(passed, submitted),
+        "certificates": int(t.total("eligible")),
+    }
+
+
+def _sex(value: Any) -> str:
+    return Sex(value).value
+
+
+def _site_order(site: Site, host_id: int | None = None) -> tuple[Any, ...]:
+    is_host = site.id == host_id if host_id is not None else site.kind == SiteKind.HOST
+    return (not is_host, sort_key(site.name), site.id)
+
+
+def _site_info(site: Site, host_id: int | None = None) -> dict[str, Any]:
+    return {"site_id": site.id, "code": site.code, "name": site.name, "kind": site.kind.value,
+            "is_host": site.id == host_id if host_id is not None
+            else site.kind == SiteKind.HOST}
+
+
+def _sites(ids: Iterable[int]) -> dict[int, Site]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    return {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(wanted)))}
+
+
+# --------------------------------------------------------------------------- scope
+
+def _session_for(actor: User | None, session_id: int) -> tuple[User, TrainingSession,
+                                                                list[int] | None]:
+    """The session and the sites the actor may see in it (None: all of them)."""
+    user = require_any(actor)
+    session = db.session.get(TrainingSession, session_id)
+    if session is None:
+        raise NotFound(gettext("Unknown session."))
+    scope = visible_site_ids(user)
+    if scope is not None:
+        ids = set(db.session.scalars(select(SessionSite.site_id)
+                                     .where(SessionSite.session_id == session_id)))
+        if not ids.intersection(scope):
+            raise Forbidden(gettext("None of your sites takes part in this session."))
+    return user, session, scope
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    zone = local_zone()
+    return (datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone))
+
+
+def check_year(year: Any) -> int:
+    try:
+        value = int(year)
+    except (TypeError, ValueError):
+        raise Invalid.field("year", gettext("Not a valid year.")) from None
+    if not MIN_YEAR <= value <= MAX_YEAR:
+        raise Invalid.field("year", gettext("A year between %(lo)d and %(hi)d.",
+                                            lo=MIN_YEAR, hi=MAX_YEAR))
+    return value
+
+
+@dataclass
+class Selection:
+    """The sessions a summary covers (a training or a year) and the sites in scope."""
+
+    kind: str  # "training" | "year"
+    training: Training | None
+    year: int | None
+    sessions: list[TrainingSession]
+    scope: list[int] | None
+
+    @property
+    def session_ids(self) -> list[int]:
+        return [s.id for s in self.sessions]
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind,
+                "training_id": self.training.id if self.training else None,
+                "training_title": self.training.title if self.training else None,
+                "year": self.year,
+                "scope_site_ids": self.scope}
+
+
+def select_sessions(actor: User | None, *, training_id: int | None = None,
+                    year: int | None = None) -> Selection:
+    """The sessions of a training, or those starting in a calendar year; a coordinator's
+    selection keeps the sessions that include one of its sites."""
+    user = require_any(actor)
+    scope = visible_site_ids(user)
+    if (training_id is None) == (year is None):
+        raise Invalid(gettext("Choose a training or a year."),
+                      errors={"training_id": [gettext("Choose a training or a year.")]})
+    stmt = select(TrainingSession)
+    training = None
+    if training_id is not None:
+        training = db.session.get(Training, training_id)
+        if training is None:
+            raise NotFound(gettext("Unknown training."))
+        stmt = stmt.where(TrainingSession.training_id == training_id)
+    else:
+        year = check_year(year)
+        start, end = year_bounds(year)
+        stmt = stmt.where(TrainingSession.starts_at >= start, TrainingSession.starts_at < end)
+    if scope is not None:
+        stmt = stmt.where(TrainingSession.id.in_(
+            select(SessionSite.session_id).where(SessionSite.site_id.in_(scope or [-1]))))
+    sessions = list(db.session.scalars(stmt.order_by(TrainingSession.starts_at,
+                                                      TrainingSession.id)))
+    return Selection("training" if training is not None else "year", training, year,
+                     sessions, scope)
+
+
+# --------------------------------------------------------------------------- quizzes
+
+def session_quizzes(session_id: int) -> list[Quiz]:
+    return list(db.session.scalars(select(Quiz).where(Quiz.session_id == session_id)
+                                   .order_by(Quiz.id)))
+
+
+def _latest(quizzes: Iterable[Quiz]) -> Quiz | None:
+    """The latest quiz that was opened (by opening time, then creation)."""
+    opened = [q for q in quizzes if q.status != QuizStatus.DRAFT]
+    if not opened:
+        return None
+    return max(opened, key=lambda q: (q.opened_at.timestamp() if q.opened_at else 0.0, q.id))
+
+
+def pick_quiz(session_id: int, quiz_id: int | None = None) -> Quiz | None:
+    """The quiz a session report uses: `quiz_id` (one of the session's), else the latest
+    opened one (open or closed), else None."""
+    if quiz_id is not None:
+        quiz = db.session.get(Quiz, quiz_id)
+        if quiz is None or quiz.session_id != session_id:
+            raise Invalid.field("quiz_id", gettext("This quiz is not one of this session's."))
+        return quiz
+    return _latest(session_quizzes(session_id))
+
+
+def default_quizzes(session_ids: Sequence[int]) -> dict[int, Quiz]:
+    """{session_id: its report quiz} for many sessions (one query)."""
+    if not session_ids:
+        return {}
+    by_session: dict[int, list[Quiz]] = defaultdict(list)
+    for quiz in db.session.scalars(select(Quiz).where(Quiz.session_id.in_(list(session_ids)),
+                                                      Quiz.status != QuizStatus.DRAFT)):
+        by_session[quiz.session_id].append(quiz)
+    out = {}
+    for sid, quizzes in by_session.items():
+        chosen = _latest(quizzes)
+        if chosen is not None:
+            out[sid] = chosen
+    return out
+
+
+def _finalise(quizzes: Iterable[Quiz]) -> None:
+    """Attempts whose time is up count as submitted (as the quiz results do)."""
+    from trainer.quizzes import services as quiz_services
+
+    for quiz in quizzes:
+        quiz_services.finalise_expired(quiz.id)
+
+
+def counted_attempts(quiz_ids: Sequence[int]) -> Any:
+    """A subquery: each person's counted attempt per quiz (best percent, then the earliest),
+    with its exact percent `pct`."""
+    rank = func.row_number().over(
+        partition_by=(Attempt.quiz_id, Attempt.participant_id),
+        order_by=(func.coalesce(Attempt.percent, 0.0).desc(), Attempt.number, Attempt.id))
+    pct = case((Attempt.max_score > 0,
+                func.coalesce(Attempt.score, 0.0) * 100.0 / Attempt.max_score), else_=0.0)
+    ranked = (select(Attempt.quiz_id, Attempt.participant_id, Attempt.site_id,
+                     Attempt.passed, pct.label("pct"), rank.label("rank"))
+              .where(Attempt.quiz_id.in_(list(quiz_ids) or [-1]),
+                     Attempt.submitted_at.isnot(None))
+              .subquery("ranked"))
+    return select(ranked).where(ranked.c.rank == 1).subquery("counted")
+
+
+# --------------------------------------------------------------------------- the facts
+
+Key = tuple[int, int]  # (session_id, site_id)
+
+
+def facts(session_ids: Sequence[int], quizzes: Mapping[int, Quiz],
+          scope: Sequence[int] | None) -> dict[Key, Tally]:
+    """Registered, present, quiz submitted / passed / sum of percents and certificates due,
+    by session, site and sex: four GROUP BY queries whatever the number of sites."""
+    out: dict[Key, Tally] = defaultdict(Tally)
+    if not session_ids:
+        return out
+    ids = list(session_ids)
+    sites = list(scope) if scope is not None else None
+
+    reg = (select(Registration.session_id, Registration.site_id, Participant.sex, func.count())
+           .join(Participant, Participant.id == Registration.participant_id)
+           .where(Registration.session_id.in_(ids))
+           .group_by(Registration.session_id, Registration.site_id, Participant.sex))
+    present = (select(Checkin.session_id, Checkin.site_id, Participant.sex, func.count())
+               .join(Participant, Participant.id == Checkin.participant_id)
+               .where(Checkin.session_id.in_(ids))
+               .group_by(Checkin.session_id, Checkin.site_id, Participant.sex))
+    if sites is not None:
+        reg = reg.where(Registration.site_id.in_(sites or [-1]))
+        present = present.where(Checkin.site_id.in_(sites or [-1]))
+    for sid, site_id, sex, n in db.session.execute(reg):
+        out[(sid, site_id)].add(_sex(sex), "registered", n)
+    for sid, site_id, sex, n in db.session.execute(present):
+        out[(sid, site_id)].add(_sex(sex), "present", n)
+        if sid in quizzes:  # present at a session with a quiz: completion's denominator
+            out[(sid, site_id)].add(_sex(sex), "quiz_present", n)
+
+    quiz_session = {q.id: sid for sid, q in quizzes.items()}
+    if quiz_session:
+        counted = counted_attempts(list(quiz_session))
+        passed = case((counted.c.passed.is_(True), 1), else_=0)
+        attempts = (select(counted.c.quiz_id, counted.c.site_id, Participant.sex, func.count(),
+                           func.sum(passed), func.sum(counted.c.pct))
+                    .join(Participant, Participant.id == counted.c.participant_id)
+                    .group_by(counted.c.quiz_id, counted.c.site_id, Participant.sex))
+        # Certificates due: checked in to the session and passed its quiz (at the check-in site).
+        due = (select(Checkin.session_id, Checkin.site_id, Participant.sex, func.count())
+               .join(Participant, Participant.id == Checkin.participant_id)
+               .join(Quiz, Quiz.session_id == Checkin.session_id)
+               .join(counted, and_(counted.c.quiz_id == Quiz.id,
+                                   counted.c.participant_id == Checkin.participant_id))
+               .where(Checkin.session_id.in_(ids), counted.c.passed.is_(True))
+               .group_by(Checkin.session_id, Checkin.site_id, Participant.sex))
+        if sites is not None:
+            attempts = attempts.where(counted.c.site_id.in_(sites or [-1]))
+            due = due.where(Checkin.site_id.in_(sites or [-1]))
+        for quiz_id, site_id, sex, n, n_passed, pct_sum in db.session.execute(attempts):
+            t = out[(quiz_session[quiz_id], site_id)]
+            t.add(_sex(sex), "submitted", n)
+            t.add(_sex(sex), "passed", n_passed or 0)
+            t.add(_sex(sex), "pct_sum", float(pct_sum or 0.0))
+        for sid, site_id, sex, n in db.session.execute(due):
+            out[(sid, site_id)].add(_sex(sex), "eligible", n)
+    return out
+
+
+# --------------------------------------------------------------------------- session report
+
+def _quiz_info(quiz: Quiz | None) -> dict[str, Any] | None:
+    if quiz is None:
+        return None
+    return {"id": quiz.id, "title": quiz.title, "status": quiz.status.value,
+            "pass_percent": quiz.pass_percent}
+
+
+def _session_info(session: TrainingSession) -> dict[str, Any]:
+    return {"id": session.id, "title": session.title, "starts_at": session.starts_at,
+            "ends_at": session.ends_at, "status": session.status.value,
+            "training_id": session.training_id,
+            "training_title": session.training.title if session.training else None,
+            "host_site_id": session.host_site_id}
+
+
+def session_report(actor: User | None, session_id: int, quiz_id: int | None = None
+                   ) -> dict[str, Any]:
+    """Per site: registered, present, attendance rate, present by sex and the share of women,
+    quiz submitted / passed / mean, certificates due; then totals, and the gender view."""
+    _user, session, scope = _session_for(actor, session_id)
+    quiz = pick_quiz(session.id, quiz_id)
+    if quiz is not None:
+        _finalise([quiz])
+    tallies = facts([session.id], {session.id: quiz} if quiz else {}, scope)
+    site_ids = set(db.session.scalars(select(SessionSite.site_id)
+                                      .where(SessionSite.session_id == session.id)))
+    if scope is not None:
+        site_ids &= set(scope)
+    site_ids |= {site_id for (_sid, site_id) in tallies}
+    sites = _sites(site_ids)
+    rows, totals = [], Tally()
+    for site in sorted(sites.values(), key=lambda s: _site_order(s, session.host_site_id)):
+        t = tallies.get((session.id, site.id)) or Tally()
+        totals.merge(t)
+        rows.append({**_site_info(site, session.host_site_id), **measures(t)})
+    return {
+        "session": _session_info(session),
+        "quiz": _quiz_info(quiz),
+        "quizzes": [_quiz_info(q) for q in session_quizzes(session.id)],
+        "scope_site_ids": scope,
+        "sites": rows,
+        "totals": measures(totals),
+        "gender": gender_indicators(totals, None),
+        "generated_at": utcnow(),
+    }
+
+
+# --------------------------------------------------------------------------- gender view
+
+INDICATORS: tuple[tuple[str, str], ...] = (
+    ("registered", "count"),
+    ("visits", "count"),
+    ("participants", "count"),
+    ("participant_share_percent", "percent"),
+    ("attendance_percent", "percent"),
+    ("submitted", "count"),
+    ("completion_percent", "percent"),
+    ("passed", "count"),
+    ("pass_percent", "percent"),
+    ("mean_percent", "score"),
+)
+
+
+def _indicator_values(t: Tally, distinct: Mapping[str, int] | None, sex: str | None
+                      ) -> dict[str, float | None]:
+    visits = t.get(sex, "present")
+    people = (sum(distinct.values()) if sex is None else distinct.get(sex, 0)) \
+        if distinct is not None else visits
+    all_people = sum(distinct.values()) if distinct is not None else t.total("present")
+    submitted = t.get(sex, "submitted")
+    return {
+        "registered": int(t.get(sex, "registered")),
+        "visits": int(visits),
+        "participants": int(people),
+        "participant_share_percent": percent(people, all_people),
+        "attendance_percent": percent(visits, t.get(sex, "registered")),
+        "submitted": int(submitted),
+        "completion_percent": percent(submitted, t.get(sex, "quiz_present")),
+        "passed": int(t.get(sex, "passed")),
+        "pass_percent": percent(t.get(sex, "passed"), submitted),
+        "mean_percent": mean(t.get(sex, "pct_sum"), submitted),
+    }
+
+
+def gender_indicators(t: Tally, distinct: Mapping[str, int] | None) -> list[dict[str, Any]]:
+    """Each indicator by sex with the gap (female - male) and the ratio (female / male).
+    `distinct`: distinct participants by sex (a summary); None for one session, where the
+    participants are the people present."""
+    values = {sex: _indicator_values(t, distinct, sex) for sex in SEXES}
+    overall = _indicator_values(t, distinct, None)
+    out = []
+    for key, kind in INDICATORS:
+        f, m = values["female"][key], values["male"][key]
+        gap = round(f - m, 2) if f is not None and m is not None else None
+        ratio = round(f / m, 2) if f is not None and m else None
+        out.append({"key": key, "kind": kind, "female": f, "male": m,
+                    "unspecified": values["unspecified"][key], "total": overall[key],
+                    "gap": gap, "ratio": ratio})
+    return out
+
+
+def gender_report(actor: User | None, *, session_id: int | None = None,
+                  training_id: int | None = None, year: int | None = None,
+                  quiz_id: int | None = None) -> dict[str, Any]:
+    """The gender view for a session, a training or a year."""
+    given = [x for x in (session_id, training_id, year) if x is not None]
+    if len(given) != 1:
+        raise Invalid(gettext("Choose a session, a training or a year."),
+                      errors={"session_id": [gettext("Choose a session, a training or a year.")]})
+    if session_id is not None:
+        report = session_report(actor, session_id, quiz_id)
+        by_site = [{**{k: r[k] for k in ("site_id", "code", "name", "is_host")},
+                    "female": r["female"], "male": r["male"],
+                    "unspecified": r["unspecified"], "female_percent": r["female_percent"]}
+                   for r in report["sites"]]
+        return {"kind": "session", "session": report["session"], "training_id": None,
+                "training_title": None, "year": None, "quiz": report["quiz"],
+                "scope_site_ids": report["scope_site_ids"], "sessions": 1,
+                "indicators": report["gender"], "sites": by_site}
+    summary = summary_report(actor, training_id=training_id, year=year)
+    by_site = [{**{k: r[k] for k in ("site_id", "code", "name", "is_host")},
+                "female": r["participants_female"], "male": r["participants_male"],
+                "unspecified": r["participants_unspecified"],
+                "female_percent": r["participants_female_percent"]}
+               for r in summary["sites"]]
+    return {"kind": summary["kind"], "session": None, "training_id": summary["training_id"],
+            "training_title": summary["training_title"], "year": summary["year"],
+            "quiz": None, "scope_site_ids": summary["scope_site_ids"],
+            "sessions": len(summary["sessions"]), "indicators": summary["gender"],
+            "sites": by_site}
+
+
+# --------------------------------------------------------------------------- summaries
+
+def _distinct_by(selection: Selection, *columns: Any) -> list[Any]:
+    """Check-ins of the selection grouped by `columns` and sex: visits and distinct people."""
+    stmt = (select(*columns, Participant.sex, func.count(),
+                   func.count(distinct(Checkin.participant_id)))
+            .join(Participant, Participant.id == Checkin.participant_id)
+            .where(Checkin.session_id.in_(selection.session_ids or [-1]))
+            .group_by(*columns, Participant.sex))
+    if selection.scope is not None:
+        stmt = stmt.where(Checkin.site_id.in_(selection.scope or [-1]))
+    return list(db.session.execute(stmt))
+
+
+def _people(rows: dict[str, list[int]]) -> dict[str, Any]:
+    """{"visits", "participants", "participants_female", ...} from {sex: [visits, people]}."""
+    out: dict[str, Any] = {
+        "visits": sum(v[0] for v in rows.values()),
+        "participants": sum(v[1] for v in rows.values()),
+    }
+    for sex in SEXES:
+        out[f"visits_{sex}"] = rows.get(sex, [0, 0])[0]
+        out[f"participants_{sex}"] = rows.get(sex, [0, 0])[1]
+    out["participants_female_percent"] = percent(out["participants_female"],
+                                                 out["participants"])
+    return out
+
+
+def summary_report(actor: User | None, *, training_id: int | None = None,
+                   year: int | None = None) -> dict[str, Any]:
+    """Across the sessions of a training or a year: participant-visits (check-ins) and
+    distinct participants, by session, by site, by unit (commune / centre) and by sex."""
+    selection = select_sessions(actor, training_id=training_id, year=year)
+    ids = selection.session_ids
+    quizzes = default_quizzes(ids)
+    _finalise(quizzes.values())
+    tallies = facts(ids, quizzes, selection.scope)
+
+    by_session: dict[int, Tally] = defaultdict(Tally)
+    by_site: dict[int, Tally] = defaultdict(Tally)
+    totals = Tally()
+    for (sid, site_id), t in tallies.items():
+        by_session[sid].merge(t)
+        by_site[site_id].merge(t)
+        totals.merge(t)
+
+    sessions = []
+    for s in selection.sessions:
+        quiz = quizzes.get(s.id)
+        sessions.append({"session_id": s.id, "title": s.title, "starts_at": s.starts_at,
+                         "status": s.status.value,
+                         "quiz_id": quiz.id if quiz else None,
+                         "quiz_title": quiz.title if quiz else None,
+                         **measures(by_session.get(s.id) or Tally())})
+
+    site_people: dict[int, dict[str, list[int]]] = defaultdict(dict)
+    for site_id, sex, visits, people in _distinct_by(selection, Checkin.site_id):
+        site_people[site_id][_sex(sex)] = [visits, people]
+    sites = _sites(set(by_site) | set(site_people))
+    site_rows = []
+    for site in sorted(sites.values(), key=_site_order):
+        t = by_site.get(site.id) or Tally()
+        m = measures(t)
+        site_rows.append({**_site_info(site), "registered": m["registered"],
+                          "attendance_percent": m["attendance_percent"],
+                          **_people(site_people.get(site.id, {})),
+                          "quiz_submitted": m["quiz_submitted"],
+                          "quiz_passed": m["quiz_passed"],
+                          "quiz_mean_percent": m["quiz_mean_percent"]})
+
+    unit_people: dict[int | None, dict[str, list[int]]] = defaultdict(dict)
+    for unit_id, sex, visits, people in _distinct_by(selection, Participant.unit_id):
+        unit_people[unit_id][_sex(sex)] = [visits, people]
+    units = {u.id: u for u in db.session.scalars(
+        select(Unit).where(Unit.id.in_([i for i in unit_people if i is not None] or [-1])))}
+    unit_sites = _sites(u.site_id for u in units.values())
+    unit_rows = []
+    for unit in sorted(units.values(), key=lambda u: (_site_order(unit_sites[u.site_id]),
+                                                      u.sort_key, u.id)):
+        site = unit_sites[unit.site_id]
+        unit_rows.append({"unit_id": unit.id, "name": unit.name, "centre_name": unit.centre_name,
+                          "site_id": site.id, "site_code": site.code, "site_name": site.name,
+                          **_people(unit_people[unit.id])})
+    if None in unit_people:
+        unit_rows.append({"unit_id": None, "name": None, "centre_name": None, "site_id": None,
+                          "site_code": None, "site_name": None, **_people(unit_people[None])})
+
+    sex_people: dict[str, list[int]] = {}
+    for sex, visits, people in _distinct_by(selection):
+        sex_people[_sex(sex)] = [visits, people]
+    people_totals = _people(sex_people)
+    m = measures(totals)
+    return {
+        **selection.describe(),
+        "sessions": sessions,
+        "totals": {"sessions": len(sessions), "registered": m["registered"],
+                   "attendance_percent": m["attendance_percent"], **people_totals,
+                   "quiz_submitted": m["quiz_submitted"], "quiz_passed": m["quiz_passed"],
+                   "quiz_mean_percent": m["quiz_mean_percent"],
+                   "quiz_passed_percent": m["quiz_passed_percent"]},
+        "sites": site_rows,
+        "units": unit_rows,
+        "gender": gender_indicators(totals, {sex: v[1] for sex, v in sex_people.items()}),
+        "generated_at": utcnow(),
+    }
+
+
+def coverage_report(actor: User | None, *, training_id: int | None = None,
+                    year: int | None = None) -> dict[str, Any]:
+    """How many communes / centres (of the sites in scope) had at least one person trained
+    in the training or year, per site and in all, and the list of those not yet reached."""
+    selection = select_sessions(actor, training_id=training_id, year=year)
+    units_q = select(Unit)
+    if selection.scope is not None:
+        units_q = units_q.where(Unit.site_id.in_(selection.scope or [-1]))
+    units = list(db.session.scalars(units_q))
+    reached: dict[int, dict[str, int]] = defaultdict(dict)
+    unrecorded = 0
+    if selection.session_ids:
+        trained = (select(Participant.unit_id, Participant.sex,
+                          func.count(distinct(Participant.id)))
+                   .join(Checkin, Checkin.participant_id == Participant.id)
+                   .where(Checkin.session_id.in_(selection.session_ids))
+                   .group_by(Participant.unit_id, Participant.sex))
+        for unit_id, sex, n in db.session.execute(trained):
+            if unit_id is None:
+                continue
+            reached[unit_id][_sex(sex)] = n
+        missing = (select(func.count(distinct(Checkin.participant_id)))
+                   .join(Participant, Participant.id == Checkin.participant_id)
+                   .where(Checkin.session_id.in_(selection.session_ids),
+                          Participant.unit_id.is_(None)))
+        if selection.scope is not None:
+            missing = missing.where(Checkin.site_id.in_(selection.scope or [-1]))
+        unrecorded = db.session.scalar(missing) or 0
+    site_ids = {u.site_id for u in units}
+    if selection.scope is not None:
+        site_ids |= set(selection.scope)
+    sites = _sites(site_ids)
+    by_site: dict[int, list[Unit]] = defaultdict(list)
+    for unit in units:
+        by_site[unit.site_id].append(unit)
+    rows = []
+    total_units = total_reached = total_women = 0
+    for site in sorted(sites.values(), key=_site_order):
+        site_units = sorted(by_site.get(site.id, []), key=lambda u: (u.sort_key, u.id))
+        hit = [u for u in site_units if sum(reached.get(u.id, {}).values())]
+        with_women = [u for u in hit if reached[u.id].get("female")]
+        not_reached = [{"unit_id": u.id, "name": u.name, "centre_name": u.centre_name}
+                       for u in site_units if u not in hit]
+        total_units += len(site_units)
+        total_reached += len(hit)
+        total_women += len(with_women)
+        rows.append({**_site_info(site), "units": len(site_units), "reached": len(hit),
+                     "reached_percent": percent(len(hit), len(site_units)),
+                     "reached_with_women": len(with_women),
+                     "trained": sum(sum(reached.get(u.id, {}).values()) for u in hit),
+                     "not_reached": not_reached})
+    return {
+        **selection.describe(),
+        "sessions": len(selection.sessions),
+        "totals": {"units": total_units, "reached": total_reached,
+                   "reached_percent": percent(total_reached, total_units),
+                   "reached_with_women": total_women,
+                   "not_reached": total_units - total_reached,
+                   "participants_without_unit": int(unrecorded)},
+        "sites": rows,
+        "generated_at": utcnow(),
+    }
+
+
+# --------------------------------------------------------------------------- index
+
+def report_choices(actor: User | None) -> dict[str, Any]:
+    """What the reports index offers: sessions (newest first), trainings, years."""
+    user = require_any(actor)
+    scope = visible_site_ids(user)
+    stmt = select(TrainingSession)
+    if scope is not None:
+        stmt = stmt.where(TrainingSession.id.in_(
+            select(SessionSite.session_id).where(SessionSite.site_id.in_(scope or [-1]))))
+    sessions = list(db.session.scalars(stmt.order_by(TrainingSession.starts_at.desc(),
+                                                     TrainingSession.id.desc()).limit(500)))
+    t_stmt = select(Training).order_by(Training.year.desc(), Training.id.desc())
+    if scope is not None:
+        t_stmt = t_stmt.where(Training.id.in_(
+            select(TrainingSession.training_id).join(
+                SessionSite, SessionSite.session_id == TrainingSession.id)
+            .where(SessionSite.site_id.in_(scope or [-1]))))
+    trainings = list(db.session.scalars(t_stmt))
+    first, last = db.session.execute(
+        select(func.min(TrainingSession.starts_at), func.max(TrainingSession.starts_at))).one()
+    years: list[int] = []
+    if first is not None and last is not None:
+        from trainer.dbtypes import UTCDateTime
+
+        # SQLite hands back naive values from an aggregate: they are UTC.
+        lo = UTCDateTime().process_result_value(first, db.engine.dialect)
+        hi = UTCDateTime().process_result_value(last, db.engine.dialect)
+        if lo is not None and hi is not None:
+            years = list(range(to_local(hi).year, to_local(lo).year - 1, -1))
+    return {"sessions": sessions, "trainings": trainings, "years": years}
+
+
+# --------------------------------------------------------------------------- certificates
+
+@dataclass(frozen=True)
+class CertificateView:
+    """What a certificate shows."""
+
+    code: str
+    issued_at: datetime
+    participant_id: int
+    full_name: str
+    sex: str
+    position: str | None
+    unit: str | None
+    session_id: int
+    session_title: str
+    session_starts_at: datetime
+    training_title: str | None
+    lead_agency: str | None
+    partners: tuple[str, ...]
+    site_name: str | None
+    percent: float | None
+
+
+def format_code(code: str) -> str:
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def normalise_code(value: str | None) -> str | None:
+    """A code as typed or scanned ("abcd-efgh-..." too) -> the stored form; None if it cannot
+    be one."""
+    text = "".join(ch for ch in (value or "")[:64] if ch.isalnum()).upper()
+    if len(text) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in text):
+        return None
+    return text
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _refusal(reason: str, participant: Participant, quiz: Quiz | None,
+             score: float | None = None) -> NotEligible:
+    from trainer.i18n import fmt_number
+
+    name, title = participant.full_name, quiz.title if quiz else ""
+    messages = {
+        "no_quiz": lambda: gettext("This session has no quiz: a certificate needs a passed "
+                                   "quiz."),
+        "not_present": lambda: gettext("%(name)s was not checked in to this session.",
+                                       name=name),
+        "not_submitted": lambda: gettext("%(name)s did not submit the quiz %(quiz)s.",
+                                         name=name, quiz=title),
+        "not_passed": lambda: gettext(
+            "%(name)s did not pass the quiz %(quiz)s (%(score)s %%; the pass mark is "
+            "%(mark)s %%).", name=name, quiz=title, score=fmt_number(score, 1),
+            mark=fmt_number(quiz.pass_percent if quiz else None, 0)),
+    }
+    return NotEligible(messages[reason](), reason=reason)
+
+
+def _counted_of(quiz: Quiz, participant_ids: Sequence[int]) -> dict[int, tuple[bool, float]]:
+    """{participant_id: (passed, percent)} of the counted attempts of these people."""
+    counted = counted_attempts([quiz.id])
+    rows = db.session.execute(select(counted.c.participant_id, counted.c.passed, counted.c.pct)
+                              .where(counted.c.participant_id.in_(list(participant_ids))))
+    return {pid: (bool(passed), float(pct or 0.0)) for pid, passed, pct in rows}
+
+
+def eligibility(session_id: int, participant: Participant, quiz: Quiz | None
+                ) -> tuple[str | None, float | None, int | None]:
+    """(reason refused or None, percent, check-in site) for one participant."""
+    checkin_site = db.session.scalar(select(Checkin.site_id).where(
+        Checkin.session_id == session_id, Checkin.participant_id == participant.id))
+    if checkin_site is None:
+        return "not_present", None, None
+    if quiz is None:
+        return "no_quiz", None, checkin_site
+    result = _counted_of(quiz, [participant.id]).get(participant.id)
+    if result is None:
+        return "not_submitted", None, checkin_site
+    passed, pct = result
+    if not passed:
+        return "not_passed", pct, checkin_site
+    return None, pct, checkin_site
+
+
+def _issue(session: TrainingSession, quiz: Quiz, wanted: Mapping[int, float],
+           actor: User) -> dict[int, Certificate]:
+    """The certificates of these participants ({participant_id: percent}), creating the
+    missing ones. The caller commits."""
+    def existing() -> dict[int, Certificate]:
+        return {c.participant_id: c for c in db.session.scalars(select(Certificate).where(
+            Certificate.session_id == session.id,
+            Certificate.participant_id.in_(list(wanted))))}
+
+    have = existing()
+    missing = [pid for pid in wanted if pid not in have]
+    if not missing:
+        return have
+    for _ in range(3):
+        try:
+            with db.session.begin_nested():
+                for pid in missing:
+                    db.session.add(Certificate(
+                        code=_new_code(), session_id=session.id, participant_id=pid,
+                        quiz_id=quiz.id, percent=round(wanted[pid], 2),
+                        issued_by_id=actor.id))
+                db.session.flush()
+        except IntegrityError:  # issued meanwhile by another request (or, never, a code twice)
+            have = existing()
+            missing = [pid for pid in wanted if pid not in have]
+            if not missing:
+                return have
+            continue
+        record("certificate.issue", user_id=actor.id, session_id=session.id,
+               participant_ids=missing[:1000], count=len(missing), quiz_id=quiz.id)
+        return existing()
+    raise Conflict(gettext("The certificates could not be issued. Please try again."))
+
+
+def _views(session: TrainingSession, certs: Iterable[Certificate],
+           participants: Mapping[int, Participant], sites: Mapping[int, int]
+           ) -> list[CertificateView]:
+    site_names = {s.id: s.name for s in _sites(sites.values()).values()}
+    training = session.training
+    out = []
+    for cert in certs:
+        p = participants[cert.participant_id]
+        out.append(CertificateView(
+            code=cert.code, issued_at=cert.issued_at, participant_id=p.id,
+            full_name=p.full_name, sex=p.sex.value, position=p.position, unit=p.unit,
+            session_id=session.id, session_title=session.title,
+            session_starts_at=session.starts_at,
+            training_title=training.title if training else None,
+            lead_agency=training.lead_agency if training else None,
+            partners=tuple(training.partners or ()) if training else (),
+            site_name=site_names.get(sites.get(p.id, -1)), percent=cert.percent))
+    return out
+
+
+def certificate(actor: User | None, session_id: int, participant_id: int,
+                quiz_id: int | None = None) -> CertificateView:
+    """One participant's certificate, issued on the first request; refused (409, saying
+    why) for someone who was not present, did not submit or did not pass."""
+    user = require_any(actor)
+    session = db.session.get(TrainingSession, session_id)
+    if session is None:
+        raise NotFound(gettext("Unknown session."))
+    participant = db.session.get(Participant, participant_id)
+    if participant is None:
+        raise NotFound(gettext("Unknown participant."))
+    quiz = pick_quiz(session.id, quiz_id)
+    if quiz is not None:
+        _finalise([quiz])
+    reason, pct, site_id = eligibility(session.id, participant, quiz)
+    mine = visible_site_ids(user)
+    if mine is not None and site_id not in mine and participant.site_id not in mine:
+        raise Forbidden(gettext("You coordinate other sites, not this participant's."))
+    if reason is not None:
+        raise _refusal(reason, participant, quiz, pct)
+    assert quiz is not None and pct is not None and site_id is not None
+    certs = _issue(session, quiz, {participant.id: pct}, user)
+    db.session.commit()
+    return _views(session, [certs[participant.id]], {participant.id: participant},
+                  {participant.id: site_id})[0]
+
+
+def eligible_at_site(actor: User | None, session_id: int, site_id: int,
+                     quiz_id: int | None = None) -> tuple[TrainingSession, Quiz | None,
+                                                          list[dict[str, Any]]]:
+    """The people checked in at a site who passed the session's quiz, in Vietnamese name
+    order, with their certificate code when issued."""
+    require_site(actor, site_id)
+    _user, session, _scope = _session_for(actor, session_id)
+    if db.session.get(Site, site_id) is None:
+        raise NotFound(gettext("Unknown site."))
+    quiz = pick_quiz(session.id, quiz_id)
+    if quiz is None:
+        return session, None, []
+    _finalise([quiz])
+    counted = counted_attempts([quiz.id])
+    rows = db.session.execute(
+        select(Participant, counted.c.pct, Certificate.code, Certificate.issued_at)
+        .join(Checkin, and_(Checkin.participant_id == Participant.id,
+                            Checkin.session_id == session.id))
+        .join(counted, counted.c.participant_id == Participant.id)
+        .outerjoin(Certificate, and_(Certificate.participant_id == Participant.id,
+                                     Certificate.session_id == session.id))
+        .where(Checkin.site_id == site_id, counted.c.passed.is_(True))
+        .order_by(Participant.sort_key, Participant.id))
+    return session, quiz, [
+        {"participant": p, "participant_id": p.id, "full_name": p.full_name,
+         "sex": p.sex.value, "percent": round(float(pct or 0), 2), "code": code,
+         "issued_at": issued_at} for p, pct, code, issued_at in rows]
+
+
+def site_certificates(actor: User | None, session_id: int, site_id: int | None,
+                      quiz_id: int | None = None) -> list[CertificateView]:
+    """Every certificate due at a site (issuing the missing ones), for one PDF."""
+    if site_id is None:
+        raise Invalid.field("site_id", gettext("Choose a site."))
+    user = require_any(actor)
+    session, quiz, rows = eligible_at_site(user, session_id, site_id, quiz_id)
+    if quiz is None:
+        raise NotEligible(gettext("This session has no quiz: a certificate needs a passed "
+                                  "quiz."), reason="no_quiz")
+    if not rows:
+        raise NotFound(gettext("Nobody checked in at this site has passed the quiz yet."))
+    certs = _issue(session, quiz, {r["participant_id"]: r["percent"] for r in rows}, user)
+    db.session.commit()
+    people = {r["participant_id"]: r["participant"] for r in rows}
+    return _views(session, [certs[r["participant_id"]] for r in rows], people,
+                  dict.fromkeys(people, site_id))
+
+
+def verify(code: str | None) -> dict[str, Any]:
+    """What the public verification page may show: the person's name, the training and
+    session titles and date, and the date of issue. Nothing else."""
+    wanted = normalise_code(code)
+    cert = db.session.scalar(select(Certificate).where(Certificate.code == wanted)) \
+        if wanted else None
+    if cert is None:
+        raise NotFound(gettext("There is no certificate with this code."))
+    session = cert.session
+    return {"full_name": cert.participant.full_name, "session_title": session.title,
+            "training_title": session.training.title if session.training else None,
+            "session_date": session.starts_at, "issued_at": cert.issued_at}
+
+
+def verify_url(code: str) -> str:
+    from flask import url_for
+
+    return url_for("reports.verify", code=format_code(code), _external=True)

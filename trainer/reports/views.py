@@ -1,0 +1,234 @@
+"""Pages and downloads of the reports: index, session report (printable), training / year
+summary, coverage, gender view, certificates; CSV / XLSX / PDF downloads; the public
+certificate verification page.
+
+Downloads outside /api/v1 accept the session cookie or a bearer token (Flask-Login's request
+loader reads the token); the services check who may see what.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from trainer.errors import Invalid
+from trainer.i18n import to_local
+from trainer.reports import certificates as pdf
+from trainer.reports import exports, services
+
+bp = Blueprint("reports", __name__)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+INDICATOR_LABELS: dict[str, Any] = {
+    "registered": _l("Registered"),
+    "visits": _l("Participant-visits (check-ins)"),
+    "participants": _l("Participants (people)"),
+    "participant_share_percent": _l("Share of participants"),
+    "attendance_percent": _l("Attendance rate (present / registered)"),
+    "submitted": _l("Quiz submitted"),
+    "completion_percent": _l("Completion rate (submitted / present where a quiz was held)"),
+    "passed": _l("Passed the quiz"),
+    "pass_percent": _l("Pass rate (passed / submitted)"),
+    "mean_percent": _l("Mean score"),
+}
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 9:
+        raise Invalid.field(name, gettext("Not a valid whole number."))
+    return int(value)
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    ascii_name = filename.encode("ascii", "ignore").decode() or "report"
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
+                               f"filename*=UTF-8''{quote(filename)}",
+        "Cache-Control": "private, no-store",
+    })
+
+
+def _labels() -> dict[str, Any]:
+    return {"indicators": INDICATOR_LABELS}
+
+
+@bp.app_template_global("report_links")
+def report_links(session: Any) -> dict[str, str] | None:
+    """Links for templates/reports/_session_panel.html (None for anonymous visitors)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return None
+    sid = int(session.id)
+    return {
+        "report": url_for("reports.session", session_id=sid),
+        "xlsx": url_for("reports.session_xlsx", session_id=sid),
+        "csv": url_for("reports.session_csv", session_id=sid),
+        "gender": url_for("reports.gender", session_id=sid),
+        "certificates": url_for("reports.certificates", session_id=sid),
+    }
+
+
+# --------------------------------------------------------------------------- index
+
+@bp.get("/reports")
+@login_required
+def index() -> Any:
+    """Pick a session, a training or a year (plain GET forms; they land here and go on)."""
+    session_id, training_id = _int_arg("session_id"), _int_arg("training_id")
+    year = _int_arg("year")
+    if session_id is not None:
+        return redirect(url_for("reports.session", session_id=session_id))
+    if training_id is not None:
+        return redirect(url_for("reports.training", training_id=training_id))
+    if year is not None:
+        return redirect(url_for("reports.year", year=services.check_year(year)))
+    return render_template("reports/index.html", **services.report_choices(current_user))
+
+
+# --------------------------------------------------------------------------- session
+
+@bp.get("/reports/sessions/<int:session_id>")
+@login_required
+def session(session_id: int) -> Any:
+    report = services.session_report(current_user, session_id, _int_arg("quiz_id"))
+    widest = max((r["present"] for r in report["sites"]), default=0)
+    return render_template("reports/session.html", report=report, widest=widest,
+                           labels=_labels(), quiz_arg=request.args.get("quiz_id") or None)
+
+
+def _session_export(session_id: int) -> tuple[dict[str, Any], str]:
+    report = services.session_report(current_user, session_id, _int_arg("quiz_id"))
+    date = to_local(report["session"]["starts_at"]).strftime("%Y-%m-%d")
+    return report, f"bao-cao-buoi-{session_id}-{date}"
+
+
+@bp.get("/sessions/<int:session_id>/report.xlsx")
+@login_required
+def session_xlsx(session_id: int) -> Response:
+    report, name = _session_export(session_id)
+    return _download(exports.session_xlsx(report), XLSX, f"{name}.xlsx")
+
+
+@bp.get("/sessions/<int:session_id>/report.csv")
+@login_required
+def session_csv(session_id: int) -> Response:
+    report, name = _session_export(session_id)
+    return _download(exports.session_csv(report), "text/csv; charset=utf-8", f"{name}.csv")
+
+
+# --------------------------------------------------------------------------- summaries
+
+def _summary_page(training_id: int | None, year: int | None) -> Any:
+    summary = services.summary_report(current_user, training_id=training_id, year=year)
+    coverage = services.coverage_report(current_user, training_id=training_id, year=year)
+    return render_template("reports/summary.html", summary=summary, coverage=coverage,
+                           labels=_labels())
+
+
+@bp.get("/reports/trainings/<int:training_id>")
+@login_required
+def training(training_id: int) -> Any:
+    return _summary_page(training_id, None)
+
+
+@bp.get("/reports/years/<int:year>")
+@login_required
+def year(year: int) -> Any:
+    return _summary_page(None, services.check_year(year))
+
+
+def _summary_xlsx(training_id: int | None, year: int | None, name: str) -> Response:
+    summary = services.summary_report(current_user, training_id=training_id, year=year)
+    coverage = services.coverage_report(current_user, training_id=training_id, year=year)
+    return _download(exports.summary_xlsx(summary, coverage), XLSX, name)
+
+
+@bp.get("/reports/trainings/<int:training_id>/report.xlsx")
+@login_required
+def training_xlsx(training_id: int) -> Response:
+    return _summary_xlsx(training_id, None, f"bao-cao-chuong-trinh-{training_id}.xlsx")
+
+
+@bp.get("/reports/years/<int:year>/report.xlsx")
+@login_required
+def year_xlsx(year: int) -> Response:
+    return _summary_xlsx(None, services.check_year(year), f"bao-cao-nam-{year}.xlsx")
+
+
+def _which() -> tuple[int | None, int | None]:
+    training_id, year = _int_arg("training_id"), _int_arg("year")
+    if year is not None:
+        year = services.check_year(year)
+    return training_id, year
+
+
+@bp.get("/reports/coverage")
+@login_required
+def coverage() -> Any:
+    training_id, year = _which()
+    report = services.coverage_report(current_user, training_id=training_id, year=year)
+    return render_template("reports/coverage.html", coverage=report)
+
+
+@bp.get("/reports/gender")
+@login_required
+def gender() -> Any:
+    training_id, year = _which()
+    report = services.gender_report(current_user, session_id=_int_arg("session_id"),
+                                    training_id=training_id, year=year,
+                                    quiz_id=_int_arg("quiz_id"))
+    return render_template("reports/gender.html", report=report, labels=_labels())
+
+
+# --------------------------------------------------------------------------- certificates
+
+@bp.get("/reports/sessions/<int:session_id>/certificates")
+@login_required
+def certificates(session_id: int) -> Any:
+    """Without site_id: certificates due per site; with it: the people of that site."""
+    site_id, quiz_id = _int_arg("site_id"), _int_arg("quiz_id")
+    report = services.session_report(current_user, session_id, quiz_id)
+    people, site = None, None
+    if site_id is not None:
+        _s, _q, people = services.eligible_at_site(current_user, session_id, site_id, quiz_id)
+        site = next((r for r in report["sites"] if r["site_id"] == site_id), None)
+    return render_template("reports/certificates.html", report=report, people=people,
+                           site=site, site_id=site_id, quiz_arg=quiz_id)
+
+
+@bp.get("/sessions/<int:session_id>/certificates.pdf")
+@login_required
+def site_certificates_pdf(session_id: int) -> Response:
+    site_id = _int_arg("site_id")
+    views = services.site_certificates(current_user, session_id, site_id, _int_arg("quiz_id"))
+    data = pdf.render(views, services.verify_url,
+                      title=f"Giấy chứng nhận: {views[0].session_title}")
+    return _download(data, "application/pdf",
+                     f"giay-chung-nhan-buoi-{session_id}-diem-cau-{site_id}.pdf")
+
+
+@bp.get("/certificates/<int:session_id>/<int:participant_id>.pdf")
+@login_required
+def certificate_pdf(session_id: int, participant_id: int) -> Response:
+    view = services.certificate(current_user, session_id, participant_id, _int_arg("quiz_id"))
+    data = pdf.render([view], services.verify_url, title=f"Giấy chứng nhận: {view.full_name}")
+    return _download(data, "application/pdf",
+                     f"giay-chung-nhan-{session_id}-{participant_id}.pdf")
+
+
+@bp.get("/verify/<code>")
+def verify(code: str) -> Any:
+    """Public: confirms a certificate (name, training / session and date, date of issue)."""
+    found = services.verify(code)
+    response = Response(render_template("reports/verify.html", cert=found))
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Cache-Control"] = "no-store"
+    return response
