@@ -252,7 +252,10 @@ def test_too_large_is_413_problem(app: Any, staff_api: Any) -> None:
 
 @pytest.fixture
 def boom_app(app: Any) -> Any:
-    """The test app with routes that fail the way a bug or the database would."""
+    """An app of its own with routes that fail the way a bug or the database would."""
+    from tests.conftest import new_app  # type: ignore[import-not-found]
+
+    app = new_app()
 
     def boom() -> Any:
         raise RuntimeError("secret-internal-detail")
@@ -267,8 +270,8 @@ def boom_app(app: Any) -> Any:
     return app
 
 
-def test_unexpected_errors_are_500_problems_without_details(boom_app: Any,
-                                                            client: Any) -> None:
+def test_unexpected_errors_are_500_problems_without_details(boom_app: Any) -> None:
+    client = boom_app.test_client()
     for response in (client.get("/api/v1/test-boom"), client.post("/api/v1/test-integrity")):
         body = is_problem(response, 500)
         assert "secret" not in response.get_data(as_text=True)
