@@ -134,26 +134,43 @@ def measures(t: Tally) -> dict[str, Any]:
     }
 
 
+_SEX_KEY: dict[Any, str] = {**{m: m.value for m in Sex}, **{m.value: m.value for m in Sex}}
+
+
 def _sex(value: Any) -> str:
-    return Sex(value).value
+    return _SEX_KEY[value]
 
 
-def _site_order(site: Site, host_id: int | None = None) -> tuple[Any, ...]:
+@dataclass(frozen=True)
+class SiteRef:
+    """The columns of a site a report shows (read without the ORM: 1,000 sites are cheap)."""
+
+    id: int
+    code: str
+    name: str
+    kind: SiteKind
+    order: str  # the Vietnamese sort key of the name
+
+
+def _site_order(site: SiteRef, host_id: int | None = None) -> tuple[Any, ...]:
     is_host = site.id == host_id if host_id is not None else site.kind == SiteKind.HOST
-    return (not is_host, sort_key(site.name), site.id)
+    return (not is_host, site.order, site.id)
 
 
-def _site_info(site: Site, host_id: int | None = None) -> dict[str, Any]:
+def _site_info(site: SiteRef, host_id: int | None = None) -> dict[str, Any]:
     return {"site_id": site.id, "code": site.code, "name": site.name, "kind": site.kind.value,
             "is_host": site.id == host_id if host_id is not None
             else site.kind == SiteKind.HOST}
 
 
-def _sites(ids: Iterable[int]) -> dict[int, Site]:
+def _sites(ids: Iterable[int]) -> dict[int, SiteRef]:
     wanted = list(set(ids))
     if not wanted:
         return {}
-    return {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(wanted)))}
+    rows = db.session.execute(select(Site.id, Site.code, Site.name, Site.kind)
+                              .where(Site.id.in_(wanted)))
+    return {i: SiteRef(i, code, name, SiteKind(kind), sort_key(name))
+            for i, code, name, kind in rows}
 
 
 # --------------------------------------------------------------------------- scope
@@ -576,12 +593,14 @@ def summary_report(actor: User | None, *, training_id: int | None = None,
     unit_people: dict[int | None, dict[str, list[int]]] = defaultdict(dict)
     for unit_id, sex, visits, people in _distinct_by(selection, Participant.unit_id):
         unit_people[unit_id][_sex(sex)] = [visits, people]
-    units = {u.id: u for u in db.session.scalars(
-        select(Unit).where(Unit.id.in_([i for i in unit_people if i is not None] or [-1])))}
-    unit_sites = _sites(u.site_id for u in units.values())
+    unit_ids = [i for i in unit_people if i is not None]
+    units = db.session.execute(
+        select(Unit.id, Unit.site_id, Unit.name, Unit.centre_name, Unit.sort_key)
+        .where(Unit.id.in_(unit_ids or [-1]))).all()
+    unit_sites = _sites(u.site_id for u in units)
+    site_keys = {i: _site_order(site) for i, site in unit_sites.items()}
     unit_rows = []
-    for unit in sorted(units.values(), key=lambda u: (_site_order(unit_sites[u.site_id]),
-                                                      u.sort_key, u.id)):
+    for unit in sorted(units, key=lambda u: (site_keys[u.site_id], u.sort_key, u.id)):
         site = unit_sites[unit.site_id]
         unit_rows.append({"unit_id": unit.id, "name": unit.name, "centre_name": unit.centre_name,
                           "site_id": site.id, "site_code": site.code, "site_name": site.name,
@@ -615,10 +634,10 @@ def coverage_report(actor: User | None, *, training_id: int | None = None,
     """How many communes / centres (of the sites in scope) had at least one person trained
     in the training or year, per site and in all, and the list of those not yet reached."""
     selection = select_sessions(actor, training_id=training_id, year=year)
-    units_q = select(Unit)
+    units_q = select(Unit.id, Unit.site_id, Unit.name, Unit.centre_name, Unit.sort_key)
     if selection.scope is not None:
         units_q = units_q.where(Unit.site_id.in_(selection.scope or [-1]))
-    units = list(db.session.scalars(units_q))
+    units = db.session.execute(units_q).all()
     reached: dict[int, dict[str, int]] = defaultdict(dict)
     unrecorded = 0
     if selection.session_ids:
@@ -642,7 +661,7 @@ def coverage_report(actor: User | None, *, training_id: int | None = None,
     if selection.scope is not None:
         site_ids |= set(selection.scope)
     sites = _sites(site_ids)
-    by_site: dict[int, list[Unit]] = defaultdict(list)
+    by_site: dict[int, list[Any]] = defaultdict(list)
     for unit in units:
         by_site[unit.site_id].append(unit)
     rows = []
@@ -652,7 +671,7 @@ def coverage_report(actor: User | None, *, training_id: int | None = None,
         hit = [u for u in site_units if sum(reached.get(u.id, {}).values())]
         with_women = [u for u in hit if reached[u.id].get("female")]
         not_reached = [{"unit_id": u.id, "name": u.name, "centre_name": u.centre_name}
-                       for u in site_units if u not in hit]
+                       for u in site_units if not sum(reached.get(u.id, {}).values())]
         total_units += len(site_units)
         total_reached += len(hit)
         total_women += len(with_women)

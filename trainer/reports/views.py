@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -55,6 +55,23 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
                                f"filename*=UTF-8''{quote(filename)}",
         "Cache-Control": "private, no-store",
     })
+
+
+@bp.app_template_filter("rp_number")
+def rp_number(value: float | int | None, digits: int = 0) -> str:
+    """As the `number` filter (grouped thousands, the locale's separators, "–" for None), for
+    tables of a thousand rows: the separators are looked up once per request."""
+    if value is None:
+        return "–"
+    seps = getattr(g, "_rp_separators", None)
+    if seps is None:
+        from babel.numbers import get_decimal_symbol, get_group_symbol
+        from flask_babel import get_locale
+
+        locale = get_locale() or "vi"
+        seps = g._rp_separators = str.maketrans({",": get_group_symbol(locale),
+                                                 ".": get_decimal_symbol(locale)})
+    return f"{value:,.{int(digits)}f}".translate(seps)
 
 
 def _labels() -> dict[str, Any]:
