@@ -51,8 +51,15 @@ def serve(host: str, port: int, access_log: bool) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             super().handle(sock, address)
 
+    class Handler(WebSocketHandler):  # type: ignore[misc]
+        def log_request(self) -> None:
+            # gevent-websocket logs every request at INFO through the root logger whatever
+            # `log` says: a formatted line and a write per request. Only with --access-log.
+            if access_log:
+                super().log_request()
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    server = Server((host, port), app, handler_class=WebSocketHandler,
+    server = Server((host, port), app, handler_class=Handler,
                     log=sys.stderr if access_log else None, backlog=4096)
 
     def stop(*_: Any) -> None:

@@ -77,6 +77,9 @@ class CheckinSchema(StrictSchema):
     walk_in = fields.Boolean()
     method = fields.String()
     created = fields.Boolean(metadata={"description": "False: it was already stored (200)."})
+    version = fields.Integer(allow_none=True, metadata={
+        "description": "An attendance version of the session that includes this check-in: "
+                       "a watcher holding an `attendance` of this version or newer counts it."})
     participant = fields.Nested(CheckinParticipant)
 
 
@@ -224,7 +227,7 @@ FlaggedList = list_schema(FlaggedRow, "FlaggedList")
 
 def _checkin_out(result: services.CheckinResult) -> dict[str, Any]:
     return {**services.checkin_body(result.checkin), "created": result.created,
-            "participant": result.checkin.participant}
+            "version": result.version, "participant": result.checkin.participant}
 
 
 def _paged(items: list[Any], page: int, per_page: int) -> dict[str, Any]:

@@ -100,6 +100,7 @@ class CheckinUndone(Conflict):
 class CheckinResult:
     checkin: Checkin
     created: bool
+    version: int | None = None  # an attendance version that includes this check-in
 
     @property
     def participant(self) -> Participant:
@@ -300,6 +301,13 @@ def _bump_version(session_id: int) -> int:
     ).scalar_one())
 
 
+def _current_version(session_id: int) -> int | None:
+    """The session's attendance version now (read after the check-in it answers for was
+    found, so it includes that check-in)."""
+    return db.session.scalar(select(TrainingSession.attendance_version)
+                             .where(TrainingSession.id == session_id))
+
+
 # --- check-in -------------------------------------------------------------------------------
 
 def checkin_body(c: Checkin) -> dict[str, Any]:
@@ -352,7 +360,7 @@ def _answer_existing(user: User, session_id: int, site_id: int, existing: Checki
                      device_at: datetime | None) -> CheckinResult:
     """A participant already checked in: the same check-in again (200) or elsewhere (409)."""
     if existing.site_id == site_id or (client_id is not None and existing.client_id == client_id):
-        return CheckinResult(existing, False)
+        return CheckinResult(existing, False, _current_version(session_id))
     site = db.session.get(Site, existing.site_id)
     site_name = site.name if site else str(existing.site_id)
     if client_id is not None or device_at is not None:
@@ -459,7 +467,7 @@ def check_in(actor: User | None, session_id: int, *, site_id: int,
     _commit_keeping_objects()
     sites = {site_id} | ({registered_site_id} if registered_site_id else set())
     _after_change(session_id, "checkin", _checkin_event(checkin, participant), sites)
-    return CheckinResult(checkin, True)
+    return CheckinResult(checkin, True, version)
 
 
 def _checkin_event(c: Checkin, p: Participant) -> dict[str, Any]:
@@ -539,7 +547,7 @@ def walk_in(actor: User | None, session_id: int, *, site_id: int, full_name: Any
             if existing.session_id != session_id:
                 raise Invalid.field("client_id", gettext(
                     "This client_id was already used for another check-in."))
-            return CheckinResult(existing, False)
+            return CheckinResult(existing, False, _current_version(session_id))
         if db.session.scalar(select(CheckinUndo.id).where(CheckinUndo.client_id == client_id)):
             raise CheckinUndone(gettext("This check-in was undone. Check the person in again "
                                         "if they are here."))
@@ -565,7 +573,7 @@ def walk_in(actor: User | None, session_id: int, *, site_id: int, full_name: Any
         if found is None:
             raise Conflict(gettext("The walk-in could not be saved; please try again.")) \
                 from None
-        return CheckinResult(found, False)
+        return CheckinResult(found, False, _current_version(session_id))
     version = _bump_version(session_id)
     record("walk_in", user_id=user.id, session_id=session_id, site_id=site_id,
            participant_id=participant.id, checkin_id=checkin.id, client_id=client_id,
@@ -573,7 +581,7 @@ def walk_in(actor: User | None, session_id: int, *, site_id: int, full_name: Any
            full_name=participant.full_name, code=participant.code, version=version)
     _commit_keeping_objects()
     _after_change(session_id, "checkin", _checkin_event(checkin, participant), {site_id})
-    return CheckinResult(checkin, True)
+    return CheckinResult(checkin, True, version)
 
 
 # --- attendance -----------------------------------------------------------------------------

@@ -1,0 +1,66 @@
+"""The demo session, half an hour in: most sites have checked in part of their roster, two
+sites have not started (so a new user can try a check-in at once), one reports a problem."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from trainer.dbtypes import utcnow
+from trainer.extensions import db
+from trainer.sessions.models import (
+    Checkin,
+    Registration,
+    SessionSite,
+    SiteStatus,
+    TrainingSession,
+)
+
+NOT_STARTED = ("YLA", "TSO")  # no check-ins yet: try them yourself
+WITH_PROBLEM = "TSN"
+
+
+def load(ctx: Any) -> None:
+    session: TrainingSession | None = getattr(ctx, "live_session", None)
+    if session is None:
+        return
+    rng = random.Random(2017)
+    now = utcnow()
+    codes = {site.id: code for code, site in ctx.sites.items()}
+    coordinators = {site.id: ctx.users.get(f"coord-{code.lower()}") for code, site in
+                    ctx.sites.items()}
+    rows = db.session.execute(
+        select(Registration.participant_id, Registration.site_id)
+        .where(Registration.session_id == session.id).order_by(Registration.id)).all()
+    checkins = []
+    for participant_id, site_id in rows:
+        if codes.get(site_id) in NOT_STARTED or rng.random() > 0.7:
+            continue
+        at = now - timedelta(seconds=rng.randint(60, 40 * 60))
+        user = coordinators.get(site_id)
+        checkins.append({
+            "session_id": session.id, "participant_id": participant_id, "site_id": site_id,
+            "at": at, "server_at": at, "method": rng.choice(["scan", "scan", "search", "code"]),
+            "by_user_id": user.id if user else None, "walk_in": False, "flags": [],
+        })
+    if checkins:
+        db.session.execute(insert(Checkin), checkins)
+    db.session.execute(update(TrainingSession).where(TrainingSession.id == session.id)
+                       .values(attendance_version=len(checkins)))
+    for site_id, code in codes.items():
+        if code in NOT_STARTED:
+            continue
+        status, note = SiteStatus.ONLINE, None
+        if code == WITH_PROBLEM:
+            status, note = SiteStatus.ISSUE, "Mất tiếng từ điểm cầu chính, đang kiểm tra loa."
+        db.session.execute(
+            update(SessionSite)
+            .where(SessionSite.session_id == session.id, SessionSite.site_id == site_id)
+            .values(status=status, status_note=note,
+                    status_at=now - timedelta(minutes=rng.randint(5, 45))))
+    ctx.notes.append(
+        f"Demo check-ins: {len(checkins)} of {len(rows)} registered so far; "
+        f"{', '.join(NOT_STARTED)} have not started.")
