@@ -100,15 +100,25 @@ def child_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]
     return env
 
 
+_loader_apps: dict[str, Any] = {}
+
+
 def loader_app(database_url: str, data_dir: Path) -> Any:
     """An application in this process on the servers' database, to load data with the
-    services (fast password hashes: the server checks any method)."""
+    services (fast password hashes: the server checks any method). Built once per database
+    URL; callers dispose of its engine when done, so no connection stays open."""
     from trainer import create_app
+    from trainer.extensions import socketio
 
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
-                       "DATA_DIR": str(data_dir), "SECRET_KEY": SECRET,
-                       "LIVE_COALESCE_S": 0.0, "REDIS_URL": None,
-                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    if database_url not in _loader_apps:
+        previous = socketio.server  # the shared test app's Socket.IO server stays in place
+        _loader_apps[database_url] = create_app({
+            "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "DATA_DIR": str(data_dir),
+            "SECRET_KEY": SECRET, "LIVE_COALESCE_S": 0.0, "REDIS_URL": None,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+        if previous is not None:
+            socketio.server = previous
+    return _loader_apps[database_url]
 
 
 def create_schema(database_url: str, data_dir: Path) -> None:

@@ -267,7 +267,9 @@ def boom_app(app: Any) -> Any:
     app.add_url_rule("/api/v1/test-integrity", "test_integrity", public(integrity),
                      methods=["POST"])
     app.add_url_rule("/test-boom", "test_boom_page", boom)
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_unexpected_errors_are_500_problems_without_details(boom_app: Any) -> None:

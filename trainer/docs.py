@@ -105,7 +105,7 @@ class Operation:
     path: str
     summary: str
     description: str
-    public: bool
+    access: list[str]  # the security schemes it takes; empty: open to anyone
     anchor: str
     parameters: list[Field]
     body: Body | None
@@ -224,7 +224,8 @@ class Reader:
         return Operation(
             method=method.upper(), path=path, summary=str(op.get("summary", "")),
             description=str(op.get("description", "")),
-            public=op.get("security", self.spec.get("security")) == [],
+            access=sorted({name for requirement in op.get("security", self.spec.get("security"))
+                           or [] for name in requirement}),
             anchor=f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
             parameters=params, body=body, responses=replies,
         )

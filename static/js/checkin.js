@@ -406,6 +406,7 @@ async function enqueue(item) {
   item.state = "pending";
   item.tries = 0;
   item.created = Date.now();
+  item.offline = !connected(); // captured while the page knew it was offline
   state.queue.push(item);
   try {
     await store.put(item);
@@ -545,7 +546,7 @@ function scheduleRetry() {
 // The device time goes with an item that waited (offline capture, a retry): the server keeps
 // it beside its own time and flags the check-in. Sent at once, the server's time is the time.
 function waited(item) {
-  return (item.tries || 0) > 0 || Date.now() - (item.created || 0) > 10000;
+  return !!item.offline || (item.tries || 0) > 0 || Date.now() - (item.created || 0) > 10000;
 }
 
 function request(item) {

@@ -39,7 +39,7 @@ def test_session_report_page(world: Any, client: Any, login: Any) -> None:
     assert 'style="width: 66.67%"' in vt and vt.count('style="width: 50.00%"') == 2
     assert "Kiểm tra cuối buổi" in html
     gender = html[html.index('data-testid="gender-table"'):]
-    assert row(gender, 'data-indicator="mean_percent"') == "Mean score 90.0 40.0 70.0 72.5 +50.0 2.25"
+    assert row(gender, 'data-indicator="mean_percent"') == "Mean score 90.0 40.0 70.0 72.5 +50.0 pts 2.25"
     assert row(gender, 'data-indicator="passed"') == "Passed the quiz 2 0 1 3 +2 –"
     assert 'data-indicator="visits"' not in gender  # same as participants for one session
 

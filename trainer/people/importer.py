@@ -63,6 +63,8 @@ REPORT_ROWS = 1000
 MAX_BLANK_RUN = 1000
 DEFAULT_MAX_ROWS = 100_000
 BATCH = 1000
+FETCH_CHUNK = 5000
+BATCH_PAUSE_S = 0.02
 STASH_MAX_AGE_S = 3600
 
 # ------------------------------------------------------------------------------- columns
@@ -452,18 +454,34 @@ class Lookups:
                       "name_folded", "sort_key", "sex", "birth_year", "position", "unit",
                       "unit_id", "phone", "site_id")
 
-    def load_people(self, site_ids: Iterable[int], ids: Iterable[int]) -> None:
-        """Stored participants of these sites, and these ids, into `people` / `by_key`."""
+    def fetch_people(self, site_ids: Iterable[int], ids: Iterable[int]) -> list[Any]:
+        """The stored participants of these sites, and these ids (raw rows, indexed later),
+        read a few thousand at a time, each read in its own short transaction."""
         cols = [getattr(Participant, c) for c in self.PERSON_COLUMNS]
         site_list, id_list = sorted(set(site_ids)), sorted(set(ids))
-        for chunk_field, values in ((Participant.site_id, site_list), (Participant.id, id_list)):
-            for start in range(0, len(values), 500):
-                chunk = values[start:start + 500]
-                for row in db.session.execute(select(*cols).where(chunk_field.in_(chunk))):
-                    if row.id in self.people:
-                        continue
-                    person = dict(zip(self.PERSON_COLUMNS, row, strict=True))
-                    self.add_person(person)
+        rows: list[Any] = []
+        for start in range(0, len(site_list), 500):
+            sites = site_list[start:start + 500]
+            last = 0
+            while True:
+                chunk = db.session.execute(
+                    select(*cols).where(Participant.site_id.in_(sites), Participant.id > last)
+                    .order_by(Participant.id).limit(FETCH_CHUNK)).all()
+                db.session.commit()
+                rows.extend(chunk)
+                if len(chunk) < FETCH_CHUNK:
+                    break
+                last = chunk[-1][0]
+        for start in range(0, len(id_list), 500):
+            rows.extend(db.session.execute(
+                select(*cols).where(Participant.id.in_(id_list[start:start + 500]))))
+            db.session.commit()
+        return rows
+
+    def index_people(self, rows: Iterable[Any]) -> None:
+        for row in rows:
+            if row[0] not in self.people:
+                self.add_person(dict(zip(self.PERSON_COLUMNS, row, strict=True)))
 
     def add_person(self, person: dict[str, Any]) -> None:
         self.people[person["id"]] = person
@@ -596,8 +614,10 @@ class _Importer:
             out[name] = values[j] if j < len(values) else None
         return out
 
-    def prepare(self, rows: list[tuple[int, list[Any]]]) -> list[tuple[int, dict[str, Any]]]:
-        """Cells by field, blank rows dropped; also loads the stored people rows refer to."""
+    def prepare(self, rows: list[tuple[int, list[Any]]]
+                ) -> tuple[list[tuple[int, dict[str, Any]]], set[int], set[int]]:
+        """Cells by field, blank rows dropped; and the sites and stored people (found by
+        code) the rows refer to."""
         prepared = []
         site_ids: set[int] = set()
         code_ids: set[int] = set()
@@ -620,8 +640,7 @@ class _Importer:
                 pid = self.look.code_to_id.get(services.normalise_code(code))
                 if pid is not None:
                     code_ids.add(pid)
-        self.look.load_people(site_ids, code_ids)
-        return prepared
+        return prepared, site_ids, code_ids
 
     def row_data(self, cells: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         """The row as service fields (only non-blank cells), and the site text given."""
@@ -866,9 +885,12 @@ class _Importer:
                 for pid, row in chunk:  # one savepoint per row: a row is saved whole or not
                     self._write_one(pid, row, write, kind)
             # Commit each batch: a long import never keeps SQLite's write lock for more than
-            # one batch, so check-ins get in between. Re-importing after a failure is safe
-            # (rows already written are matched and updated, not duplicated).
+            # one batch, and pauses a moment so that waiting check-ins get the lock (SQLite's
+            # locks are not fair). Re-importing after a failure is safe (rows already written
+            # are matched and updated, not duplicated).
             db.session.commit()
+            if start + BATCH < len(items):
+                time.sleep(BATCH_PAUSE_S)
 
     def _write_one(self, pid: int, row: dict[str, Any], write: Any, kind: str) -> None:
         for attempt in range(3):
@@ -923,14 +945,17 @@ def import_roster(actor: User, upload: Any, filename: str = "", *, dry_run: bool
                     columns=sorted(header.columns, key=header.columns.__getitem__),
                     ignored_columns=header.ignored)
 
-    # 1. read what rows are matched against, in one short transaction
+    # 1. read what rows are matched against, in short read transactions
     if site_id is not None:
         if db.session.get(Site, site_id) is None:
             raise Invalid.field("site_id", gettext("Unknown site."))
         require_site(actor, site_id)
     importer = _Importer(who, header, site_id, report, preview_limit)
-    prepared = importer.prepare(rows[header.index + 1:])
     db.session.commit()
+    prepared, site_ids, code_ids = importer.prepare(rows[header.index + 1:])
+    people = importer.look.fetch_people(site_ids, code_ids) if prepared else []
+    db.session.commit()
+    importer.look.index_people(people)
     if not prepared:
         raise Invalid.field("file", gettext("The list has a header row but no people under it."))
     max_rows = int(current_app.config.get("IMPORT_MAX_ROWS") or DEFAULT_MAX_ROWS)
