@@ -94,6 +94,7 @@ def test_no_formula_injection(app: Any, make_site: Any, make_user: Any, make_ses
     wb = load_workbook(io.BytesIO(client.get(f"/sessions/{session.id}/report.xlsx").data))
     cell = wb["Theo điểm cầu"]["B4"]
     assert cell.value == name and cell.data_type == "s"
+    assert cell.quotePrefix  # stays text even when someone edits the cell in Excel
     about = wb["Thông tin"]["B1"]
     assert about.value == name and about.data_type == "s"
 

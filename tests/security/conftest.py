@@ -68,6 +68,7 @@ class World:
     agenda_item: int = 0
     quiz: int = 0               # open
     draft_quiz: int = 0
+    other_quiz: int = 0         # of other_session (site B only)
     short_code: str = ""
     question: int = 0           # in the open quiz (used)
     option_ok: int = 0          # its correct option
@@ -165,6 +166,8 @@ def build_world(app: Flask, *, name_a: str = "Nguyễn Thị An") -> World:
     draft = quizzes.create_quiz(None, {"session_id": session.id, "title": "Nháp",
                                        "questions": QUESTIONS[:1]})
     w.draft_quiz = draft.id
+    w.other_quiz = quizzes.create_quiz(None, {"session_id": other.id, "title": "Bài Yên Lập",
+                                              "questions": QUESTIONS[:1]}).id
     w.question = quiz.items[0].question_id
     w.option_ok = next(o.id for o in quiz.items[0].question.options if o.correct)
     correct = {str(item.question_id): [o.id for o in item.question.options if o.correct]

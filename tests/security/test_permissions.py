@@ -266,6 +266,14 @@ TABLE: list[R] = [
     R("GET", "/sessions/checkin-sw.js", "200 200 200 200 200 200"),
     R("GET", "/api/v1/sessions/{session}/attendance", "401 401 200 200 200 200"),
     R("GET", "/api/v1/sessions/{other_session}/attendance", "401 401 403 403 200 200"),
+    R("GET", "/api/v1/sessions/{other_session}/sites", "401 401 403 403 200 200"),
+    R("GET", "/api/v1/sessions/{other_session}/registrations", "401 401 403 403 200 200"),
+    R("GET", "/api/v1/sessions/{other_session}/agenda", "401 401 403 403 200 200"),
+    R("GET", "/sessions/{other_session}/projector", "L L 403 403 200 200"),
+    R("GET", "/sessions/{other_session}/agenda", "L L 403 403 200 200"),
+    R("GET", "/sessions/{other_session}.ics", "L L 403 403 200 200"),
+    R("GET", "/sessions/{other_session}/roster", "L L 403 403 200 200"),
+    R("GET", "/sessions/{other_session}/report.csv", "L L 403 403 200 200"),
     R("POST", "/api/v1/sessions/{session}/checkins", "401 401 403 201 201 201",
       json=lambda c: {"site_id": c.site, "participant_id": c.newcomer}),
     R("DELETE", "/api/v1/sessions/{session}/checkins/{checkin}", "401 401 403 204 204 204"),
@@ -332,7 +340,8 @@ TABLE: list[R] = [
     R("GET", "/quizzes/bank/{question}/edit", "L L 403 403 200 200"),
     R("POST", "/quizzes/bank/{question}/edit", "L L 403 403 302 302",
       form=lambda c: {"kind": "single", "text": QUESTIONS[0]["text"], "topic": "management",
-                      "points": "1", "explanation": "Giải thích mới"}),
+                      "points": "1", "explanation": "Giải thích mới", "option_rows": "2",
+                      "option_0": "Một", "option_1": "Hai", "correct": "0"}),
     R("POST", "/quizzes/bank/{question}/retire", "L L 403 403 302 302"),
     R("GET", "/quizzes/new", "L L 403 403 200 200"),
     R("POST", "/quizzes/new", "L L 403 403 302 302",
@@ -392,6 +401,17 @@ TABLE: list[R] = [
     R("PUT", "/api/v1/attempts/{attempt}/answers", "401 200 401 401 401 401",
       json=lambda c: {"answers": {str(c.question): [c.option_ok]}}),
     R("POST", "/api/v1/attempts/{attempt}/submit", "401 200 401 401 401 401"),
+    # ... and a trainee's token opens no one else's attempt
+    R("GET", "/api/v1/attempts/{other_attempt}", "401 403 401 401 401 401"),
+    R("PUT", "/api/v1/attempts/{other_attempt}/answers", "401 403 401 401 401 401",
+      json=lambda c: {"answers": {}}),
+    R("POST", "/api/v1/attempts/{other_attempt}/submit", "401 403 401 401 401 401"),
+    # a quiz of a session without site A: nothing of it for A's coordinator
+    R("GET", "/api/v1/quizzes/{other_quiz}/progress", "401 401 403 403 200 200"),
+    R("GET", "/api/v1/quizzes/{other_quiz}/participants", "401 401 403 403 200 200"),
+    R("GET", "/quizzes/{other_quiz}/screen", "L L 403 403 200 200"),
+    R("GET", "/quizzes/{other_quiz}/live.json", "L L 403 403 200 200"),
+    R("GET", "/quizzes/{other_quiz}/paper", "L L 403 403 200 200"),
     # ------------------------------------------------------------------ reports
     R("GET", "/reports", "L L 200 200 200 200"),
     R("GET", "/reports/coverage?year={year}", "L L 200 200 200 200"),
@@ -430,7 +450,9 @@ def context(frozen: Frozen, caller: str) -> SimpleNamespace:
     side = w.b if caller == "a_on_b" else w.a
     values = {k: v for k, v in vars(w).items() if k not in ("a", "b", "users", "tokens")}
     values.update(vars(side))
-    values.update(site_a=w.a.site, site_b=w.b.site, users=w.users)
+    other = w.a if caller == "a_on_b" else w.b
+    values.update(site_a=w.a.site, site_b=w.b.site, users=w.users,
+                  other_attempt=other.attempt)
     return SimpleNamespace(**values)
 
 
@@ -472,6 +494,7 @@ def test_route(frozen: Frozen, route: R) -> None:
             response, path = send(frozen, route, caller)
             got = outcome(response)
             body = response.get_data().decode("utf-8", "replace")
+            response.close()  # a file sent by send_file stays open until then
             if got != expected:
                 wrong.append(f"{caller}: {route.method} {path} -> {got}, expected {expected}"
                              f"\n    {body[:300]!r}")

@@ -261,6 +261,7 @@ def topics() -> Any:
     errors: dict[str, list[str]] = {}
     values = {"name_vi": "", "name_en": ""}
     if request.method == "POST":
+        require_staff(current_user)  # the 403 page, not the form with a message in it
         values = {k: request.form.get(k, "") for k in values}
         try:
             services.create_topic(current_user, name_vi=values["name_vi"],

@@ -16,10 +16,11 @@ savepoint when a batch has to be retried row by row), so a row is saved whole or
 all; bad rows are reported by spreadsheet row number and never stop the good ones.
 
 Speed: everything a row needs (sites, units, codes, stored people of the sites in the file)
-is loaded once into dictionaries, and rows are written with executemany in batches of
-1,000, each in its own short transaction. No transaction is open while the file is parsed or
-rows are checked: SQLite holds its write lock for a whole transaction, and check-ins at the
-sites must not wait behind an import.
+is loaded once into dictionaries, and rows are written with executemany in batches.
+Check-ins must not wait behind an import, and SQLite holds its write lock for a whole
+transaction (this app begins every transaction IMMEDIATE): no transaction is open while the
+file is parsed or rows are checked, and reading and writing go in short slices, each its
+own transaction, with pauses between (see SLICE_S).
 """
 
 from __future__ import annotations
@@ -62,9 +63,15 @@ PREVIEW_ROWS = 50
 REPORT_ROWS = 1000
 MAX_BLANK_RUN = 1000
 DEFAULT_MAX_ROWS = 100_000
-BATCH = 1000
-FETCH_CHUNK = 5000
-BATCH_PAUSE_S = 0.02
+BATCH = 250
+FETCH_CHUNK = 1000
+CODE_CHUNK = 5000
+# Database work is done in slices of about SLICE_S, each its own transaction, with a pause
+# of PAUSE_S between: SQLite's busy handler polls a waiting connection at most every
+# 100 ms and its locks are not fair, so a pause longer than that lets every waiting
+# check-in in. Bulk work thus waits at most about half the time; check-ins about one slice.
+SLICE_S = 0.1
+PAUSE_S = 0.11
 STASH_MAX_AGE_S = 3600
 
 # ------------------------------------------------------------------------------- columns
@@ -413,6 +420,19 @@ def _bare(folded: str, prefixes: Iterable[str]) -> str:
     return folded
 
 
+class Slicer:
+    """Commits, then pauses, each time the current transaction has run SLICE_S."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def tick(self) -> None:
+        if time.monotonic() - self.started >= SLICE_S:
+            db.session.commit()
+            time.sleep(PAUSE_S)
+            self.started = time.monotonic()
+
+
 @dataclass(frozen=True)
 class SiteInfo:
     id: int
@@ -446,7 +466,17 @@ class Lookups:
         for uid, site_id, name, folded in db.session.execute(
                 select(Unit.id, Unit.site_id, Unit.name, Unit.name_folded)):
             units.setdefault(site_id, {}).setdefault(_bare(folded, UNIT_PREFIXES), (uid, name))
-        codes = dict(db.session.execute(select(Participant.code, Participant.id)).all())
+        codes: dict[str, int] = {}
+        last, slicer = 0, Slicer()
+        while True:
+            chunk = db.session.execute(
+                select(Participant.id, Participant.code).where(Participant.id > last)
+                .order_by(Participant.id).limit(CODE_CHUNK)).all()
+            slicer.tick()
+            codes.update((code, pid) for pid, code in chunk)
+            if len(chunk) < CODE_CHUNK:
+                break
+            last = chunk[-1][0]
         return cls(sites=sites, site_by_code={s.code: s.id for s in sites.values()},
                    site_by_name=by_name, units=units, code_to_id=codes)
 
@@ -463,11 +493,12 @@ class Lookups:
         for start in range(0, len(site_list), 500):
             sites = site_list[start:start + 500]
             last = 0
+            slicer = Slicer()
             while True:
                 chunk = db.session.execute(
                     select(*cols).where(Participant.site_id.in_(sites), Participant.id > last)
                     .order_by(Participant.id).limit(FETCH_CHUNK)).all()
-                db.session.commit()
+                slicer.tick()
                 rows.extend(chunk)
                 if len(chunk) < FETCH_CHUNK:
                     break
@@ -876,6 +907,10 @@ class _Importer:
         db.session.execute(update(Participant), rows)
 
     def _batches(self, items: list[tuple[int, dict[str, Any]]], write: Any, kind: str) -> None:
+        # Committed slice by slice (see SLICE_S): a long import never keeps SQLite's write
+        # lock from check-ins for long. Re-importing after a failure midway is safe: rows
+        # already written are matched and updated, not duplicated.
+        slicer = Slicer()
         for start in range(0, len(items), BATCH):
             chunk = items[start:start + BATCH]
             try:
@@ -884,13 +919,8 @@ class _Importer:
             except IntegrityError:
                 for pid, row in chunk:  # one savepoint per row: a row is saved whole or not
                     self._write_one(pid, row, write, kind)
-            # Commit each batch: a long import never keeps SQLite's write lock for more than
-            # one batch, and pauses a moment so that waiting check-ins get the lock (SQLite's
-            # locks are not fair). Re-importing after a failure is safe (rows already written
-            # are matched and updated, not duplicated).
-            db.session.commit()
-            if start + BATCH < len(items):
-                time.sleep(BATCH_PAUSE_S)
+            slicer.tick()
+        db.session.commit()
 
     def _write_one(self, pid: int, row: dict[str, Any], write: Any, kind: str) -> None:
         for attempt in range(3):

@@ -287,6 +287,8 @@ def search(actor: User, *, q: str | None = None, site_id: int | None = None,
     stmt = select(Participant)
     ids = visible_site_ids(actor)
     if ids is not None:
+        if site_id is not None and site_id not in ids:  # another site's people: refused
+            raise Forbidden(gettext("You coordinate other sites, not this one."))
         stmt = stmt.where(Participant.site_id.in_(ids))
     if site_id is not None:
         stmt = stmt.where(Participant.site_id == site_id)

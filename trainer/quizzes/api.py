@@ -580,10 +580,9 @@ def results(quiz_id: int) -> Any:
 @blp.get("/quizzes/<int:quiz_id>/progress")
 @blp.response(200, QuizProgressSchema)
 def quiz_progress(quiz_id: int) -> Any:
-    """The `quiz_progress` snapshot (a client that reconnects asks for this)."""
-    from trainer.auth.services import require_any
-
-    require_any(current_user)
+    """The `quiz_progress` snapshot (a client that reconnects asks for this). Staff, and
+    coordinators of the session's sites."""
+    services.get_quiz_for_viewer(current_user, quiz_id)
     return services.progress(quiz_id)
 
 

@@ -370,6 +370,16 @@ def get_quiz(quiz_id: int) -> Quiz:
     return quiz
 
 
+def get_quiz_for_viewer(actor: User | None, quiz_id: int) -> Quiz:
+    """The quiz, for staff or a coordinator of a site taking part in its session."""
+    user = require_any(actor)
+    quiz = get_quiz(quiz_id)
+    if not user.is_staff and not set(user.site_ids).intersection(
+            ss.site_id for ss in quiz.session.session_sites):
+        raise Forbidden(gettext("None of your sites takes part in this session."))
+    return quiz
+
+
 def quiz_by_short_code(code: str) -> Quiz:
     code = "".join(ch for ch in nfc(code or "").upper() if ch.isalnum())
     quiz = db.session.scalar(select(Quiz).where(Quiz.short_code == code)) if code else None
@@ -385,9 +395,13 @@ def quizzes_for_session(session_id: int) -> list[Quiz]:
 
 def quizzes_query(actor: User, *, session_id: int | None = None,
                   status: str | None = None) -> Select[Any]:
-    """Quizzes any staff member or coordinator may list (summaries, no questions)."""
-    require_any(actor)
+    """Quizzes staff may list, and coordinators those of sessions their sites take part in
+    (summaries, no questions)."""
+    user = require_any(actor)
     stmt = select(Quiz)
+    if not user.is_staff:
+        stmt = stmt.where(Quiz.session_id.in_(select(SessionSite.session_id).where(
+            SessionSite.site_id.in_(user.site_ids or [-1]))))
     if session_id is not None:
         stmt = stmt.where(Quiz.session_id == session_id)
     if status:
@@ -1313,7 +1327,9 @@ def participant_results(quiz_id: int, actor: User | None = None,
     if actor is not None:
         user = require_any(actor)
         site_ids = visible_site_ids(user)
-    quiz = get_quiz(quiz_id)
+        if site_ids is not None and site_id is not None and site_id not in site_ids:
+            raise Forbidden(gettext("You coordinate other sites, not this one."))
+    quiz = get_quiz_for_viewer(actor, quiz_id) if actor is not None else get_quiz(quiz_id)
     finalise_expired(quiz_id)
     counted = _per_participant(quiz_id)
     checkins = dict(db.session.execute(

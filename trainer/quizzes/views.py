@@ -509,8 +509,7 @@ def qr(quiz_id: int) -> Response:
 @login_required
 def screen(quiz_id: int) -> Any:
     """The room's screen: QR code, short link in huge type, live progress per site."""
-    require_any(current_user)
-    quiz = services.get_quiz(quiz_id)
+    quiz = services.get_quiz_for_viewer(current_user, quiz_id)
     rows = _progress_rows(quiz)
     site_id = _int(request.args.get("site_id"))
     if site_id is not None:
@@ -526,8 +525,7 @@ def screen(quiz_id: int) -> Any:
 @login_required
 def live(quiz_id: int) -> Any:
     """What a site page needs to show a quiz (status, short link, QR, progress)."""
-    require_any(current_user)
-    quiz = services.get_quiz(quiz_id)
+    quiz = services.get_quiz_for_viewer(current_user, quiz_id)
     return jsonify({
         "quiz_id": quiz.id, "session_id": quiz.session_id, "title": quiz.title,
         "status": _value(quiz.status), "short_url": short_url(quiz),
