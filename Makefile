@@ -21,7 +21,7 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.run-installed
 
 translations: | $(BIN)/python
-	$(BIN)/pybabel compile --use-fuzzy -q -d trainer/translations
+	$(BIN)/pybabel compile --use-fuzzy -d trainer/translations
 
 ## Set up (venv, schema, demo province) and serve on http://$(HOST):$(PORT)
 run: $(VENV)/.run-installed translations

@@ -5,13 +5,45 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select
+from werkzeug.routing import IntegerConverter
 
 from trainer.extensions import db
 from trainer.text import has_control_chars, nfc
 
 MAX_PER_PAGE = 500
+MAX_PAGE = 1_000_000
+INT_MAX = 2**31 - 1  # PostgreSQL's INTEGER: every id, and every number a client sends
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in a route: 0..INT_MAX (an id, a year). A larger number matches no route
+    (404) instead of overflowing the database driver; the OpenAPI document says so."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = INT_MAX, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def _no_nul(value: Any) -> None:
+    """PostgreSQL stores no NUL character (it refuses the whole statement)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValidationError(gettext("Control characters are not allowed."))
+
+
+def bound_input(field: fields.Field) -> None:
+    """Every whole number a client sends fits INT_MAX; no text carries a NUL character."""
+    if isinstance(field, fields.List) and field.inner is not None:
+        bound_input(field.inner)
+    elif isinstance(field, fields.Integer):
+        if not any(isinstance(v, validate.Range) and v.max is not None
+                   for v in field.validators):
+            field.validators.append(validate.Range(
+                min=-INT_MAX - 1, max=INT_MAX, error=_l("This number is out of range.")))
+    elif isinstance(field, fields.String) and not isinstance(field, Text):
+        field.validators.append(_no_nul)
 
 
 class Text(fields.String):
@@ -43,14 +75,19 @@ class Text(fields.String):
 
 
 class StrictSchema(Schema):
-    """Unknown fields are refused (marshmallow's default, stated here on purpose)."""
+    """Unknown fields are refused (marshmallow's default, stated here on purpose); numbers
+    and texts are bounded (bound_input)."""
 
     class Meta:
         ordered = True
 
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        if not field_obj.dump_only:
+            bound_input(field_obj)
+
 
 class ListArgs(StrictSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 

@@ -98,6 +98,9 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    from trainer.apiutil import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # ids 0..2^31-1; larger ones: 404
     app.config.from_mapping(config_module.DEFAULTS)
     app.config.from_mapping(config_module.from_environment())
     if overrides:

@@ -139,14 +139,28 @@ def _translate(msg: Any) -> Any:
 
 
 def _flatten_errors(messages: dict[str, Any]) -> dict[str, list[Any]]:
-    """webargs nests errors by location ({"json": {...}}); keep the field names only."""
+    """webargs nests errors by location ({"json": {...}}); keep the field names only. Errors
+    inside lists and nested objects get dotted names ("agenda.0.title"), so that `errors` is
+    always {"field": ["message", ...]}."""
     out: dict[str, list[Any]] = {}
+
+    def add(name: str, msgs: Any) -> None:
+        if isinstance(msgs, dict):
+            for key, inner in msgs.items():
+                add(f"{name}.{key}", inner)
+            return
+        for msg in msgs if isinstance(msgs, list) else [msgs]:
+            if isinstance(msg, dict | list):
+                add(name, msg)
+            else:
+                out.setdefault(name, []).append(_translate(msg))
+
     for location, fields in messages.items():
         if location in ("json", "query", "form", "files", "headers", "path") and isinstance(fields, dict):
             for name, msgs in fields.items():
-                out[str(name)] = _translate(msgs if isinstance(msgs, list) else [msgs])
+                add(str(name), msgs)
         else:
-            out[str(location)] = _translate(fields if isinstance(fields, list) else [fields])
+            add(str(location), fields)
     return out
 
 

@@ -98,7 +98,7 @@ def test_requests_fail_fast_while_postgres_is_down_and_recover_after(
                             timeout=FAST), 503)  # the token cannot be checked either
     assert requests.get(f"{server.url}/healthz", timeout=FAST).status_code == 503
     assert requests.get(f"{server.url}/ping", timeout=FAST).status_code == 200  # still serving
-    page = browser.get(wall, timeout=FAST)  # a page: the error page, in the user's language
+    page = browser.get(wall, timeout=FAST)  # a page answers an HTML error page
     assert page.status_code == 503 and page.headers["Content-Type"].startswith("text/html")
     assert "Traceback" not in page.text and int(page.headers["Retry-After"]) > 0
 

@@ -177,3 +177,23 @@ def test_unknown_session_page_is_404(world: Any, client: Any, login: Any) -> Non
     assert client.get("/reports/sessions/99999").status_code == 404
     assert client.get(f"/reports/sessions/{world.s1.id}?quiz_id={world.main.id + 100}"
                       ).status_code == 422
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_page_renders_in_both_languages(world: Any, client: Any, login: Any,
+                                              lang: str) -> None:
+    """A translation with a stray "%" must not break a page (Jinja formats every message)."""
+    login(world.organiser)
+    w = world
+    for path in ("/reports", f"/reports/sessions/{w.s1.id}", f"/reports/sessions/{w.s0.id}",
+                 f"/reports/trainings/{w.training.id}", "/reports/years/2024",
+                 "/reports/years/2023", f"/reports/coverage?training_id={w.training.id}",
+                 f"/reports/gender?session_id={w.s1.id}", "/reports/gender?year=2024",
+                 f"/reports/sessions/{w.s1.id}/certificates",
+                 f"/reports/sessions/{w.s1.id}/certificates?site_id={w.ck.id}",
+                 f"/reports/sessions/{w.s2.id}/certificates", f"/sessions/{w.s1.id}"):
+        response = client.get(f"{path}{'&' if '?' in path else '?'}lang={lang}")
+        assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
+        assert f'lang="{lang}"' in response.get_data(as_text=True)
+    refused = client.get(f"/certificates/{w.s1.id}/{w.p2.id}.pdf?lang={lang}")
+    assert refused.status_code == 409 and "Trần Văn Bình" in refused.get_data(as_text=True)

@@ -249,10 +249,13 @@ class Frozen:
 
     @contextlib.contextmanager
     def isolated(self, *, files: bool = True) -> Iterator[None]:
+        from flask import g
         from sqlalchemy.orm import scoped_session, sessionmaker
 
         from trainer.extensions import db
 
+        for key in list(g):  # a request starts with an empty g, as in production (see
+            g.pop(key)       # tests/conftest.py's Client): no user cached from the last one
         original = db.session
         original.remove()
         conn = db.engine.connect()

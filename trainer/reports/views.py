@@ -75,7 +75,9 @@ def rp_number(value: float | int | None, digits: int = 0) -> str:
 
 
 def _labels() -> dict[str, Any]:
-    return {"indicators": INDICATOR_LABELS}
+    # "pts" is translated here, not in the template: Jinja's gettext %-formats every message,
+    # so a translation holding a bare "%" ("điểm %") would break the page there.
+    return {"indicators": INDICATOR_LABELS, "points": gettext("pts")}
 
 
 @bp.app_template_global("report_links")
