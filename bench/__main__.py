@@ -1,6 +1,9 @@
 """`make bench`: run the benchmarks against real `trainer serve` processes and print tables.
 
-python -m bench [--only checkin,latency,connections,quiz,scaleout] [--runs 3] [--quick]
+python -m bench [--only checkin,latency,connections,quiz,scaleout,pages] [--runs 3] [--quick]
+
+--quick: shorter runs and smaller loads (200 watchers, 1,000 connections, 400 trainees in
+20 s): a smoke test of the harness, not the goals.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import time
 from bench import scenarios
 from bench.common import machine, postgres_database, sqlite_database, table
 
-ALL = ("checkin", "latency", "connections", "quiz", "scaleout")
+ALL = ("checkin", "latency", "connections", "quiz", "scaleout", "pages")
 
 
 def main() -> int:
@@ -22,47 +25,69 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="short runs, smaller loads")
     args = parser.parse_args()
     chosen = [c.strip() for c in args.only.split(",") if c.strip()]
-    seconds = 5.0 if args.quick else 10.0
+    unknown = [c for c in chosen if c not in ALL]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(ALL)}",
+              file=sys.stderr)
+        return 2
+    quick = args.quick
+    seconds = 5.0 if quick else 10.0
+    latency_s = 10.0 if quick else 30.0
+    watchers = 200 if quick else 1000
     print(f"Machine: {machine()}")
-    print(f"Runs per measure: {args.runs} (median, min, max)")
+    print(f"Load average before: {scenarios.load_average()}")
+    print(f"Runs per measure: {args.runs} (median, min, max){' - QUICK' if quick else ''}")
     started = time.monotonic()
     for name in chosen:
-        db = sqlite_database()
-        try:
-            if name == "checkin":
-                rows = scenarios.bench_checkin(db, args.runs, seconds)
-                print(table("1. Check-in throughput (SQLite, one process, 32 clients, "
-                            "1,000 sites)", rows))
-            elif name == "latency":
-                rows = scenarios.bench_latency(
-                    db, args.runs, 10.0 if args.quick else 30.0,
-                    watchers=200 if args.quick else 1000)
-                print(table("2. Live latency (SQLite, one process, 1,000 sites, 30,000 "
-                            "participants, 1,000 watchers, 200 check-ins/s)", rows))
-            elif name == "connections":
-                rows = scenarios.bench_connections(db, args.runs,
-                                                   clients=1000 if args.quick else 5000)
-                print(table("3. Connections (one process)", rows))
-            elif name == "quiz":
-                rows = scenarios.bench_quiz(db, args.runs, trainees=400 if args.quick else 2000,
-                                            window=20.0 if args.quick else 60.0)
-                print(table("4. Quiz rush (SQLite, one process)", rows))
-            elif name == "scaleout":
-                db.drop()
-                db = postgres_database()
+        t0 = time.monotonic()
+        if name == "scaleout":
+            db = postgres_database()
+            try:
                 rows = scenarios.bench_checkin(db, args.runs, seconds, processes=2, redis=True)
-                print(table("5a. Check-in throughput, two processes, PostgreSQL + Redis", rows))
+            finally:
                 db.drop()
-                db = postgres_database()
-                rows = scenarios.bench_latency(
-                    db, args.runs, 10.0 if args.quick else 30.0,
-                    watchers=200 if args.quick else 1000, processes=2, redis=True)
-                print(table("5b. Live latency, two processes, PostgreSQL + Redis", rows))
-            else:
-                print(f"unknown benchmark {name!r}", file=sys.stderr)
-                return 2
-        finally:
-            db.drop()
+            print(table("5a. Check-in throughput, two processes, PostgreSQL + Redis, "
+                        "32 clients, 1,000 sites", rows))
+            db = postgres_database()
+            try:
+                rows = scenarios.bench_latency(db, args.runs, latency_s, watchers=watchers,
+                                               processes=2, redis=True)
+            finally:
+                db.drop()
+            print(table(f"5b. Live latency, two processes, PostgreSQL + Redis, 1,000 sites, "
+                        f"30,000 participants, {watchers:,} watchers, 200 check-ins/s for "
+                        f"{latency_s:.0f} s", rows))
+        else:
+            db = sqlite_database()
+            try:
+                if name == "checkin":
+                    rows = scenarios.bench_checkin(db, args.runs, seconds)
+                    title = ("1. Check-in throughput (SQLite, one process, 32 clients, "
+                             "1,000 sites)")
+                elif name == "latency":
+                    rows = scenarios.bench_latency(db, args.runs, latency_s, watchers=watchers)
+                    title = (f"2. Live latency (SQLite, one process, 1,000 sites, 30,000 "
+                             f"participants, {watchers:,} watchers, 200 check-ins/s for "
+                             f"{latency_s:.0f} s)")
+                elif name == "connections":
+                    clients = 1000 if quick else 5000
+                    rows = scenarios.bench_connections(db, args.runs, clients=clients)
+                    title = f"3. Connections (one process, {clients:,} Socket.IO clients)"
+                elif name == "quiz":
+                    trainees, window = (400, 20.0) if quick else (2000, 60.0)
+                    rows = scenarios.bench_quiz(db, args.runs, trainees=trainees,
+                                                window=window)
+                    title = (f"4. Quiz rush (SQLite, one process, {trainees:,} trainees, "
+                             f"10 answers each, {window:.0f} s)")
+                else:
+                    rows = scenarios.bench_pages(db, args.runs)
+                    title = ("6. Pages at scale (SQLite, one process, 1,000 sites, 30,000 "
+                             "participants, 15,000 checked in)")
+            finally:
+                db.drop()
+            print(table(title, rows))
+        print(f"({name}: {time.monotonic() - t0:,.0f} s; load average now "
+              f"{scenarios.load_average()})")
         sys.stdout.flush()
     print(f"\nTotal time: {time.monotonic() - started:,.0f} s")
     return 0

@@ -103,16 +103,19 @@ def _env(db: Database, **extra: str) -> dict[str, str]:
 
 
 def load(db: Database, *, sites: int, participants: int, coordinators: int = 50,
-         quiz: bool = False, checked_in: bool = False) -> Fixture:
+         quiz: bool = False, checked_in: bool = False, checked_in_share: float = 1.0
+         ) -> Fixture:
     """Schema and data through the app's own services and models, in a child process."""
     args = [sys.executable, "-m", "bench.loader", "--sites", str(sites), "--participants",
             str(participants), "--coordinators", str(coordinators)]
     if quiz:
         args.append("--quiz")
     if checked_in:
-        args.append("--checked-in")
-    out = subprocess.run(args, env=_env(db), cwd=ROOT, check=True, capture_output=True,
+        args += ["--checked-in", "--checked-in-share", str(checked_in_share)]
+    out = subprocess.run(args, env=_env(db), cwd=ROOT, check=False, capture_output=True,
                          text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"bench.loader failed:\n{out.stderr[-3000:]}")
     import json
 
     raw = json.loads(out.stdout.strip().splitlines()[-1])
@@ -146,6 +149,11 @@ class Server:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server did not start; see {self.log.name}")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_mib(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -191,8 +199,17 @@ class Row:
         lo = min(self.values) if self.values else float("nan")
         hi = max(self.values) if self.values else float("nan")
         verdict = "" if self.ok is None else ("met" if self.ok else "NOT MET")
-        return [self.name, f"{med:,.1f}", f"{lo:,.1f}", f"{hi:,.1f}", self.unit, self.goal,
-                verdict]
+        return [self.name, _fmt(med), _fmt(lo), _fmt(hi), self.unit, self.goal, verdict]
+
+
+def _fmt(x: float) -> str:
+    if x != x or x in (float("inf"), float("-inf")):
+        return str(x)
+    if abs(x) < 10:
+        return f"{x:,.2f}"
+    if abs(x) < 1000:
+        return f"{x:,.1f}"
+    return f"{x:,.0f}"
 
 
 def table(title: str, rows: Iterable[Row]) -> str:

@@ -143,12 +143,16 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     for name in FEATURES:  # Socket.IO handlers first: Flask-SocketIO keeps handlers declared
         _optional(f"trainer.{name}.events")  # after init_app on that one app's server only
     message_queue = app.config.get("REDIS_URL")
+    from trainer import live
+
     socketio.init_app(
         app,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE")
         or ("gevent" if _gevent_patched() else "threading"),
         message_queue=message_queue,
         channel=app.config.get("SOCKETIO_CHANNEL", "trainer"),
+        client_manager=live.message_queue(message_queue,
+                                          app.config.get("SOCKETIO_CHANNEL", "trainer")),
         cors_allowed_origins=app.config.get("CORS_ORIGINS") or None,
         ping_interval=20,
         ping_timeout=20,

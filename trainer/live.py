@@ -95,3 +95,59 @@ def schedule(session_id: int, kind: str, build: Builder) -> None:
     """
     _coalescer.schedule(current_app._get_current_object(),  # type: ignore[attr-defined]
                         session_id, kind, build)
+
+
+# --------------------------------------------------------------------------- the message queue
+
+QUEUE_RETRY_MAX_S = 5.0  # longest wait between two attempts to subscribe again to Redis
+
+
+def message_queue(url: str | None, channel: str) -> Any:
+    """The Socket.IO client manager for several processes (Redis), or None for one process.
+
+    python-socketio's RedisManager subscribes again once Redis is back, but whatever was
+    published while this process was not subscribed is lost, so a wall could show old counts
+    until the next check-in; and its wait between attempts grows to a minute. Here every break
+    of the subscription goes through one loop (redis-py's silent reconnects are off), the wait
+    stays under QUEUE_RETRY_MAX_S, and once subscribed again the process closes its live
+    connections: the pages connect again by themselves and ask for a fresh snapshot, as after
+    any reconnect, so no screen stays behind.
+    """
+    if not url:
+        return None
+    import socketio as sio
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    class RecoveringRedisManager(sio.RedisManager):  # type: ignore[misc]
+        def _redis_listen_with_retries(self) -> Any:
+            delay, broken = 1.0, False
+            while True:
+                try:
+                    self._redis_connect()
+                    pubsub = self.pubsub
+                    pubsub.subscribe(self.channel)
+                    if broken:
+                        log.warning("message queue reachable again: restarting this process's "
+                                    "live connections so that they catch up")
+                        self.server.start_background_task(_restart_connections, self.server)
+                    delay = 1.0
+                    yield from pubsub.listen()
+                except Exception as exc:  # noqa: BLE001 - any failure: subscribe again
+                    log.warning("message queue unreachable (%s); next attempt in %.0f s",
+                                exc, delay)
+                broken = True
+                time.sleep(delay)  # gevent-patched under `trainer serve`
+                delay = min(delay * 2, QUEUE_RETRY_MAX_S)
+
+    return RecoveringRedisManager(url, channel=channel, redis_options={
+        "retry": Retry(NoBackoff(), 0), "socket_connect_timeout": 3})
+
+
+def _restart_connections(server: Any) -> None:
+    """Close every Engine.IO connection of this process (Socket.IO clients reconnect after a
+    transport close, and the pages then ask for fresh snapshots)."""
+    try:
+        server.eio.disconnect()
+    except Exception:  # noqa: BLE001 - a failed close must not stop the listener
+        log.exception("could not restart the live connections")

@@ -467,6 +467,29 @@ def test_coordinator_cannot_choose_another_site_for_the_file(upload: Any, coordi
 # ------------------------------------------------------------------------- the service
 
 
+def test_a_code_taken_meanwhile_is_replaced_row_by_row(monkeypatch: Any, upload: Any,
+                                                       organiser: Any, sites: dict[str, Any],
+                                                       make_participant: Any) -> None:
+    """Another writer takes a code between the check and the write: the batch fails, the
+    rows are written one by one in savepoints, the clashing row gets a new code."""
+    original = importer._Importer.write
+    taken: list[str] = []
+
+    def write_after_a_competitor(self: Any) -> None:
+        first = next(iter(self.creates.values()))
+        taken.append(first["code"])
+        make_participant(sites["HHO"], "Người Khác", code=first["code"])
+        original(self)
+
+    monkeypatch.setattr(importer._Importer, "write", write_after_a_competitor)
+    body = upload(organiser, csv_bytes([VI_HEADER, *ROWS])).get_json()
+    assert (body["created"], body["errors"]) == (3, [])
+    assert count() == 4
+    assert by_name("Người Khác").code == taken[0]
+    assert by_name("Nguyễn Thị Hà").code != taken[0]
+    assert len({p.code for p in stored()}) == 4
+
+
 def test_service_takes_a_file_storage(app: Any, organiser: Any,
                                       sites: dict[str, Any]) -> None:
     upload = FileStorage(io.BytesIO(csv_bytes([VI_HEADER, *ROWS])), "list.csv")

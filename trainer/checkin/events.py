@@ -133,9 +133,11 @@ def handler(event: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 @handler("watch")
 def on_watch(user: User, data: Any) -> Any:
     session_id = _id(_object(data, "session_id"), "session_id")
-    body = services.watch(user, session_id)
+    services.require_session_viewer(user, session_id)
+    # Join before reading the snapshot: a push built meanwhile is then received (and ignored
+    # if older), so the pushes that carry only changed sites never leave a gap.
     join_room(live.room(session_id))
-    return body
+    return services.watch_snapshot(session_id)
 
 
 @handler("unwatch")

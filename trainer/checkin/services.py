@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -616,7 +617,7 @@ def _checkin_event(c: Checkin, p: Participant) -> dict[str, Any]:
 def _after_change(session_id: int, event: str, payload: dict[str, Any],
                   site_ids: Iterable[int]) -> None:
     """After the commit: the attendance push (coalesced) and the event to the site rooms."""
-    live.schedule(session_id, "attendance", lambda: ("attendance", attendance(session_id)))
+    live.schedule(session_id, "attendance", lambda: _attendance_message(session_id))
     for site_id in site_ids:
         try:
             live.emit(session_id, event, payload, site_id=site_id)
@@ -784,6 +785,130 @@ def watch(actor: User | None, session_id: int) -> dict[str, Any]:
     """What a watcher (the wall, a projector, a script) gets on `watch`: the attendance."""
     require_session_viewer(actor, session_id)
     return attendance(session_id)
+
+
+# --- live attendance pushes: only the sites that changed -----------------------------------
+# API.md lets an `attendance` push carry "all sites or only the sites that changed". With
+# 1,000 sites a full body is about 130 kB: four pushes a second to 1,000 watchers would be
+# more than a server process can send. So each process pushes, per session, the sites changed
+# since its own previous push, with their counts read from the database and totals kept from
+# its last full body plus those changes.
+# The changed sites come from the audit entries of check-ins, walk-ins and undos: they are
+# written after the version bump, which holds the session's row until the commit (and SQLite
+# has one writer), so their ids follow the commit order of one session's changes. A push whose
+# version is newer than a watcher's therefore covers every change the watcher has not seen,
+# whichever process made it, as long as the watcher joined the room before it read its
+# snapshot (events.on_watch). A full body goes out first and then at most every
+# LIVE_FULL_EVERY_S seconds (it also carries registrations added without a check-in).
+
+ATTENDANCE_ACTIONS = frozenset({"checkin", "walk_in", "checkin_undone"})
+
+
+@dataclass
+class _PushState:
+    created_at: datetime | None  # tells a session apart from an earlier one with its id
+    version: int
+    audit_id: int
+    sites: dict[int, dict[str, Any]]
+    full_at: float
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_push_states: dict[tuple[int, int], _PushState] = {}  # (app, session) -> state
+
+
+def _last_attendance_audit_id(session_id: int) -> int:
+    from trainer.audit.models import AuditEntry
+
+    return int(db.session.scalar(
+        select(func.max(AuditEntry.id)).where(AuditEntry.session_id == session_id,
+                                              AuditEntry.action.in_(ATTENDANCE_ACTIONS)))
+        or 0)
+
+
+def attendance_push(session_id: int) -> dict[str, Any] | None:
+    """This process's next `attendance` push for a session: the full body the first time and
+    every LIVE_FULL_EVERY_S seconds, else the sites changed since its previous push (None when
+    nothing changed since)."""
+    from trainer.audit.models import AuditEntry
+
+    every = float(current_app.config.get("LIVE_FULL_EVERY_S", 60))
+    key = (id(current_app._get_current_object()), session_id)  # type: ignore[attr-defined]
+    state = _push_states.get(key)
+    head = db.session.execute(select(TrainingSession.attendance_version,
+                                     TrainingSession.created_at)
+                              .where(TrainingSession.id == session_id)).first()
+    if head is None:
+        raise NotFound(gettext("Unknown session."))
+    version, created_at = head
+    if (state is None or every <= 0 or time.monotonic() - state.full_at > every
+            or state.created_at != created_at or version < state.version):
+        audit_id = _last_attendance_audit_id(session_id)  # read first: later ones are new
+        body = attendance(session_id)
+        _push_states[key] = _PushState(
+            created_at, body["version"], audit_id,
+            {r["site_id"]: dict(r) for r in body["sites"]}, time.monotonic())
+        return body
+    with state.lock:
+        if version <= state.version:
+            return None  # this process's previous push already carried it
+        # `session_id + 0`: walk the primary key from the last id, not the session's index
+        rows = db.session.execute(
+            select(AuditEntry.id, AuditEntry.site_id, AuditEntry.action)
+            .where(AuditEntry.id > state.audit_id,
+                   AuditEntry.session_id + 0 == session_id)).all()
+        changed: set[int] = set()
+        top = state.audit_id
+        for audit_id, site_id, action in rows:
+            if action in ATTENDANCE_ACTIONS:
+                top = max(top, audit_id)
+                if site_id is not None:
+                    changed.add(site_id)
+        counts, last = _counts(session_id, changed) if changed else ({}, {})
+        sites = []
+        for site_id in sorted(changed):
+            row = {"site_id": site_id, **(counts.get(site_id) or _zero()),
+                   "last_checkin_at": iso(last.get(site_id))}
+            state.sites[site_id] = row
+            sites.append(row)
+        totals = _zero()
+        for row in state.sites.values():
+            for key in totals:
+                totals[key] += row[key]
+        state.version, state.audit_id = int(version), top
+        return {"session_id": session_id, "version": int(version), "sites": sites,
+                "totals": totals}
+
+
+_snapshots: dict[tuple[int, int], tuple[float, Any, dict[str, Any]]] = {}
+
+
+def watch_snapshot(session_id: int) -> dict[str, Any]:
+    """The attendance body for a watcher that has just joined. Watchers that join while the
+    version stays the same share one read for LIVE_SNAPSHOT_CACHE_S seconds (default 1; 0
+    under tests): 5,000 screens reconnecting at once read the counts once, not 5,000 times."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    ttl = float(app.config.get("LIVE_SNAPSHOT_CACHE_S", 0 if app.testing else 1.0))
+    if ttl <= 0:
+        return attendance(session_id)
+    head = db.session.execute(select(TrainingSession.attendance_version,
+                                     TrainingSession.created_at)
+                              .where(TrainingSession.id == session_id)).first()
+    if head is None:
+        raise NotFound(gettext("Unknown session."))
+    key = (id(app), session_id)
+    hit = _snapshots.get(key)
+    if hit is not None and time.monotonic() - hit[0] < ttl and hit[1] == head[1] \
+            and hit[2]["version"] == head[0]:
+        return hit[2]
+    body = attendance(session_id)
+    _snapshots[key] = (time.monotonic(), head[1], body)
+    return body
+
+
+def _attendance_message(session_id: int) -> tuple[str, dict[str, Any]] | None:
+    body = attendance_push(session_id)
+    return None if body is None else ("attendance", body)
 
 
 # --- roster ---------------------------------------------------------------------------------

@@ -955,8 +955,8 @@ def import_roster(actor: User, upload: Any, filename: str = "", *, dry_run: bool
 
     No database transaction stays open while the file is parsed and its rows are checked
     (SQLite holds its write lock for a whole transaction, and check-ins must not wait): the
-    database is read in one short transaction, rows are checked in memory, and the result
-    is written in a second one."""
+    database is read in short transactions, rows are checked in memory, and the result is
+    written in short slices (see SLICE_S)."""
     require_any(actor)
     who = Actor(id=actor.id, is_staff=actor.is_staff, site_ids=frozenset(actor.site_ids))
     db.session.commit()  # end the transaction the request opened (authentication)
