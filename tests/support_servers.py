@@ -233,10 +233,9 @@ def load_world(database_url: str, data_dir: Path, *, at_a: int = 6, at_b: int = 
 
 
 def _load_quiz(world: World) -> None:
+    from trainer.extensions import db
     from trainer.quizzes import services
     from trainer.quizzes.models import Question
-
-    from trainer.extensions import db
 
     q = services.create_quiz(None, {
         "session_id": world.session_id, "title": "Bài kiểm tra cuối buổi", "time_limit_s": 900,

@@ -103,7 +103,8 @@ def create_user(username: str, role: str, sites: tuple[str, ...], display_name: 
     try:
         user = create(username, password, role, site_ids, display_name=display_name)
     except DomainError as exc:
-        details = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in (exc.errors or {}).items())
+        details = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in (exc.errors or {}).items()
+                            if [str(m) for m in v] != [str(exc.detail)])
         raise click.ClickException(str(exc.detail) + (f" ({details})" if details else "")) from exc
     click.echo(f"Created {user.role} {user.username}.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,9 @@ LANG_COOKIE = "lang"
 def select_locale() -> str:
     supported = current_app.config["LANGUAGES"]
     if not has_request_context():
-        return supported[0]
+        # The command line speaks the terminal's language: Vietnamese under a vi_* locale.
+        env = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG", "")
+        return "vi" if env.lower().startswith("vi") else "en"
     chosen = request.args.get("lang") or session.get(LANG_COOKIE)
     if chosen in supported:
         return str(chosen)

@@ -7,6 +7,7 @@ pages' console messages and the server's log beside it.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,10 +98,8 @@ class Pages:
 
     def close(self) -> None:
         for ctx in self.contexts:
-            try:
+            with contextlib.suppress(Exception):  # the browser may be gone already
                 ctx.close()
-            except Exception:  # noqa: BLE001 - the browser may be gone already
-                pass
 
 
 @pytest.fixture

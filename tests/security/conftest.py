@@ -101,7 +101,8 @@ def wipe() -> None:
                 conn.execute(table.delete())
 
 
-def build_world(app: Flask, *, name_a: str = "Nguyễn Thị An") -> World:
+def build_world(app: Flask, *, names_a: tuple[str, str, str] = (
+        "Nguyễn Thị An", "Trần Văn Bình", "Lê Thị Cúc")) -> World:
     from trainer.auth.models import User
     from trainer.auth.services import calendar_key, create_user, issue_token
     from trainer.extensions import db
@@ -174,7 +175,7 @@ def build_world(app: Flask, *, name_a: str = "Nguyễn Thị An") -> World:
                for item in quiz.items}
 
     for side, site, coord, names in (
-            (w.a, site_a, "coord_a", (name_a, "Trần Văn Bình", "Lê Thị Cúc")),
+            (w.a, site_a, "coord_a", names_a),
             (w.b, site_b, "coord_b", ("Phạm Thị Dung", "Hoàng Văn Em", "Đỗ Minh Giang"))):
         side.site, side.site_code = site.id, site.code
         side.coordinator = w.users[coord]
