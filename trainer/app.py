@@ -81,13 +81,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    from trainer import sqlitewal
+
+    sqlitewal.connection_pragmas(cursor)  # `trainer serve` checkpoints on its own thread
     cursor.close()
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # On the DBAPI connection: SQLAlchemy's execute() costs more than the BEGIN itself.
+        import sqlite3
+
+        from sqlalchemy import exc
+
+        try:
+            conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            raise exc.DBAPIError.instance("BEGIN IMMEDIATE", (), e, sqlite3.Error,
+                                          dialect=conn.dialect) from e
 
 
 def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:

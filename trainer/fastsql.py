@@ -57,8 +57,10 @@ class Prepared:
             compiled = self._by_dialect[key] = _Compiled(self.stmt, dialect)
         return compiled
 
-    def all(self, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        conn = db.session.connection()  # begins the session's transaction if needed
+    def all(self, params: Mapping[str, Any], conn: Any = None) -> list[tuple[Any, ...]]:
+        """Run with `params`; `conn`: the session's connection when the caller has it."""
+        if conn is None:
+            conn = db.session.connection()  # begins the session's transaction if needed
         dialect = conn.dialect
         c = self._compiled(dialect)
         procs, defaults = c.procs, c.defaults
@@ -82,6 +84,6 @@ class Prepared:
         return [tuple(p(v) if p is not None else v for p, v in zip(results, r, strict=False))
                 for r in rows]
 
-    def first(self, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        rows = self.all(params)
+    def first(self, params: Mapping[str, Any], conn: Any = None) -> tuple[Any, ...] | None:
+        rows = self.all(params, conn)
         return rows[0] if rows else None

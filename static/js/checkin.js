@@ -406,7 +406,7 @@ async function enqueue(item) {
   item.state = "pending";
   item.tries = 0;
   item.created = Date.now();
-  item.offline = !connected(); // captured while the page knew it was offline
+  item.offline = !state.online || state.sendFailing; // captured while the network was down
   state.queue.push(item);
   try {
     await store.put(item);

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support_servers import Server, child_env, create_schema, sqlite_url
+from tests.support_servers import PASSWORD, Server, child_env, create_schema, sqlite_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -24,6 +24,15 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
          "device_scale_factor": 2}
 LAPTOP = {"viewport": {"width": 1366, "height": 768}}
+
+
+def login(page: Any, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login form (the page's base URL is the server's)."""
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 @pytest.hookimpl(hookwrapper=True)

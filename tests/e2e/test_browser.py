@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import LAPTOP, PHONE, Pages
-from tests.support_servers import PASSWORD, Server, World, count_rows, load_world
+from tests.e2e.conftest import LAPTOP, PHONE, Pages, login
+from tests.support_servers import Server, World, count_rows, load_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.processes]
 
@@ -26,14 +26,6 @@ LIVE_S = 10_000  # ms: a push reaches the wall in well under a second; this is t
 NAMES_AT_A = [("Nguyễn Thị Hà", "female"), ("Đặng Văn Đức", "male"), ("Trần Thị Lan", "female"),
               ("Lê Văn Minh", "male"), ("Phạm Thị Ngọc", "female"), ("Hoàng Văn Sơn", "male"),
               ("Vũ Thị Yến", "female")]
-
-
-def login(page: Any, username: str) -> None:
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def person(world: World, name: str) -> dict[str, Any]:

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import LAPTOP, Pages
-from tests.e2e.test_browser import login
+from tests.e2e.conftest import LAPTOP, Pages, login
 from tests.support_servers import RedisServer, Server, child_env, load_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.processes, pytest.mark.redis]

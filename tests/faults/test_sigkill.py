@@ -73,7 +73,9 @@ def test_sigkill_during_a_burst_loses_no_answered_checkin(database: str, servers
     assert len(answered) + len(failed) == PEOPLE
     assert failed, "every check-in was answered before the kill: the burst proved nothing"
     assert all(s in (200, 201) for s in statuses.values()), statuses
-    assert all(v in ("ConnectionError",) for v in failed.values()), failed
+    # What got no answer failed in transport (refused, reset, cut short), never with an error
+    # status from the server.
+    assert not [v for v in failed.values() if v.startswith("HTTP")], failed
 
     # Restarted on the same database: every answered check-in is there, once, as answered.
     server.start()

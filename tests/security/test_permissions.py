@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
@@ -476,7 +477,94 @@ def send(frozen: Frozen, route: R, caller: str) -> Any:
         kwargs["json"] = route.json(ctx)
     if route.form is not None:
         kwargs["data"] = route.form(ctx)
-    return client.open(path, method=route.method, **kwargs), path
+    # Pages render as in production: with CSRF on, so FlaskForm forms carry their token too
+    # (a GET is never checked; the test config turns CSRF off for the POSTs of this table).
+    config = frozen.app.config
+    before = config["WTF_CSRF_ENABLED"]
+    config["WTF_CSRF_ENABLED"] = route.method == "GET" or before
+    try:
+        return client.open(path, method=route.method, **kwargs), path
+    finally:
+        config["WTF_CSRF_ENABLED"] = before
+
+
+# --------------------------------------------------------------------------- what every answer
+# must carry (checked on each response of the table, so on every page, API answer and file)
+
+FILE_ENDPOINTS = ("materials.download", "materials.download_version")
+
+
+def csp(response: Any) -> dict[str, list[str]]:
+    header = response.headers.get("Content-Security-Policy", "")
+    out = {}
+    for part in header.split(";"):
+        words = part.split()
+        if words:
+            out[words[0]] = words[1:]
+    return out
+
+
+def header_problems(response: Any, endpoint: str | None) -> list[str]:
+    """Security headers: nosniff everywhere; a CSP whose scripts come from this site only and
+    that nobody may frame, except uploaded files (previews framed by our own pages only)."""
+    problems = []
+    h = response.headers
+    if h.get("X-Content-Type-Options") != "nosniff":
+        problems.append("no X-Content-Type-Options: nosniff")
+    policy = csp(response)
+    if endpoint in FILE_ENDPOINTS and response.status_code in (200, 206):
+        if policy.get("default-src") != ["'none'"] or "script-src" in policy:
+            problems.append(f"file CSP lets scripts run: {h.get('Content-Security-Policy')}")
+        if policy.get("frame-ancestors") != ["'self'"] or h.get("X-Frame-Options") != "SAMEORIGIN":
+            problems.append("a file may be framed by other sites")
+        return problems
+    if policy.get("script-src") != ["'self'"] or policy.get("default-src") != ["'self'"]:
+        problems.append(f"CSP script-src is not 'self' only: {h.get('Content-Security-Policy')}")
+    if policy.get("object-src") != ["'none'"] or policy.get("base-uri") != ["'self'"]:
+        problems.append("CSP lets plugins in or moves the base URI")
+    if policy.get("frame-ancestors") != ["'none'"] or h.get("X-Frame-Options") != "DENY":
+        problems.append("the answer may be framed")
+    return problems
+
+
+class PageScan(HTMLParser):
+    """Inline scripts, event-handler attributes, javascript: links, POST forms without a CSRF
+    token."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.form: dict[str, Any] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "script" and not a.get("src"):
+            self.problems.append(f"inline <script {a}>")
+        for name, value in a.items():
+            if name.startswith("on"):
+                self.problems.append(f"<{tag} {name}=...> event handler attribute")
+            if name in ("href", "src", "action", "formaction") and \
+                    value.strip().lower().startswith("javascript:"):
+                self.problems.append(f"<{tag} {name}={value!r}>")
+        if tag == "form":
+            self.form = {"post": a.get("method", "get").lower() == "post", "token": False,
+                         "action": a.get("action", "")}
+        if tag == "input" and self.form is not None and a.get("name") == "csrf_token" and \
+                a.get("value"):
+            self.form["token"] = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self.form is not None:
+            if self.form["post"] and not self.form["token"]:
+                self.problems.append(f"POST form to {self.form['action']!r} without csrf_token")
+            self.form = None
+
+
+def page_problems(body: str) -> list[str]:
+    scan = PageScan()
+    scan.feed(body)
+    scan.close()
+    return scan.problems
 
 
 def outcome(response: Any) -> str:
@@ -499,7 +587,21 @@ def test_route(frozen: Frozen, route: R) -> None:
                 wrong.append(f"{caller}: {route.method} {path} -> {got}, expected {expected}"
                              f"\n    {body[:300]!r}")
             assert response.status_code < 500, f"{caller}: {path}: {body[:2000]}"
+            endpoint = endpoint_of(frozen, route, path)
+            problems = header_problems(response, endpoint)
+            if response.status_code == 200 and response.mimetype == "text/html":
+                problems += page_problems(body)
+            wrong += [f"{caller}: {route.method} {path}: {p}" for p in problems]
     assert not wrong, "\n".join(wrong)
+
+
+def endpoint_of(frozen: Frozen, route: R, path: str) -> str | None:
+    adapter = frozen.app.url_map.bind("localhost")
+    try:
+        endpoint, _args = adapter.match(urlsplit(path).path, method=route.method)
+    except Exception:  # noqa: BLE001 - 404 / 405: no endpoint
+        return None
+    return str(endpoint)
 
 
 def test_every_route_is_in_the_table(frozen: Frozen) -> None:

@@ -16,6 +16,7 @@ from flask_babel import gettext
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from trainer.auth.models import ApiToken, LoginFailure, Role, User
@@ -196,6 +197,11 @@ def update_user(actor: User, user: User, *, role: str | None = None,
     if password:
         _validate_password(password)
         user.password_hash = _hash_password(password)
+        # as set_password: a new password ends the account's API sessions too
+        db.session.execute(
+            update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
     db.session.commit()
     return user
 
@@ -278,12 +284,13 @@ def _columns(obj: Any) -> dict[str, Any]:
     return {c.key: getattr(obj, c.key) for c in type(obj).__mapper__.column_attrs}
 
 
-def _detached(cls: Any, values: dict[str, Any]) -> Any:
-    """An instance of `cls` in the request's session as if loaded, without a query."""
-    existing = db.session.identity_map.get(db.session.identity_key(cls, values["id"]))
+def _detached(session: OrmSession, cls: Any, values: dict[str, Any]) -> Any:
+    """An instance of `cls` as if loaded (detached, or the session's own), without a query."""
+    existing = session.identity_map.get((cls, (values["id"],), None))
     if existing is not None:
         return existing
-    obj = cls(**values)
+    obj = cls.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(values)  # every column: nothing is left to load
     make_transient_to_detached(obj)
     return obj
 
@@ -300,13 +307,14 @@ def _cached_user(digest: str) -> User | None:
         return None
     from trainer.sites.models import Site
 
-    key = db.session.identity_key(User, columns["id"])
-    user = db.session.identity_map.get(key)
+    session = db.session()
+    user = session.identity_map.get((User, (columns["id"],), None))
     if user is None:
-        user = User(**columns)
-        user.sites = [_detached(Site, s) for s in sites]
+        user = User.__mapper__.class_manager.new_instance()
+        user.__dict__.update(columns)
+        set_committed_value(user, "sites", [_detached(session, Site, s) for s in sites])
         make_transient_to_detached(user)
-        db.session.add(user)
+        session.add(user)  # persistent: a change to it (e.g. calendar_key) is saved
     return user
 
 

@@ -237,7 +237,7 @@ def _paged(items: list[Any], page: int, per_page: int) -> dict[str, Any]:
 # --- check-in -------------------------------------------------------------------------------
 
 @blp.post("/<int:session_id>/checkins")
-@blp.arguments(CheckinRequest)
+@blp.arguments(CheckinRequest())  # an instance: webargs would build one per request
 @blp.response(201, CheckinSchema, description="Checked in now.")
 @blp.alt_response(200, schema=CheckinSchema, description="Already checked in for this "
                   "session at this site, or the same client_id again: nothing counted twice.")

@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask, current_app
@@ -481,13 +482,15 @@ def _fast_check_in(user: User, session_id: int, site_id: int, participant_id: in
 
     if not _FAST:
         _FAST.update(_fast_statements())
+    if participant_id is not None and participant_code:
+        return None  # both given: the general path checks they agree
+    conn = db.session.connection()
     params = {"session_id": session_id, "site_id": site_id, "client_id": client_id}
     if participant_id is not None:
-        if participant_code:
-            return None  # both given: the general path checks they agree
-        row = _FAST["by_id"].first({**params, "participant_id": participant_id})
+        row = _FAST["by_id"].first({**params, "participant_id": participant_id}, conn)
     else:
-        row = _FAST["by_code"].first({**params, "code": normalise_code(participant_code or "")})
+        row = _FAST["by_code"].first(
+            {**params, "code": normalise_code(participant_code or "")}, conn)
     if row is None:
         return None
     (status, starts_at, ends_at, updated_at, grace, takes_part, p_id, code, full_name, sex,
@@ -511,8 +514,8 @@ def _fast_check_in(user: User, session_id: int, site_id: int, participant_id: in
               "client_id": client_id, "by_user_id": user.id, "method": method,
               "walk_in": False, "flags": flags}
     try:
-        version = int(_FAST["bump"].all({"session_id": session_id})[0][0])
-        new_id = int(_FAST["insert"].all(values)[0][0])
+        version = int(_FAST["bump"].all({"session_id": session_id}, conn)[0][0])
+        new_id = int(_FAST["insert"].all(values, conn)[0][0])
     except IntegrityError:  # a race with another request: the general path settles it
         db.session.rollback()
         return None
@@ -523,12 +526,13 @@ def _fast_check_in(user: User, session_id: int, site_id: int, participant_id: in
         "at": now, "user_id": user.id, "action": "checkin", "session_id": session_id,
         "site_id": site_id, "participant_id": p_id,
         "address": request.remote_addr if has_request_context() else None,
-        "details": {k: v for k, v in details.items() if v is not None}})
+        "details": {k: v for k, v in details.items() if v is not None}}, conn)
     db.session.commit()
-    participant = Participant(id=p_id, code=code, full_name=full_name, sex=Sex(sex), unit=unit,
-                              position=position, site_id=p_site_id)
-    checkin = Checkin(id=new_id, **values)
-    checkin.participant = participant
+    # What was stored, as plain objects with the models' attribute names (the answer and the
+    # events read only these): cheaper than ORM instances.
+    participant = SimpleNamespace(id=p_id, code=code, full_name=full_name, sex=Sex(sex),
+                                  unit=unit, position=position, site_id=p_site_id)
+    checkin: Any = SimpleNamespace(id=new_id, participant=participant, **values)
     sites = {site_id} | ({registered_site_id} if registered_site_id else set())
     _after_change(session_id, "checkin", _checkin_event(checkin, participant), sites)
     return CheckinResult(checkin, True, version)
