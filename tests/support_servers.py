@@ -4,8 +4,9 @@ small province loaded through the services.
 
 Imported by tests/e2e/ and tests/faults/ (`from tests.support_servers import ...`).
 
-Schema: the migration is regenerated at the end of the project; until then the schema is made
-with create_all. Switching to `trainer db upgrade` is the one line SCHEMA_FROM_MIGRATIONS.
+Schema: made as a deployment makes it, with `trainer db upgrade` (the migration matches the
+models, tests/test_migrations.py). Should the migration lag behind the models while they
+change, the one line SCHEMA_FROM_MIGRATIONS = False switches to create_all.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-SCHEMA_FROM_MIGRATIONS = False  # True: `trainer db upgrade` (once the migration matches)
+SCHEMA_FROM_MIGRATIONS = True  # False: create_all (while the migration lags the models)
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAINER = Path(sys.executable).with_name("trainer")
@@ -123,8 +124,10 @@ def loader_app(database_url: str, data_dir: Path) -> Any:
 
 def create_schema(database_url: str, data_dir: Path) -> None:
     if SCHEMA_FROM_MIGRATIONS:
-        subprocess.run([str(TRAINER), "db", "upgrade"], env=child_env(database_url, data_dir),
-                       cwd=str(ROOT), check=True, capture_output=True, timeout=120)
+        done = subprocess.run([str(TRAINER), "db", "upgrade"],
+                              env=child_env(database_url, data_dir), cwd=str(ROOT),
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"trainer db upgrade failed:\n{done.stdout}{done.stderr}"
         return
     from trainer.extensions import db
 

@@ -107,6 +107,8 @@ class ProblemSchema(Schema):
 
 def page_of(stmt: Select[Any], page: int, per_page: int) -> dict[str, Any]:
     """{"items": [...], "total": N} for a select() that is already ordered."""
+    page = min(max(page, 1), MAX_PAGE)  # a page number from a link: past the end is empty
+    per_page = min(max(per_page, 1), MAX_PER_PAGE)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
     return {"items": items, "total": total or 0}

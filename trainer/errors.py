@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, json, render_template, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -269,6 +269,21 @@ def register_error_handlers(app: Flask) -> None:
             db.session.close()
         _forget_user()  # the rollback expired the loaded user; reloading it would fail too
         return render_error(503, slug="database-unavailable")
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def unusable_value(exc: Exception) -> Any:
+        """A number too large for the database, a NUL character PostgreSQL cannot store, a
+        date past year 9999: the request's fault (400), wherever no check caught it first."""
+        from trainer.extensions import db
+
+        log.warning("value refused on %s %s: %s", request.method, request.path, exc)
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            db.session.close()
+        return render_error(400, gettext("A value in the request is too large or contains a "
+                                         "character that cannot be stored."), slug="bad-value")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

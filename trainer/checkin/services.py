@@ -472,6 +472,147 @@ def _fast_statements() -> dict[str, Any]:
 _FAST: dict[str, Any] = {}
 
 
+@dataclass
+class _Job:
+    """One check-in for the fast path; `out` is filled when it was written."""
+
+    user_id: int
+    session_id: int
+    site_id: int
+    participant_id: int | None
+    code: str | None
+    client_id: str | None
+    device_at: datetime | None
+    method: str
+    address: str | None
+    out: dict[str, Any] | None = None
+    done: bool = False
+    wake: Any = None
+
+
+def _write_job(job: _Job, conn: Any, *, batched: bool) -> None:
+    """Read what the rules need and write the check-in in the open transaction, or leave
+    `job.out` None (nothing written) for the general path. In a batch (SQLite) a failed
+    INSERT undoes only itself; alone, the IntegrityError goes to the caller to roll back."""
+    params = {"session_id": job.session_id, "site_id": job.site_id,
+              "client_id": job.client_id}
+    if job.participant_id is not None:
+        row = _FAST["by_id"].first({**params, "participant_id": job.participant_id}, conn)
+    else:
+        row = _FAST["by_code"].first({**params, "code": job.code}, conn)
+    if row is None:
+        return
+    (status, starts_at, ends_at, updated_at, grace, takes_part, p_id, code, full_name, sex,
+     unit, position, p_site_id, existing_id, registered_site_id, undone_id, ended) = row
+    if not takes_part or existing_id is not None or undone_id is not None:
+        return
+    times = _SessionTimes(job.session_id, SessionStatus(status), starts_at, ends_at,
+                          updated_at, grace or 0, ended)
+    now = utcnow()
+    try:
+        flags = _window(times, now, job.device_at)  # type: ignore[arg-type]
+    except CheckinClosed:
+        return
+    flags = _time_flags(times, now, job.device_at) + flags  # type: ignore[arg-type]
+    if registered_site_id is None:
+        flags.append(NOT_REGISTERED)
+    elif registered_site_id != job.site_id:
+        flags.append(OTHER_SITE_ROSTER)
+    values = {"session_id": job.session_id, "participant_id": p_id, "site_id": job.site_id,
+              "at": job.device_at or now, "server_at": now, "device_at": job.device_at,
+              "client_id": job.client_id, "by_user_id": job.user_id, "method": job.method,
+              "walk_in": False, "flags": flags}
+    try:
+        new_id = int(_FAST["insert"].all(values, conn)[0][0])
+    except IntegrityError:  # a race with another request: the general path settles it
+        if batched:
+            return
+        raise
+    # The bump after the insert: the audit entry below carries the version, and it is the
+    # audit ids that attendance_push follows (they come after the bump on every path).
+    version = int(_FAST["bump"].all({"session_id": job.session_id}, conn)[0][0])
+    details = {"checkin_id": new_id, "client_id": job.client_id,
+               "device_at": iso(job.device_at), "server_at": iso(now),
+               "flags": flags or None, "method": job.method, "version": version}
+    _FAST["audit"].all({
+        "at": now, "user_id": job.user_id, "action": "checkin", "session_id": job.session_id,
+        "site_id": job.site_id, "participant_id": p_id, "address": job.address,
+        "details": {k: v for k, v in details.items() if v is not None}}, conn)
+    job.out = {"values": values, "id": new_id, "version": version,
+               "registered_site_id": registered_site_id,
+               "participant": SimpleNamespace(id=p_id, code=code, full_name=full_name,
+                                              sex=Sex(sex), unit=unit, position=position,
+                                              site_id=p_site_id)}
+
+
+def _write_jobs(jobs: list[_Job], *, batched: bool) -> None:
+    """One transaction for `jobs`; on any database error nothing is kept and every job is
+    left to the general path (which then answers the error)."""
+    try:
+        conn = db.session.connection()
+        for job in jobs:
+            _write_job(job, conn, batched=batched)
+        if any(job.out for job in jobs):
+            _commit_keeping_objects()
+        else:
+            db.session.rollback()
+    except Exception:  # noqa: BLE001
+        db.session.rollback()
+        for job in jobs:
+            job.out = None
+        if not batched:
+            return
+        log.exception("a batch of %d check-ins failed; each takes the general path", len(jobs))
+
+
+class _GroupCommit:
+    """SQLite, one writer per process: the fast-path check-ins that are ready at the same
+    moment share one transaction (one BEGIN, one COMMIT: the WAL write that costs more than
+    the rest of a check-in's statements). The first caller leads: it lets the other ready
+    requests reach this point (one turn of the event loop), writes them all, commits and
+    wakes them; a caller that arrives meanwhile waits for the next leader."""
+
+    MAX = 64
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: list[_Job] = []
+        self._leading = False
+
+    def run(self, job: _Job) -> None:
+        job.wake = threading.Event()
+        with self._lock:
+            self._queue.append(job)
+            follow = self._leading
+            self._leading = True
+        if follow:
+            job.wake.wait(timeout=60)
+            if job.done:
+                return
+        batch: list[_Job] = []
+        try:
+            socketio.sleep(0)  # let the requests that are ready reach the queue
+            with self._lock:
+                batch, self._queue = self._queue[:self.MAX], self._queue[self.MAX:]
+            _write_jobs(batch, batched=True)
+        finally:
+            with self._lock:
+                for other in batch:
+                    other.done = True
+                nxt = self._queue[0] if self._queue else None
+                self._leading = nxt is not None
+            for other in batch:
+                if other is not job:
+                    other.wake.set()
+            if nxt is not None:
+                nxt.wake.set()  # not done: it leads the next batch
+            if not job.done:  # not in the batch (a full queue): wait for a later leader
+                job.wake.wait(timeout=60)
+
+
+_group_commit = _GroupCommit()
+
+
 def _fast_check_in(user: User, session_id: int, site_id: int, participant_id: int | None,
                    participant_code: str | None, client_id: str | None,
                    device_at: datetime | None, method: str) -> CheckinResult | None:
@@ -484,58 +625,28 @@ def _fast_check_in(user: User, session_id: int, site_id: int, participant_id: in
         _FAST.update(_fast_statements())
     if participant_id is not None and participant_code:
         return None  # both given: the general path checks they agree
-    conn = db.session.connection()
-    params = {"session_id": session_id, "site_id": site_id, "client_id": client_id}
-    if participant_id is not None:
-        row = _FAST["by_id"].first({**params, "participant_id": participant_id}, conn)
+    job = _Job(user.id, session_id, site_id, participant_id,
+               None if participant_id is not None else normalise_code(participant_code or ""),
+               client_id, device_at, method,
+               request.remote_addr if has_request_context() else None)
+    sqlite = db.engine.dialect.name == "sqlite"
+    if sqlite and current_app.config.get("CHECKIN_GROUP_COMMIT", True):
+        if db.session().in_transaction():  # never wait for the leader holding a connection
+            _commit_keeping_objects()
+        _group_commit.run(job)
     else:
-        row = _FAST["by_code"].first(
-            {**params, "code": normalise_code(participant_code or "")}, conn)
-    if row is None:
+        _write_jobs([job], batched=False)
+    out = job.out
+    if out is None:
         return None
-    (status, starts_at, ends_at, updated_at, grace, takes_part, p_id, code, full_name, sex,
-     unit, position, p_site_id, existing_id, registered_site_id, undone_id, ended) = row
-    if not takes_part or existing_id is not None or undone_id is not None:
-        return None
-    times = _SessionTimes(session_id, SessionStatus(status), starts_at, ends_at, updated_at,
-                          grace or 0, ended)
-    now = utcnow()
-    try:
-        flags = _window(times, now, device_at)  # type: ignore[arg-type]
-    except CheckinClosed:
-        return None
-    flags = _time_flags(times, now, device_at) + flags  # type: ignore[arg-type]
-    if registered_site_id is None:
-        flags.append(NOT_REGISTERED)
-    elif registered_site_id != site_id:
-        flags.append(OTHER_SITE_ROSTER)
-    values = {"session_id": session_id, "participant_id": p_id, "site_id": site_id,
-              "at": device_at or now, "server_at": now, "device_at": device_at,
-              "client_id": client_id, "by_user_id": user.id, "method": method,
-              "walk_in": False, "flags": flags}
-    try:
-        version = int(_FAST["bump"].all({"session_id": session_id}, conn)[0][0])
-        new_id = int(_FAST["insert"].all(values, conn)[0][0])
-    except IntegrityError:  # a race with another request: the general path settles it
-        db.session.rollback()
-        return None
-    details = {"checkin_id": new_id, "client_id": client_id, "device_at": iso(device_at),
-               "server_at": iso(now), "flags": flags or None, "method": method,
-               "version": version}
-    _FAST["audit"].all({
-        "at": now, "user_id": user.id, "action": "checkin", "session_id": session_id,
-        "site_id": site_id, "participant_id": p_id,
-        "address": request.remote_addr if has_request_context() else None,
-        "details": {k: v for k, v in details.items() if v is not None}}, conn)
-    db.session.commit()
+    values, participant = out["values"], out["participant"]
     # What was stored, as plain objects with the models' attribute names (the answer and the
     # events read only these): cheaper than ORM instances.
-    participant = SimpleNamespace(id=p_id, code=code, full_name=full_name, sex=Sex(sex),
-                                  unit=unit, position=position, site_id=p_site_id)
-    checkin: Any = SimpleNamespace(id=new_id, participant=participant, **values)
-    sites = {site_id} | ({registered_site_id} if registered_site_id else set())
+    checkin: Any = SimpleNamespace(id=out["id"], participant=participant, **values)
+    registered = out["registered_site_id"]
+    sites = {site_id} | ({registered} if registered else set())
     _after_change(session_id, "checkin", _checkin_event(checkin, participant), sites)
-    return CheckinResult(checkin, True, version)
+    return CheckinResult(checkin, True, out["version"])
 
 
 def check_in(actor: User | None, session_id: int, *, site_id: int,

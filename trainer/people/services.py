@@ -269,6 +269,8 @@ def search_filter(q: str | None) -> Any:
     if not q or not q.strip():
         return None
     words = fold(q).split()
+    if not words:  # nothing searchable (control characters only): no filter
+        return None
     # Each word matches the start of a word of the name: "ha" finds "Hà", "Hạnh", not "Thanh".
     name_match = and_(*(
         or_(Participant.name_folded.startswith(w, autoescape=True),
