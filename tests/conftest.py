@@ -129,14 +129,26 @@ class Client(FlaskClient):
     """Each request starts with an empty `g`, as in production, where every request has its own
     app context. The `app` fixture keeps one context pushed and Flask reuses it for requests,
     so without this Flask-Login's cached user (g._login_user) leaked from one request to the
-    next: a request with another token, or none, ran as the previous caller."""
+    next: a request with another token, or none, ran as the previous caller.
+
+    Requests ask for English (`language`) unless they say otherwise, so tests can assert the
+    English msgids; tests of the Vietnamese default are marked `vietnamese_default`, which
+    gives them a client that sends no Accept-Language at all."""
+
+    language: str | None = "en"
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         from flask import g, has_app_context
+        from werkzeug.datastructures import Headers
 
         if has_app_context():
             for key in list(g):
                 g.pop(key)
+        if self.language and not (args and not isinstance(args[0], str)):
+            headers = Headers(kwargs.pop("headers", None) or {})
+            if "Accept-Language" not in headers:
+                headers["Accept-Language"] = self.language
+            kwargs["headers"] = headers
         return super().open(*args, **kwargs)
 
 
@@ -174,8 +186,11 @@ def app() -> Iterator[Flask]:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def client(app: Flask, request: Any) -> FlaskClient:
+    test_client = app.test_client()
+    if request.node.get_closest_marker("vietnamese_default"):
+        test_client.language = None  # type: ignore[attr-defined]
+    return test_client
 
 
 @pytest.fixture

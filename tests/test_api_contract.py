@@ -234,6 +234,7 @@ def test_unauthenticated_api_calls_are_problems_even_for_unknown_ids(api_as: Any
     is_problem(api_as(None).get("/api/v1/sites", headers={"Accept": "text/html"}), 401)
 
 
+@pytest.mark.vietnamese_default
 def test_problem_language_follows_the_caller(app: Any, staff_api: Any, api_as: Any,
                                              make_user: Any) -> None:
     english = api_as(make_user("organiser"), lang="en")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 
 def test_healthz(client: Any) -> None:
     response = client.get("/healthz")
@@ -11,6 +13,7 @@ def test_healthz(client: Any) -> None:
     assert response.get_json() == {"status": "ok"}
 
 
+@pytest.mark.vietnamese_default
 def test_unknown_api_path_is_problem_json_in_vietnamese_by_default(client: Any) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404

@@ -56,6 +56,7 @@ def csrf_from(html: str) -> str:
 
 # --- the login page ------------------------------------------------------------------------
 
+@pytest.mark.vietnamese_default
 def test_login_page_renders_in_vietnamese_by_default(client: Any) -> None:
     response = client.get("/login")
     html = response.get_data(as_text=True)
@@ -81,6 +82,7 @@ def test_user_name_is_case_insensitive(client: Any, make_user: Any) -> None:
     assert response.status_code == 302, user
 
 
+@pytest.mark.vietnamese_default
 @pytest.mark.parametrize("how", ["default", "query", "header"])
 def test_wrong_password_shows_a_translated_error(app: Any, client: Any, make_user: Any,
                                                  how: str) -> None:
@@ -292,6 +294,7 @@ def test_token_request_is_validated(client: Any, payload: dict[str, Any], status
     is_problem(response, status)
 
 
+@pytest.mark.vietnamese_default
 def test_wrong_password_for_a_token_is_401_in_the_callers_language(
         app: Any, client: Any, make_user: Any) -> None:
     user = make_user("organiser")

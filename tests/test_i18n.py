@@ -48,6 +48,7 @@ def test_every_message_in_the_code_is_in_the_vi_catalogue(tmp_path: Path) -> Non
                          f" e.g. {absent[:10]}"
 
 
+@pytest.mark.vietnamese_default
 def test_the_app_shows_what_the_vi_catalogue_has(app: Any) -> None:
     translated = [m for m in catalogue() if m.id and is_translated(m)
                   and not m.pluralizable and "python-format" not in m.flags]
@@ -65,6 +66,7 @@ def test_the_app_shows_what_the_vi_catalogue_has(app: Any) -> None:
     ({}, "?lang=en", "en"),
     ({}, "?lang=xx", "vi"),
 ])
+@pytest.mark.vietnamese_default
 def test_language_choice(client: Any, headers: dict[str, str], query: str,
                          expected: str) -> None:
     html = client.get(f"/login{query}", headers=headers).get_data(as_text=True)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Response, abort, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -104,6 +104,22 @@ def register(app: Flask, *, csp: str) -> None:
         if request.path.startswith("/api/") and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
         return response
+
+    @app.before_request
+    def refuse_nul_characters() -> Any:
+        """No text typed in a page holds a NUL character, and PostgreSQL refuses to store or
+        compare one: refused before any view runs (an address with one names nothing: 404;
+        a query or form field: 400). The API's schemas refuse it field by field."""
+        if request.path.startswith("/api/"):
+            return None
+        if "\x00" in request.path:
+            abort(404)
+        values = [v for item in request.args.items(multi=True) for v in item]
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            values += [v for item in request.form.items(multi=True) for v in item]
+        if any("\x00" in v for v in values):
+            abort(400)
+        return None
 
     @app.before_request
     def csrf_for_forms() -> Any:

@@ -383,6 +383,7 @@ def test_patch_versions_delete(api: Any, client: Any, samples: Any, data_dir: Pa
     assert helpers.stored(data_dir) == []
 
 
+@pytest.mark.vietnamese_default
 def test_topics(api: Any, api_as: Any) -> None:
     body = api.get("/api/v1/materials/topics").get_json()
     assert [t["key"] for t in body["items"]] == ["management", "gender"]

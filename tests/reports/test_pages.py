@@ -44,6 +44,7 @@ def test_session_report_page(world: Any, client: Any, login: Any) -> None:
     assert 'data-indicator="visits"' not in gender  # same as participants for one session
 
 
+@pytest.mark.vietnamese_default
 def test_vietnamese_by_default(world: Any, client: Any, login: Any) -> None:
     login(world.organiser)
     html = client.get(f"/reports/sessions/{world.s1.id}").get_data(as_text=True)

@@ -81,3 +81,18 @@ def test_login_with_a_nul_byte(frozen: Frozen) -> None:
         no_server_error(response, "login")
         assert response.status_code in (400, 401, 422)
         assert urlsplit(response.headers.get("Location", "")).path != "/"
+
+
+def test_a_nul_byte_in_a_form_is_refused_and_nothing_is_saved(frozen: Frozen) -> None:
+    from sqlalchemy import func, select
+
+    from trainer.extensions import db
+    from trainer.sites.models import Site
+
+    with frozen.isolated():
+        before = db.session.scalar(select(func.count()).select_from(Site))
+        response = logged_in(frozen).post("/sites/new", data={
+            "code": "TS", "name": "Huyện\x00Tân Sơn", "kind": "bridge"})
+        no_server_error(response, "sites/new")
+        assert response.status_code == 400
+        assert db.session.scalar(select(func.count()).select_from(Site)) == before

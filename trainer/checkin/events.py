@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 NS = live.NAMESPACE
 USER_KEY = "trainer.live.user_id"
+PAGES_KEY = "trainer.live.site_pages"  # this connection registered a site page
 MAX_ID = 2**53
 
 
@@ -73,6 +74,8 @@ def on_connect(auth: Any = None) -> None:
 
 @socketio.on("disconnect", namespace=NS)
 def on_disconnect(*_: Any) -> None:
+    if not request.environ.get(PAGES_KEY):
+        return  # a watcher without site pages: nothing to record (no write per screen)
     try:
         services.page_gone(request.sid)  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001
@@ -148,6 +151,7 @@ def on_unwatch(user: User, data: Any) -> Any:
 
 
 def _join_site(user: User, session_id: int, site_id: int) -> dict[str, Any]:
+    request.environ[PAGES_KEY] = True  # before the write: a failed one may still leave a row
     ack = services.page_connected(user, session_id, site_id, request.sid)  # type: ignore[attr-defined]
     join_room(live.site_room(session_id, site_id))
     join_room(services.pages_room(session_id))

@@ -157,6 +157,8 @@ def validate(data: Mapping[str, Any], *, partial_of: Participant | None = None,
         site_id = int(site_id)
     except (TypeError, ValueError):
         raise Invalid.field("site_id", gettext("Unknown site.")) from None
+    if not 0 < site_id < 2**31:  # an id; a larger number would overflow the database driver
+        raise Invalid.field("site_id", gettext("Unknown site."))
     if known_site_ids is not None:
         if site_id not in known_site_ids:
             raise Invalid.field("site_id", gettext("Unknown site."))

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import segno
+from babel.numbers import format_decimal
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
@@ -23,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from trainer.i18n import fmt_date, fmt_number, to_local
+from trainer.i18n import fmt_date, to_local
 from trainer.reports.services import CertificateView, format_code
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -152,7 +153,8 @@ def _page(c: Canvas, view: CertificateView, url: str) -> None:
     if view.site_name:
         where += f", tại điểm cầu {view.site_name}"
     if view.percent is not None:
-        where += f" · kết quả: {fmt_number(view.percent, 1)} %"
+        # The certificate is Vietnamese whatever the screen language: so are its numbers.
+        where += f" · kết quả: {format_decimal(view.percent, format='#,##0.0', locale='vi')} %"
     y = _centred(c, where, y, REGULAR, 12, text_w, INK, max_lines=2)
     _centred(c, "has attended this training session and passed its quiz.", y - 2, REGULAR, 9.5,
              text_w, MUTED)

@@ -532,12 +532,13 @@ SESSION_FIELDS = ("title", "training_id", "starts_at", "ends_at", "host_site_id"
 
 
 def _int(value: Any) -> int | None:
+    """An id from a form or JSON: a whole number 0..2^31-1 (an INTEGER column), else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+        value = int(value.strip())
+    if isinstance(value, int) and 0 <= value <= 2**31 - 1:
+        return value
     return None
 
 

@@ -63,7 +63,7 @@ def _today() -> date:
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdigit() and len(value) < 10 else None  # ids, pages: < 2^31
 
 
 def _template_globals() -> dict[str, Any]:
