@@ -429,7 +429,8 @@ def bench_connections(db: Database, runs: int, clients: int = 5000) -> list[Row]
 def bench_quiz(db: Database, runs: int, trainees: int = 2000, window: float = 60.0
                ) -> list[Row]:
     """4. `trainees` trainees arrive over the first half of `window`, start the quiz, save
-    each of 10 answers after 1 to 3 s of thought, and submit: all within `window`."""
+    each of 10 answers after some thought (0.5 to 2.5 s for a 60 s window), and submit: all
+    within `window`."""
     fx = load(db, sites=1000, participants=trainees * runs, coordinators=1, quiz=True,
               checked_in=True)
     server = Server(db)
@@ -464,7 +465,7 @@ def bench_quiz(db: Database, runs: int, trainees: int = 2000, window: float = 60
                         headers = {"X-Attempt-Token": attempt["token"]}
                         url = f"{server.url}/api/v1/attempts/{attempt['attempt_id']}"
                         for q in attempt["questions"]:
-                            await asyncio.sleep(rng.uniform(1.0, 3.0))
+                            await asyncio.sleep(rng.uniform(0.25, 1.25) * window / 30)
                             raw = request("PUT", url + "/answers", headers=headers, body={
                                 "answers": {str(q["id"]): [rng.choice(q["options"])["id"]]}})
                             t = time.monotonic()

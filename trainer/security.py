@@ -108,12 +108,10 @@ def register(app: Flask, *, csp: str) -> None:
     @app.before_request
     def refuse_nul_characters() -> Any:
         """No text typed in a page holds a NUL character, and PostgreSQL refuses to store or
-        compare one: refused before any view runs (an address with one names nothing: 404;
-        a query or form field: 400). The API's schemas refuse it field by field."""
+        compare one: a query or form field with one is refused (400) before any view runs.
+        The API's schemas refuse it field by field; path segments are checked by the views."""
         if request.path.startswith("/api/"):
             return None
-        if "\x00" in request.path:
-            abort(404)
         values = [v for item in request.args.items(multi=True) for v in item]
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             values += [v for item in request.form.items(multi=True) for v in item]

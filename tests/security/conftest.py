@@ -2,8 +2,9 @@
 people at A and at B who are registered, checked in, and have taken (or are taking) the open
 quiz, a certificate each, materials (staff-only and shared), and one account of every kind.
 
-`build_world()` makes it on empty tables and returns a `World`; `wipe()` empties the tables
-again, so a test can start over after a request that changed something.
+`build_world()` makes it on empty tables and returns a `World` (ids, codes and tokens).
+The `frozen` fixture builds it once per test module; `Frozen.isolated()` runs requests in a
+transaction rolled back afterwards, so each request of a module sees the same world.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
 
 PASSWORD = "correct horse battery"
 HOSTILE_NAME = "<img src=x onerror=alert(1)><script>alert(1)</script>"
@@ -56,6 +56,7 @@ class Side:
     done_attempt: int = 0       # the participant's submitted attempt
     certificate: str = ""       # the participant's certificate code
     coordinator: int = 0        # a coordinator account of this site
+    people: list[str] = field(default_factory=list)  # names and codes of its participants
 
 
 @dataclass
@@ -83,21 +84,6 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     a: Side = field(default_factory=Side)
     b: Side = field(default_factory=Side)
-
-
-def wipe() -> None:
-    """Empty every table (the schema stays)."""
-    from trainer.extensions import db
-
-    db.session.remove()
-    tables = list(reversed(db.metadata.sorted_tables))
-    with db.engine.begin() as conn:
-        if db.engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
 
 
 def build_world(app: Flask, *, names_a: tuple[str, str, str] = (
@@ -183,6 +169,7 @@ def build_world(app: Flask, *, names_a: tuple[str, str, str] = (
                                             "unit": f"Xã {site.code} Một"})
                   for n, s in zip(names, ("female", "male", "female"), strict=True)]
         p, t, n = people
+        side.people = [x for person in people for x in (person.full_name, person.code)]
         side.participant, side.participant_code = p.id, p.code
         side.trainee, side.trainee_code = t.id, t.code
         side.newcomer, side.newcomer_code = n.id, n.code
@@ -231,12 +218,6 @@ def build_world(app: Flask, *, names_a: tuple[str, str, str] = (
     checkin.start_rollcall(organiser, session.id)
     db.session.commit()
     return w
-
-
-@pytest.fixture
-def world(app: Flask, tmp_path: Path) -> World:
-    app.config["DATA_DIR"] = str(tmp_path / "data")
-    return build_world(app)
 
 
 class Frozen:

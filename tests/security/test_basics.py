@@ -400,3 +400,21 @@ def test_a_real_pdf_is_accepted(frozen: Frozen) -> None:
         assert response.status_code == 201, response.get_data(as_text=True)[:300]
         url = response.get_json()["url"]
         assert urlsplit(url).path.startswith("/materials/")
+
+
+# --------------------------------------------------------------------------- anonymous callers
+
+# (the start page "/" sends everyone somewhere: to the login page when logged out)
+LOGIN_PAGES = [r for r in TABLE if r.codes()["anon"] == "L" and r.method == "GET"
+               and r.path != "/"]
+
+
+@pytest.mark.parametrize("route", LOGIN_PAGES, ids=[r.id for r in LOGIN_PAGES])
+def test_a_script_without_login_gets_401_not_the_login_page(frozen: Frozen, route: R) -> None:
+    """A browser is sent to the login page (302, in the table); a caller that asks for JSON
+    gets a 401 problem instead."""
+    path = route.path.format(**vars(context(frozen, "anon")))
+    with frozen.isolated(files=False):
+        response = frozen.app.test_client().get(path, headers={"Accept": "application/json"})
+        assert response.status_code == 401, path
+        assert response.mimetype == "application/problem+json"

@@ -10,6 +10,7 @@ Callers (the six columns of `expect`):
   a_on_b    a coordinator of site A, acting on site B's objects (its participant, check-in,
             roster, ...)
   a_on_a    the same coordinator on site A's objects
+            (whatever a coordinator of A is answered, it never names a person of site B)
   org       an organiser
   admin     an administrator
 API callers with an account send their bearer token; page callers their session cookie.
@@ -587,6 +588,10 @@ def test_route(frozen: Frozen, route: R) -> None:
                 wrong.append(f"{caller}: {route.method} {path} -> {got}, expected {expected}"
                              f"\n    {body[:300]!r}")
             assert response.status_code < 500, f"{caller}: {path}: {body[:2000]}"
+            if caller in ("a_on_a", "a_on_b") and 200 <= response.status_code < 300 \
+                    and route.codes()["anon"] in ("401", "L"):
+                wrong += [f"{caller}: {route.method} {path}: shows {x!r}, of site B"
+                          for x in frozen.world.b.people if x in body]
             endpoint = endpoint_of(frozen, route, path)
             problems = header_problems(response, endpoint)
             if response.status_code == 200 and response.mimetype == "text/html":

@@ -913,8 +913,12 @@ def watch(actor: User | None, session_id: int) -> dict[str, Any]:
 # has one writer), so their ids follow the commit order of one session's changes. A push whose
 # version is newer than a watcher's therefore covers every change the watcher has not seen,
 # whichever process made it, as long as the watcher joined the room before it read its
-# snapshot (events.on_watch). A full body goes out first and then at most every
-# LIVE_FULL_EVERY_S seconds (it also carries registrations added without a check-in).
+# snapshot (events.on_watch).
+# The first push of a process carries every site, unless the process serves alone (no
+# REDIS_URL): then its state starts from the first watcher's snapshot (watch_snapshot), so
+# that 5,000 screens are not sent 1,000 sites each. Registrations added without a check-in
+# change a site's `registered` in the next push that carries that site (the total at once);
+# LIVE_FULL_EVERY_S > 0 also sends every site that often.
 
 ATTENDANCE_ACTIONS = frozenset({"checkin", "walk_in", "checkin_undone"})
 
@@ -947,7 +951,7 @@ def attendance_push(session_id: int) -> dict[str, Any] | None:
     nothing changed since)."""
     from trainer.audit.models import AuditEntry
 
-    every = float(current_app.config.get("LIVE_FULL_EVERY_S", 60))
+    every = float(current_app.config.get("LIVE_FULL_EVERY_S", 0))
     key = (id(current_app._get_current_object()), session_id)  # type: ignore[attr-defined]
     state = _push_states.get(key)
     head = db.session.execute(select(TrainingSession.attendance_version,
@@ -956,7 +960,7 @@ def attendance_push(session_id: int) -> dict[str, Any] | None:
     if head is None:
         raise NotFound(gettext("Unknown session."))
     version, created_at = head
-    if (state is None or every <= 0 or time.monotonic() - state.full_at > every
+    if (state is None or (every > 0 and time.monotonic() - state.full_at > every)
             or state.created_at != created_at or version < state.version):
         audit_id = _last_attendance_audit_id(session_id)  # read first: later ones are new
         body = attendance(session_id)
@@ -990,6 +994,9 @@ def attendance_push(session_id: int) -> dict[str, Any] | None:
         for row in state.sites.values():
             for key in totals:
                 totals[key] += row[key]
+        totals["registered"] = int(db.session.scalar(  # also registrations made meanwhile
+            select(func.count()).select_from(Registration)
+            .where(Registration.session_id == session_id)) or 0)
         state.version, state.audit_id = int(version), top
         return {"session_id": session_id, "version": int(version), "sites": sites,
                 "totals": totals}
@@ -1003,21 +1010,27 @@ def watch_snapshot(session_id: int) -> dict[str, Any]:
     version stays the same share one read for LIVE_SNAPSHOT_CACHE_S seconds (default 1; 0
     under tests): 5,000 screens reconnecting at once read the counts once, not 5,000 times."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    ttl = float(app.config.get("LIVE_SNAPSHOT_CACHE_S", 0 if app.testing else 1.0))
-    if ttl <= 0:
-        return attendance(session_id)
+    key = (id(app), session_id)
+    seed = not app.config.get("REDIS_URL") and key not in _push_states
+    audit_id = _last_attendance_audit_id(session_id) if seed else 0  # before the counts
     head = db.session.execute(select(TrainingSession.attendance_version,
                                      TrainingSession.created_at)
                               .where(TrainingSession.id == session_id)).first()
     if head is None:
         raise NotFound(gettext("Unknown session."))
-    key = (id(app), session_id)
+    ttl = float(app.config.get("LIVE_SNAPSHOT_CACHE_S", 0 if app.testing else 1.0))
     hit = _snapshots.get(key)
-    if hit is not None and time.monotonic() - hit[0] < ttl and hit[1] == head[1] \
-            and hit[2]["version"] == head[0]:
-        return hit[2]
-    body = attendance(session_id)
-    _snapshots[key] = (time.monotonic(), head[1], body)
+    if ttl > 0 and hit is not None and time.monotonic() - hit[0] < ttl \
+            and hit[1] == head[1] and hit[2]["version"] == head[0]:
+        body = hit[2]
+    else:
+        body = attendance(session_id)
+        if ttl > 0:
+            _snapshots[key] = (time.monotonic(), head[1], body)
+    if seed and key not in _push_states:  # alone: pushes continue from this snapshot
+        _push_states[key] = _PushState(
+            head[1], body["version"], audit_id,
+            {r["site_id"]: dict(r) for r in body["sites"]}, time.monotonic())
     return body
 
 

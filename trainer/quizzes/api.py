@@ -522,7 +522,7 @@ def get_attempt(attempt_id: int) -> Any:
 
 
 @blp.put("/attempts/<int:attempt_id>/answers")
-@blp.arguments(AnswersArgs)
+@blp.arguments(AnswersArgs())  # an instance: webargs would build one per request
 @blp.response(200, AttemptSaveResultSchema)
 @blp.alt_response(409, description="Submitted already, or time is up (`reason`: submitted, "
                                    "time_up; `result`): nothing saved.")

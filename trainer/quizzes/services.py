@@ -24,6 +24,8 @@ import hmac
 import io
 import random
 import secrets
+import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,8 +35,9 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, event, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
 from trainer import live
@@ -696,6 +699,66 @@ def _finalise_if_expired(attempt: Attempt) -> bool:
     return False
 
 
+# --- question content for attempts, cached per process --------------------------------------
+# A quiz rush starts 2,000 attempts in a few seconds, and each start (and each view of an
+# attempt) needs the same questions' kinds, points, texts and options. They are kept as plain
+# rows for QUIZ_CONTENT_CACHE_S seconds (default 2). A change through this process's ORM
+# session empties the cache at once; an edit made by another server process shows within
+# those seconds (kinds, points and correct options of a used question never change).
+
+_content_cache: dict[int, tuple[float, Any]] = {}
+_content_lock = threading.Lock()
+
+
+def _question_content(ids: Iterable[int]) -> tuple[dict[int, Any], dict[int, Any]]:
+    """({question id: row}, {option id: row}) for `ids`; a question row has id, kind, points,
+    text, explanation, used and options (rows with id, question_id, text, correct, by
+    position)."""
+    from types import SimpleNamespace
+
+    ttl = float(current_app.config.get("QUIZ_CONTENT_CACHE_S", 2.0))
+    now = time.monotonic()
+    questions: dict[int, Any] = {}
+    missing = []
+    for qid in ids:
+        hit = _content_cache.get(qid) if ttl > 0 else None
+        if hit is not None and hit[0] > now:
+            questions[qid] = hit[1]
+        else:
+            missing.append(qid)
+    if missing:
+        by_question: dict[int, list[Any]] = {qid: [] for qid in missing}
+        for oid, qid, text, correct in db.session.execute(
+                select(Option.id, Option.question_id, Option.text, Option.correct)
+                .where(Option.question_id.in_(missing))
+                .order_by(Option.question_id, Option.position, Option.id)):
+            by_question[qid].append(SimpleNamespace(id=oid, question_id=qid, text=text,
+                                                    correct=correct))
+        fresh = {}
+        for qid, kind, points, text, explanation, used in db.session.execute(
+                select(Question.id, Question.kind, Question.points, Question.text,
+                       Question.explanation, Question.used).where(Question.id.in_(missing))):
+            fresh[qid] = SimpleNamespace(id=qid, kind=kind, points=points, text=text,
+                                         explanation=explanation, used=used,
+                                         options=by_question[qid])
+        questions.update(fresh)
+        if ttl > 0:
+            with _content_lock:
+                if len(_content_cache) > 50_000:
+                    _content_cache.clear()
+                _content_cache.update({qid: (now + ttl, q) for qid, q in fresh.items()})
+    options = {o.id: o for q in questions.values() for o in q.options}
+    return questions, options
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget_changed_content(session: OrmSession, _context: Any) -> None:
+    if _content_cache and any(isinstance(obj, (Question, Option))
+                              for obj in (*session.dirty, *session.new, *session.deleted)):
+        with _content_lock:
+            _content_cache.clear()
+
+
 def _draw_layout(quiz: Quiz) -> tuple[list[dict[str, Any]], list[int]]:
     """(the attempt's layout, the ids of its questions not yet marked used)."""
     picked_ids = [item.question_id for item in quiz.items]
@@ -710,8 +773,7 @@ def _draw_layout(quiz: Quiz) -> tuple[list[dict[str, Any]], list[int]]:
     ids = picked_ids + drawn_ids
     if quiz.shuffle_questions:
         _rng.shuffle(ids)
-    questions = {q.id: q for q in db.session.scalars(
-        select(Question).where(Question.id.in_(ids)).options(selectinload(Question.options)))}
+    questions, _ = _question_content(ids)
     layout = []
     for qid in ids:
         q = questions[qid]
@@ -798,6 +860,7 @@ def start_attempt(quiz_id: int, participant_code: str) -> tuple[Attempt, str, bo
             raise Conflict(gettext("This quiz has no questions yet."))
         now = utcnow()
         attempt = Attempt(
+            quiz=quiz, participant=participant,  # already loaded: the answer reads them
             quiz_id=quiz.id, participant_id=participant.id, number=len(attempts) + 1,
             site_id=site_id or participant.site_id, source=AttemptSource.WEB,
             token_key=secrets.token_hex(16), layout=layout, started_at=now,
@@ -811,7 +874,7 @@ def start_attempt(quiz_id: int, participant_code: str) -> tuple[Attempt, str, bo
             continue  # the same code started on another phone at this moment: resume that one
         _mark_used(unused)  # only the first attempts to show a question write this
         token = issue_token(attempt)
-        db.session.commit()
+        _commit_keeping_objects()  # the answer is built from them: no reloading
         _push_progress(quiz)
         return attempt, token, True
     raise Conflict(gettext("Please try again."))
@@ -843,9 +906,7 @@ def attempt_view(attempt: Attempt, *, with_review: bool = True) -> dict[str, Any
     result, plus the review when answers are revealed."""
     quiz = attempt.quiz
     ids = attempt.question_ids
-    questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(ids)))}
-    options = {o.id: o for o in db.session.scalars(
-        select(Option).where(Option.question_id.in_(ids)))}
+    questions, options = _question_content(ids)
     answers = _answers_of(attempt.id)
     now = utcnow()
     seconds_left = None
@@ -962,10 +1023,77 @@ def _time_up(attempt: Attempt) -> Conflict:
                     reason="time_up", result=result_of(attempt))
 
 
+_FAST_SAVE: dict[str, Any] = {}
+
+
+def _fast_save_statements() -> dict[str, Any]:
+    from sqlalchemy import bindparam
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    from trainer.fastsql import Prepared
+
+    def upsert(insert: Any) -> Prepared:
+        stmt = insert(Answer.__table__).values(
+            attempt_id=bindparam("attempt_id"), question_id=bindparam("question_id"),
+            option_ids=bindparam("option_ids"), saved_at=bindparam("saved_at"))
+        return Prepared(stmt.on_conflict_do_update(
+            index_elements=["attempt_id", "question_id"],
+            set_={"option_ids": stmt.excluded.option_ids, "saved_at": stmt.excluded.saved_at}))
+
+    return {
+        "read": Prepared(select(Attempt.id, Attempt.token_key, Attempt.layout, Attempt.deadline,
+                                Attempt.submitted_at).where(Attempt.id == bindparam("id"))),
+        "claim": Prepared(update(Attempt)
+                          .where(Attempt.id == bindparam("id"), Attempt.submitted_at.is_(None))
+                          .values(saved_at=bindparam("now")).returning(Attempt.id)),
+        "upsert:sqlite": upsert(sqlite_insert),
+        "upsert:postgresql": upsert(pg_insert),
+    }
+
+
+def _fast_save(attempt_id: int, token: str | None, answers: Mapping[str, Any]
+               ) -> dict[str, Any] | None:
+    """save_answers for an attempt in progress, in four statements without the ORM (autosave
+    is most of a quiz rush's requests); None, with nothing written, for the general path
+    (unknown attempt, submitted, time up, a race with submit). Token and answers are checked
+    exactly as there."""
+    from types import SimpleNamespace
+
+    if not _FAST_SAVE:
+        _FAST_SAVE.update(_fast_save_statements())
+    upsert = _FAST_SAVE.get(f"upsert:{db.engine.dialect.name}")
+    if upsert is None:
+        return None
+    conn = db.session.connection()
+    row = _FAST_SAVE["read"].first({"id": attempt_id}, conn)
+    if row is None:
+        return None
+    attempt: Any = SimpleNamespace(id=row[0], token_key=row[1], layout=row[2], deadline=row[3],
+                                   submitted_at=row[4])
+    check_token(attempt, token)
+    now = utcnow()
+    if attempt.submitted_at is not None or _expired(attempt, now):
+        return None
+    clean = _validate_answers(attempt, answers)
+    if not _FAST_SAVE["claim"].all({"id": attempt.id, "now": now}, conn):
+        return None  # submitted meanwhile
+    for qid, oids in clean.items():
+        upsert.all({"attempt_id": attempt.id, "question_id": qid, "option_ids": oids,
+                    "saved_at": now}, conn)
+    db.session.commit()
+    deadline = attempt.deadline
+    seconds_left = max(0, int((deadline - now).total_seconds())) if deadline is not None else None
+    return {"saved": len(clean), "saved_at": now, "seconds_left": seconds_left}
+
+
 def save_answers(attempt_id: int, token: str | None, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Autosave: merges the given questions' answers into the attempt (the last save wins per
     question; an empty list clears one). 409 once submitted or after the deadline; 422 (and
     nothing saved) for a question or option that is not in this attempt."""
+    fast = _fast_save(attempt_id, token, answers)
+    if fast is not None:
+        return fast
     attempt = _attempt_for(attempt_id, token)
     if attempt.submitted_at is not None:
         raise Conflict(gettext("This attempt has been submitted: answers can no longer be "
@@ -1054,11 +1182,22 @@ def submit(attempt_id: int, token: str | None) -> dict[str, Any]:
     if attempt.submitted_at is None:
         ended_by = "deadline" if _expired(attempt) else "submit"
         if _finalise(attempt, attempt.quiz, ended_by):
-            db.session.commit()
+            _commit_keeping_objects()  # the result and the push read them: no reloading
             _push_progress(attempt.quiz)
         else:
             db.session.commit()
     return result_of(attempt) or {}
+
+
+def _commit_keeping_objects() -> None:
+    """Commit without expiring what was loaded and written: what is read after it (the
+    answer, the progress push) is then what this transaction stored, without a reload."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def finalise_expired(quiz_id: int) -> int:
@@ -1186,12 +1325,26 @@ class _Counted:
     in_progress: bool
 
 
-def _per_participant(quiz_id: int) -> dict[int, _Counted]:
+def _per_participant(quiz_id: int, *, lean: bool = False) -> dict[int, _Counted]:
     """One entry per participant with an attempt: their best submitted attempt counts (highest
-    percent, then the earliest)."""
+    percent, then the earliest). lean: the attempts are plain rows with only participant_id,
+    site_id, submitted_at, percent and passed (the live progress, pushed several times a
+    second during a quiz, needs no more than that)."""
     out: dict[int, _Counted] = {}
-    rows = db.session.scalars(select(Attempt).where(Attempt.quiz_id == quiz_id)
-                              .order_by(Attempt.participant_id, Attempt.number))
+    rows: Any
+    if lean:
+        from types import SimpleNamespace
+
+        rows = (SimpleNamespace(participant_id=r[0], site_id=r[1], submitted_at=r[2],
+                                percent=r[3], passed=r[4])
+                for r in db.session.execute(
+                    select(Attempt.participant_id, Attempt.site_id, Attempt.submitted_at,
+                           Attempt.percent, Attempt.passed)
+                    .where(Attempt.quiz_id == quiz_id)
+                    .order_by(Attempt.participant_id, Attempt.number)))
+    else:
+        rows = db.session.scalars(select(Attempt).where(Attempt.quiz_id == quiz_id)
+                                  .order_by(Attempt.participant_id, Attempt.number))
     for a in rows:
         if a.participant_id not in out:
             out[a.participant_id] = _Counted(a.participant_id, a.site_id, True, None, 0, False)
@@ -1222,7 +1375,7 @@ def progress(quiz_id: int) -> dict[str, Any]:
     """The `quiz_progress` payload: per site, people who started, submitted and passed.
     `version` counts attempts started plus attempts finalised, so it only grows."""
     quiz = get_quiz(quiz_id)
-    counted = _per_participant(quiz_id)
+    counted = _per_participant(quiz_id, lean=True)
     per_site: dict[int, dict[str, int]] = {}
     for entry in counted.values():
         row = per_site.setdefault(entry.site_id, {"started": 0, "submitted": 0, "passed": 0})
@@ -1233,13 +1386,23 @@ def progress(quiz_id: int) -> dict[str, Any]:
     version = db.session.scalar(
         select(func.count(Attempt.id) + func.count(Attempt.submitted_at))
         .where(Attempt.quiz_id == quiz_id)) or 0
-    sites = _session_sites(quiz, per_site)
+    site_ids = _session_site_ids(quiz, per_site)
     return {
         "quiz_id": quiz.id, "session_id": quiz.session_id, "status": quiz.status.value,
         "version": int(version),
-        "sites": [{"site_id": s.id, **per_site.get(s.id, {"started": 0, "submitted": 0,
-                                                           "passed": 0})} for s in sites],
+        "sites": [{"site_id": i, **per_site.get(i, {"started": 0, "submitted": 0,
+                                                    "passed": 0})} for i in site_ids],
     }
+
+
+def _session_site_ids(quiz: Quiz, extra: Iterable[int] = ()) -> list[int]:
+    """The ids of _session_sites, in its order, without loading the sites."""
+    ids = set(db.session.scalars(select(SessionSite.site_id).where(
+        SessionSite.session_id == quiz.session_id))) | set(extra)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Site.id).where(Site.id.in_(ids))
+                                   .order_by(Site.kind.desc(), Site.name_folded, Site.id)))
 
 
 def _push_progress(quiz: Quiz) -> None:

@@ -1509,8 +1509,8 @@ FEED_MAX = 500
 
 
 def user_for_calendar_key(key: str) -> User:
-    if not key or len(key) > 64:
-        raise NotFound(gettext("Unknown calendar."))
+    if not key or len(key) > 64 or not key.isascii() or not key.isprintable():
+        raise NotFound(gettext("Unknown calendar."))  # keys are token_urlsafe; no NUL to PG
     user = db.session.scalar(select(User).where(User.calendar_key == key))
     if user is None or not user.active:
         raise NotFound(gettext("Unknown calendar."))
