@@ -622,3 +622,24 @@ def test_every_route_is_in_the_table(frozen: Frozen) -> None:
     missing = sorted(wanted - covered)
     assert not missing, "routes missing from the permission table: " + ", ".join(
         f"{m} {r}" for r, m in missing)
+
+
+def test_lists_hold_only_what_the_caller_may_open(frozen: Frozen) -> None:
+    """A coordinator's lists leave out the sessions, quizzes and sites it may not open."""
+    w = frozen.world
+
+    def ids(path: str, account: str) -> set[int]:
+        with frozen.isolated(files=False):
+            response = frozen.app.test_client().get(
+                path, headers={"Authorization": f"Bearer {w.tokens[account]}"})
+            assert response.status_code == 200, path
+            return {item["id"] for item in response.get_json()["items"]}
+
+    assert ids("/api/v1/quizzes", "organiser") >= {w.quiz, w.other_quiz}
+    assert w.other_quiz not in ids("/api/v1/quizzes", "coord_a")
+    assert w.quiz in ids("/api/v1/quizzes", "coord_a")
+    assert ids(f"/api/v1/quizzes?session_id={w.other_session}", "coord_a") == set()
+    assert ids("/api/v1/sessions", "coord_a") == {w.session}
+    assert ids("/api/v1/sessions", "organiser") == {w.session, w.other_session}
+    assert ids("/api/v1/sites", "coord_a") == {w.a.site}
+    assert ids("/api/v1/sites", "organiser") == {w.host, w.a.site, w.b.site}
