@@ -11,6 +11,7 @@ Statements must not use expanding IN parameters or literal execution.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -87,3 +88,62 @@ class Prepared:
     def first(self, params: Mapping[str, Any], conn: Any = None) -> tuple[Any, ...] | None:
         rows = self.all(params, conn)
         return rows[0] if rows else None
+
+
+class GroupCommit:
+    """SQLite has one writer per process: the hot-path writes that are ready at the same
+    moment share one transaction (one BEGIN, one COMMIT: the WAL write, which costs more than
+    the statements themselves). The first caller leads: it lets the other ready requests reach
+    this point (one turn of the event loop), runs `write(jobs)` for all of them (which commits)
+    and wakes them; a caller that arrives meanwhile waits for the next leader.
+
+    `write` must never raise and must leave each job telling its caller what happened. A
+    caller must not hold a database connection while it waits (the leader needs the pool's
+    only one): commit or roll back first."""
+
+    MAX = 64
+
+    class _Slot:
+        __slots__ = ("done", "job", "wake")
+
+        def __init__(self, job: Any) -> None:
+            self.job = job
+            self.done = False
+            self.wake = threading.Event()
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: list[GroupCommit._Slot] = []
+        self._leading = False
+
+    def run(self, job: Any, write: Callable[[list[Any]], None]) -> None:
+        from trainer.extensions import socketio
+
+        slot = self._Slot(job)
+        with self._lock:
+            self._queue.append(slot)
+            follow = self._leading
+            self._leading = True
+        if follow:
+            slot.wake.wait(timeout=60)
+            if slot.done:
+                return
+        batch: list[GroupCommit._Slot] = []
+        try:
+            socketio.sleep(0)  # let the requests that are ready reach the queue
+            with self._lock:
+                batch, self._queue = self._queue[:self.MAX], self._queue[self.MAX:]
+            write([s.job for s in batch])
+        finally:
+            with self._lock:
+                for other in batch:
+                    other.done = True
+                nxt = self._queue[0] if self._queue else None
+                self._leading = nxt is not None
+            for other in batch:
+                if other is not slot:
+                    other.wake.set()
+            if nxt is not None:
+                nxt.wake.set()  # not done: it leads the next batch
+            if not slot.done:  # not in the batch (a full queue): a later leader writes it
+                slot.wake.wait(timeout=60)

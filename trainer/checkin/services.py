@@ -52,6 +52,7 @@ from trainer.checkin.models import CheckinUndo, SitePresence
 from trainer.dbtypes import utcnow
 from trainer.errors import Conflict, Forbidden, Invalid, NotFound
 from trainer.extensions import db, socketio
+from trainer.fastsql import GroupCommit
 from trainer.i18n import fmt_time
 from trainer.people.models import Participant, Sex
 from trainer.sessions.models import (
@@ -466,39 +467,51 @@ def _fast_statements() -> dict[str, Any]:
         "audit": Prepared(insert(audit).values(
             {c: bindparam(c) for c in ("at", "user_id", "action", "session_id", "site_id",
                                        "participant_id", "address", "details")})),
-        "bump_audit:postgresql": _bump_and_audit_postgresql(),
+        "write:postgresql": _write_postgresql(),
     }
 
 
-def _bump_and_audit_postgresql() -> Any:
-    """PostgreSQL: the version bump and the audit entry in one statement. The bump locks the
-    session's row until the commit, so every round trip between them is time in which no other
-    check-in of the session can commit (under load the server is slow to come back to a
-    request between round trips); this leaves one. The details are those record() writes."""
-    from sqlalchemy import JSON, Integer, String, bindparam, cast, func, insert
+def _write_postgresql() -> Any:
+    """PostgreSQL: the check-in, the version bump and the audit entry in one statement. The
+    bump locks the session's row until the commit, so every round trip between it and the
+    commit is time in which no other check-in of the session can commit (and under load the
+    server is slow to come back to a request between round trips): this leaves one. The audit
+    details are those record() writes."""
+    from sqlalchemy import JSON, Boolean, Integer, String, bindparam, cast, func, insert, true
 
     from trainer.audit.models import AuditEntry
     from trainer.dbtypes import UTCDateTime
     from trainer.fastsql import Prepared
 
     s = TrainingSession
-    audit = AuditEntry.__table__
+    checkin, audit = Checkin.__table__, AuditEntry.__table__
+    c = (insert(checkin).values(
+        session_id=bindparam("session_id", type_=Integer),
+        participant_id=bindparam("participant_id", type_=Integer),
+        site_id=bindparam("site_id", type_=Integer), at=bindparam("at", type_=UTCDateTime),
+        server_at=bindparam("server_at", type_=UTCDateTime),
+        device_at=bindparam("device_at", type_=UTCDateTime),
+        client_id=bindparam("client_id", type_=String),
+        by_user_id=bindparam("by_user_id", type_=Integer),
+        method=bindparam("method", type_=String), walk_in=bindparam("walk_in", type_=Boolean),
+        flags=bindparam("flags", type_=JSON)).returning(checkin.c.id).cte("c"))
     v = (update(s).where(s.id == bindparam("session_id", type_=Integer))
          .values(attendance_version=s.attendance_version + 1, updated_at=s.updated_at)
          .returning(s.attendance_version).cte("v"))
     details = func.json_strip_nulls(func.json_build_object(
-        "checkin_id", bindparam("checkin_id", type_=Integer),
+        "checkin_id", c.c.id,
         "client_id", bindparam("client_id", type_=String),
         "device_at", bindparam("device_at_iso", type_=String),
         "server_at", bindparam("server_at_iso", type_=String),
         "flags", cast(bindparam("flags_json", type_=String), JSON),
         "method", bindparam("method", type_=String),
         "version", v.c.attendance_version), type_=JSON)
-    columns = select(bindparam("at", type_=UTCDateTime), bindparam("user_id", type_=Integer),
-                     bindparam("action", type_=String), bindparam("session_id2", type_=Integer),
-                     bindparam("site_id", type_=Integer),
+    columns = select(bindparam("server_at", type_=UTCDateTime),
+                     bindparam("by_user_id", type_=Integer), bindparam("action", type_=String),
+                     bindparam("session_id", type_=Integer), bindparam("site_id", type_=Integer),
                      bindparam("participant_id", type_=Integer),
-                     bindparam("address", type_=String), details).select_from(v)
+                     bindparam("address", type_=String), details
+                     ).select_from(c).join(v, true())
     return Prepared(insert(audit).from_select(
         ["at", "user_id", "action", "session_id", "site_id", "participant_id", "address",
          "details"], columns).returning(audit.c.details))
@@ -521,8 +534,6 @@ class _Job:
     method: str
     address: str | None
     out: dict[str, Any] | None = None
-    done: bool = False
-    wake: Any = None
 
 
 def _write_job(job: _Job, conn: Any, *, batched: bool) -> None:
@@ -557,26 +568,23 @@ def _write_job(job: _Job, conn: Any, *, batched: bool) -> None:
               "at": job.device_at or now, "server_at": now, "device_at": job.device_at,
               "client_id": job.client_id, "by_user_id": job.user_id, "method": job.method,
               "walk_in": False, "flags": flags}
-    try:
-        new_id = int(_FAST["insert"].all(values, conn)[0][0])
-    except IntegrityError:  # a race with another request: the general path settles it
-        if batched:
-            return
-        raise
-    # The bump after the insert: the audit entry below carries the version, and it is the
-    # audit ids that attendance_push follows (they come after the bump on every path).
     if conn.dialect.name == "postgresql":
         import json
 
-        stored = _FAST["bump_audit:postgresql"].all({
-            "session_id": job.session_id, "session_id2": job.session_id,
-            "checkin_id": new_id, "client_id": job.client_id,
-            "device_at_iso": iso(job.device_at), "server_at_iso": iso(now),
-            "flags_json": json.dumps(flags) if flags else None, "method": job.method,
-            "at": now, "user_id": job.user_id, "action": "checkin", "site_id": job.site_id,
-            "participant_id": p_id, "address": job.address}, conn)[0][0]
-        version = int(stored["version"])
+        stored = _FAST["write:postgresql"].all({  # an IntegrityError: the caller rolls back
+            **values, "device_at_iso": iso(job.device_at), "server_at_iso": iso(now),
+            "flags_json": json.dumps(flags) if flags else None, "action": "checkin",
+            "address": job.address}, conn)[0][0]
+        new_id, version = int(stored["checkin_id"]), int(stored["version"])
     else:
+        try:
+            new_id = int(_FAST["insert"].all(values, conn)[0][0])
+        except IntegrityError:  # a race with another request: the general path settles it
+            if batched:
+                return
+            raise
+        # The bump after the insert: the audit entry below carries the version, and it is
+        # the audit ids that attendance_push follows (they come after the bump on every path).
         version = int(_FAST["bump"].all({"session_id": job.session_id}, conn)[0][0])
         details = {"checkin_id": new_id, "client_id": job.client_id,
                    "device_at": iso(job.device_at), "server_at": iso(now),
@@ -613,52 +621,7 @@ def _write_jobs(jobs: list[_Job], *, batched: bool) -> None:
         log.exception("a batch of %d check-ins failed; each takes the general path", len(jobs))
 
 
-class _GroupCommit:
-    """SQLite, one writer per process: the fast-path check-ins that are ready at the same
-    moment share one transaction (one BEGIN, one COMMIT: the WAL write that costs more than
-    the rest of a check-in's statements). The first caller leads: it lets the other ready
-    requests reach this point (one turn of the event loop), writes them all, commits and
-    wakes them; a caller that arrives meanwhile waits for the next leader."""
-
-    MAX = 64
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue: list[_Job] = []
-        self._leading = False
-
-    def run(self, job: _Job) -> None:
-        job.wake = threading.Event()
-        with self._lock:
-            self._queue.append(job)
-            follow = self._leading
-            self._leading = True
-        if follow:
-            job.wake.wait(timeout=60)
-            if job.done:
-                return
-        batch: list[_Job] = []
-        try:
-            socketio.sleep(0)  # let the requests that are ready reach the queue
-            with self._lock:
-                batch, self._queue = self._queue[:self.MAX], self._queue[self.MAX:]
-            _write_jobs(batch, batched=True)
-        finally:
-            with self._lock:
-                for other in batch:
-                    other.done = True
-                nxt = self._queue[0] if self._queue else None
-                self._leading = nxt is not None
-            for other in batch:
-                if other is not job:
-                    other.wake.set()
-            if nxt is not None:
-                nxt.wake.set()  # not done: it leads the next batch
-            if not job.done:  # not in the batch (a full queue): wait for a later leader
-                job.wake.wait(timeout=60)
-
-
-_group_commit = _GroupCommit()
+_group_commit = GroupCommit()  # SQLite: see trainer.fastsql.GroupCommit
 
 
 def _fast_check_in(user: User, session_id: int, site_id: int, participant_id: int | None,
@@ -681,7 +644,7 @@ def _fast_check_in(user: User, session_id: int, site_id: int, participant_id: in
     if sqlite and current_app.config.get("CHECKIN_GROUP_COMMIT", True):
         if db.session().in_transaction():  # never wait for the leader holding a connection
             _commit_keeping_objects()
-        _group_commit.run(job)
+        _group_commit.run(job, lambda jobs: _write_jobs(jobs, batched=True))
     else:
         _write_jobs([job], batched=False)
     out = job.out

@@ -44,8 +44,9 @@ from trainer import live
 from trainer.auth.models import User
 from trainer.auth.services import can_act_for_site, require_any, require_staff, visible_site_ids
 from trainer.dbtypes import utcnow
-from trainer.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from trainer.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from trainer.extensions import db
+from trainer.fastsql import GroupCommit
 from trainer.people.models import Participant
 from trainer.quizzes import scoring
 from trainer.quizzes.models import (
@@ -1052,39 +1053,76 @@ def _fast_save_statements() -> dict[str, Any]:
     }
 
 
-def _fast_save(attempt_id: int, token: str | None, answers: Mapping[str, Any]
-               ) -> dict[str, Any] | None:
-    """save_answers for an attempt in progress, in four statements without the ORM (autosave
-    is most of a quiz rush's requests); None, with nothing written, for the general path
-    (unknown attempt, submitted, time up, a race with submit). Token and answers are checked
-    exactly as there."""
+def _save_one(job: Any, conn: Any, upsert: Any) -> dict[str, Any] | None:
     from types import SimpleNamespace
 
-    if not _FAST_SAVE:
-        _FAST_SAVE.update(_fast_save_statements())
-    upsert = _FAST_SAVE.get(f"upsert:{db.engine.dialect.name}")
-    if upsert is None:
-        return None
-    conn = db.session.connection()
-    row = _FAST_SAVE["read"].first({"id": attempt_id}, conn)
+    row = _FAST_SAVE["read"].first({"id": job.attempt_id}, conn)
     if row is None:
         return None
     attempt: Any = SimpleNamespace(id=row[0], token_key=row[1], layout=row[2], deadline=row[3],
                                    submitted_at=row[4])
-    check_token(attempt, token)
+    check_token(attempt, job.token)
     now = utcnow()
     if attempt.submitted_at is not None or _expired(attempt, now):
         return None
-    clean = _validate_answers(attempt, answers)
+    clean = _validate_answers(attempt, job.answers)
     if not _FAST_SAVE["claim"].all({"id": attempt.id, "now": now}, conn):
         return None  # submitted meanwhile
     for qid, oids in clean.items():
         upsert.all({"attempt_id": attempt.id, "question_id": qid, "option_ids": oids,
                     "saved_at": now}, conn)
-    db.session.commit()
     deadline = attempt.deadline
     seconds_left = max(0, int((deadline - now).total_seconds())) if deadline is not None else None
     return {"saved": len(clean), "saved_at": now, "seconds_left": seconds_left}
+
+
+def _save_batch(jobs: list[Any]) -> None:
+    """One transaction for `jobs`; a job that anything refuses (token, answers, time, a race)
+    writes nothing and is left to the general path, which answers the refusal."""
+    upsert = _FAST_SAVE[f"upsert:{db.engine.dialect.name}"]
+    try:
+        conn = db.session.connection()
+        for job in jobs:
+            try:
+                job.out = _save_one(job, conn, upsert)
+            except (DomainError, IntegrityError):
+                job.out = None
+                if len(jobs) == 1:
+                    break
+        if any(job.out for job in jobs):
+            db.session.commit()
+        else:
+            db.session.rollback()
+    except Exception:  # noqa: BLE001 - every job takes the general path, which answers it
+        db.session.rollback()
+        for job in jobs:
+            job.out = None
+
+
+_save_group = GroupCommit()  # SQLite: see trainer.fastsql.GroupCommit
+
+
+def _fast_save(attempt_id: int, token: str | None, answers: Mapping[str, Any]
+               ) -> dict[str, Any] | None:
+    """save_answers for an attempt in progress without the ORM (autosave is most of a quiz
+    rush's requests), and on SQLite with the other autosaves of the moment in one transaction;
+    None, with nothing written, for the general path (unknown attempt, submitted, time up, a
+    refusal, a race with submit). Token and answers are checked exactly as there."""
+    from types import SimpleNamespace
+
+    if not _FAST_SAVE:
+        _FAST_SAVE.update(_fast_save_statements())
+    dialect = db.engine.dialect.name
+    if f"upsert:{dialect}" not in _FAST_SAVE:
+        return None
+    job = SimpleNamespace(attempt_id=attempt_id, token=token, answers=answers, out=None)
+    if dialect == "sqlite" and current_app.config.get("QUIZ_GROUP_COMMIT", True):
+        if db.session().in_transaction():  # never wait for the leader holding a connection
+            db.session.commit()
+        _save_group.run(job, _save_batch)
+    else:
+        _save_batch([job])
+    return job.out
 
 
 def save_answers(attempt_id: int, token: str | None, answers: Mapping[str, Any]) -> dict[str, Any]:
