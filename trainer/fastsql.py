@@ -27,7 +27,7 @@ class _Compiled:
     __slots__ = ("defaults", "names", "positional", "procs", "results", "sql")
 
     def __init__(self, stmt: ClauseElement, dialect: Any) -> None:
-        compiled = stmt.compile(dialect=dialect)
+        compiled: Any = stmt.compile(dialect=dialect)
         self.sql: str = compiled.string
         self.positional: bool = bool(compiled.positional)
         binds = compiled._bind_processors
@@ -93,9 +93,10 @@ class Prepared:
 class GroupCommit:
     """SQLite has one writer per process: the hot-path writes that are ready at the same
     moment share one transaction (one BEGIN, one COMMIT: the WAL write, which costs more than
-    the statements themselves). The first caller leads: it lets the other ready requests reach
-    this point (one turn of the event loop), runs `write(jobs)` for all of them (which commits)
-    and wakes them; a caller that arrives meanwhile waits for the next leader.
+    the statements themselves). A caller that finds no batch running leads: it lets the other
+    ready requests reach this point (one turn of the event loop), runs `write(jobs)` for all of
+    them (which commits) and wakes them; the callers that arrived meanwhile form the next
+    batch, led by the first of them.
 
     `write` must never raise and must leave each job telling its caller what happened. A
     caller must not hold a database connection while it waits (the leader needs the pool's
@@ -128,9 +129,11 @@ class GroupCommit:
             slot.wake.wait(timeout=60)
             if slot.done:
                 return
+            # handed the lead: what queued meanwhile is the batch, no need to wait for more
         batch: list[GroupCommit._Slot] = []
         try:
-            socketio.sleep(0)  # let the requests that are ready reach the queue
+            if not follow:
+                socketio.sleep(0)  # let the requests that are ready reach the queue
             with self._lock:
                 batch, self._queue = self._queue[:self.MAX], self._queue[self.MAX:]
             write([s.job for s in batch])

@@ -430,7 +430,8 @@ def _fast_statements() -> dict[str, Any]:
     from trainer.fastsql import Prepared
 
     s, p = TrainingSession, Participant
-    sid, pid = bindparam("session_id"), bindparam("participant_id")
+    sid: Any = bindparam("session_id")
+    pid: Any = bindparam("participant_id")
     ended_at = getattr(s, "ended_at", None)  # read by _ended_at when the model keeps one
 
     def read(where: Any) -> Prepared:
@@ -1003,8 +1004,8 @@ def attendance_push(session_id: int) -> dict[str, Any] | None:
             sites.append(row)
         totals = _zero()
         for row in state.sites.values():
-            for key in totals:
-                totals[key] += row[key]
+            for name in totals:
+                totals[name] += row[name]
         totals["registered"] = int(db.session.scalar(  # also registrations made meanwhile
             select(func.count()).select_from(Registration)
             .where(Registration.session_id == session_id)) or 0)
@@ -1016,29 +1017,54 @@ def attendance_push(session_id: int) -> dict[str, Any] | None:
 _snapshots: dict[tuple[int, int], tuple[float, Any, dict[str, Any]]] = {}
 
 
+_building: dict[tuple[int, int], threading.Event] = {}
+
+
+def _shared_snapshot(key: tuple[int, int], head: Any, ttl: float) -> dict[str, Any] | None:
+    """A body another watcher read that includes everything up to `head` (read after this
+    watcher joined the room): the cached one, or the one being read right now (waited for,
+    without holding a database connection: 1,000 screens joining at once read it once)."""
+    for _ in range(2):
+        hit = _snapshots.get(key)
+        if hit is not None and time.monotonic() - hit[0] < ttl and hit[1] == head[1] \
+                and hit[2]["version"] >= head[0]:
+            return hit[2]
+        building = _building.get(key)
+        if building is None:
+            return None
+        db.session.commit()  # give the connection back while waiting
+        building.wait(timeout=10)
+    return None
+
+
 def watch_snapshot(session_id: int) -> dict[str, Any]:
     """The attendance body for a watcher that has just joined. Watchers that join while the
     version stays the same share one read for LIVE_SNAPSHOT_CACHE_S seconds (default 1; 0
     under tests): 5,000 screens reconnecting at once read the counts once, not 5,000 times."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     key = (id(app), session_id)
-    seed = not app.config.get("REDIS_URL") and key not in _push_states
-    audit_id = _last_attendance_audit_id(session_id) if seed else 0  # before the counts
     head = db.session.execute(select(TrainingSession.attendance_version,
                                      TrainingSession.created_at)
                               .where(TrainingSession.id == session_id)).first()
     if head is None:
         raise NotFound(gettext("Unknown session."))
     ttl = float(app.config.get("LIVE_SNAPSHOT_CACHE_S", 0 if app.testing else 1.0))
-    hit = _snapshots.get(key)
-    if ttl > 0 and hit is not None and time.monotonic() - hit[0] < ttl \
-            and hit[1] == head[1] and hit[2]["version"] == head[0]:
-        body = hit[2]
-    else:
+    body = _shared_snapshot(key, head, ttl) if ttl > 0 else None
+    if body is not None:
+        return body
+    state = _push_states.get(key)
+    seed = not app.config.get("REDIS_URL") and (
+        state is None or state.created_at != head[1] or state.version > head[0])
+    audit_id = _last_attendance_audit_id(session_id) if seed else 0  # before the counts
+    building = threading.Event()
+    _building[key] = building
+    try:
         body = attendance(session_id)
-        if ttl > 0:
-            _snapshots[key] = (time.monotonic(), head[1], body)
-    if seed and key not in _push_states:  # alone: pushes continue from this snapshot
+        _snapshots[key] = (time.monotonic(), head[1], body)
+    finally:
+        _building.pop(key, None)
+        building.set()
+    if seed:  # alone: this process's pushes continue from this snapshot
         _push_states[key] = _PushState(
             head[1], body["version"], audit_id,
             {r["site_id"]: dict(r) for r in body["sites"]}, time.monotonic())

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
@@ -754,17 +755,40 @@ def _question_content(ids: Iterable[int]) -> tuple[dict[int, Any], dict[int, Any
 
 @event.listens_for(OrmSession, "after_flush")
 def _forget_changed_content(session: OrmSession, _context: Any) -> None:
-    if _content_cache and any(isinstance(obj, (Question, Option))
-                              for obj in (*session.dirty, *session.new, *session.deleted)):
+    if (_content_cache or _plan_cache) and any(
+            isinstance(obj, (Question, Option, Quiz, QuizItem, QuizDraw))
+            for obj in (*session.dirty, *session.new, *session.deleted)):
         with _content_lock:
             _content_cache.clear()
+            _plan_cache.clear()
+
+
+_plan_cache: dict[int, tuple[float, Any, list[int], list[tuple[str, int]]]] = {}
+
+
+def _plan(quiz: Quiz) -> tuple[list[int], list[tuple[str, int]]]:
+    """(picked question ids, [(topic, count) drawn]) of a quiz, cached like the question
+    content (QUIZ_CONTENT_CACHE_S, and for as long as the quiz row is unchanged)."""
+    ttl = float(current_app.config.get("QUIZ_CONTENT_CACHE_S", 2.0))
+    hit = _plan_cache.get(quiz.id)
+    if ttl > 0 and hit is not None and hit[0] > time.monotonic() and hit[1] == quiz.updated_at:
+        return hit[2], hit[3]
+    picked = [item.question_id for item in quiz.items]
+    draws = [(draw.topic, draw.count) for draw in quiz.draws]
+    if ttl > 0:
+        with _content_lock:
+            if len(_plan_cache) > 10_000:
+                _plan_cache.clear()
+            _plan_cache[quiz.id] = (time.monotonic() + ttl, quiz.updated_at, picked, draws)
+    return picked, draws
 
 
 def _draw_layout(quiz: Quiz) -> tuple[list[dict[str, Any]], list[int]]:
     """(the attempt's layout, the ids of its questions not yet marked used)."""
-    picked_ids = [item.question_id for item in quiz.items]
+    picked, draws = _plan(quiz)
+    picked_ids = list(picked)
     drawn_ids: list[int] = []
-    for draw in quiz.draws:
+    for draw in (SimpleNamespace(topic=t, count=n) for t, n in draws):
         exclude = set(picked_ids) | set(drawn_ids)
         candidates = list(db.session.scalars(
             select(Question.id).where(Question.topic == draw.topic,
@@ -908,7 +932,9 @@ def attempt_view(attempt: Attempt, *, with_review: bool = True) -> dict[str, Any
     quiz = attempt.quiz
     ids = attempt.question_ids
     questions, options = _question_content(ids)
-    answers = _answers_of(attempt.id)
+    # A web attempt gets answers only through save_answers, which sets saved_at.
+    fresh = attempt.source == AttemptSource.WEB and attempt.saved_at is None
+    answers = {} if fresh else _answers_of(attempt.id)
     now = utcnow()
     seconds_left = None
     if attempt.deadline is not None and attempt.submitted_at is None:
@@ -1050,6 +1076,24 @@ def _fast_save_statements() -> dict[str, Any]:
                           .values(saved_at=bindparam("now")).returning(Attempt.id)),
         "upsert:sqlite": upsert(sqlite_insert),
         "upsert:postgresql": upsert(pg_insert),
+        "submit_read": Prepared(
+            select(Attempt.id, Attempt.token_key, Attempt.layout, Attempt.deadline,
+                   Attempt.submitted_at, Quiz.id, Quiz.session_id, Quiz.multiple_rule,
+                   Quiz.pass_percent)
+            .join(Quiz, Quiz.id == Attempt.quiz_id).where(Attempt.id == bindparam("id"))),
+        "answers": Prepared(select(Answer.question_id, Answer.option_ids)
+                            .where(Answer.attempt_id == bindparam("id"))),
+        "finalise": Prepared(
+            update(Attempt).where(Attempt.id == bindparam("id"),
+                                  Attempt.submitted_at.is_(None))
+            .values(submitted_at=bindparam("now"), ended_by="submit",
+                    score=bindparam("score_"), max_score=bindparam("max_score_"),
+                    percent=bindparam("percent_"), passed=bindparam("passed_"))
+            .returning(Attempt.id)),
+        "answer_score": Prepared(
+            update(Answer).where(Answer.attempt_id == bindparam("id"),
+                                 Answer.question_id == bindparam("qid"))
+            .values(score=bindparam("score_"))),
     }
 
 
@@ -1076,15 +1120,78 @@ def _save_one(job: Any, conn: Any, upsert: Any) -> dict[str, Any] | None:
     return {"saved": len(clean), "saved_at": now, "seconds_left": seconds_left}
 
 
-def _save_batch(jobs: list[Any]) -> None:
-    """One transaction for `jobs`; a job that anything refuses (token, answers, time, a race)
-    writes nothing and is left to the general path, which answers the refusal."""
+_save_group = GroupCommit()  # SQLite: see trainer.fastsql.GroupCommit
+
+
+def _fast_save(attempt_id: int, token: str | None, answers: Mapping[str, Any]
+               ) -> dict[str, Any] | None:
+    """save_answers for an attempt in progress without the ORM (autosave is most of a quiz
+    rush's requests), and on SQLite with the other autosaves and submits of the moment in
+    one transaction; None, with nothing written, for the general path (unknown attempt,
+    submitted, time up, a refusal, a race with submit). Token and answers are checked exactly
+    as there."""
+    job = _fast("save", attempt_id, token, answers)
+    return None if job is None else job.out
+
+
+def _submit_one(job: Any, conn: Any) -> dict[str, Any] | None:
+    """_finalise for an attempt in progress, scored from the saved answers and the cached
+    correct options (they never change once a question is used)."""
+    from types import SimpleNamespace
+
+    row = _FAST_SAVE["submit_read"].first({"id": job.attempt_id}, conn)
+    if row is None:
+        return None
+    attempt: Any = SimpleNamespace(id=row[0], token_key=row[1], layout=row[2], deadline=row[3],
+                                   submitted_at=row[4])
+    check_token(attempt, job.token)
+    now = utcnow()
+    if attempt.submitted_at is not None or _expired(attempt, now):
+        return None
+    quiz_id, session_id, rule, pass_percent = row[5], row[6], row[7], row[8]
+    answers = {qid: oids for qid, oids in _FAST_SAVE["answers"].all({"id": attempt.id}, conn)}
+    _, options = _question_content(int(item["q"]) for item in attempt.layout)
+    correct: dict[int, set[int]] = {}
+    for option in options.values():
+        if option.correct:
+            correct.setdefault(option.question_id, set()).add(option.id)
+    scores: list[Fraction] = []
+    answer_scores = []
+    for item in attempt.layout:
+        qid = int(item["q"])
+        chosen = answers.get(qid)
+        score = scoring.question_score(item["k"], item["p"], correct.get(qid, set()),
+                                       chosen or [], item["o"], MultipleRule(rule).value)
+        if chosen is not None:
+            answer_scores.append((qid, float(score)))
+        scores.append(score)
+    res = scoring.result(scores, sum(Fraction(str(item["p"])) for item in attempt.layout),
+                         pass_percent)
+    out = {"score": round(float(res.score), 4), "max_score": float(res.max_score),
+           "percent": round(float(res.percent), 2), "passed": bool(res.passed)}
+    if not _FAST_SAVE["finalise"].all({
+            "id": attempt.id, "now": now, "score_": out["score"],
+            "max_score_": out["max_score"], "percent_": out["percent"],
+            "passed_": out["passed"]}, conn):
+        return None  # submitted meanwhile
+    for qid, answer_score in answer_scores:
+        _FAST_SAVE["answer_score"].all({"id": attempt.id, "qid": qid, "score_": answer_score},
+                                       conn)
+    job.quiz = SimpleNamespace(id=quiz_id, session_id=session_id)
+    return {**out, "score": out["score"] or 0.0, "percent": out["percent"] or 0.0}
+
+
+def _fast_batch(jobs: list[Any]) -> None:
+    """One transaction for `jobs` (autosaves and submits); a job that anything refuses (token,
+    answers, time, a race) writes nothing and is left to the general path, which answers the
+    refusal."""
     upsert = _FAST_SAVE[f"upsert:{db.engine.dialect.name}"]
     try:
         conn = db.session.connection()
         for job in jobs:
             try:
-                job.out = _save_one(job, conn, upsert)
+                job.out = (_submit_one(job, conn) if job.kind == "submit"
+                           else _save_one(job, conn, upsert))
             except (DomainError, IntegrityError):
                 job.out = None
                 if len(jobs) == 1:
@@ -1099,15 +1206,8 @@ def _save_batch(jobs: list[Any]) -> None:
             job.out = None
 
 
-_save_group = GroupCommit()  # SQLite: see trainer.fastsql.GroupCommit
-
-
-def _fast_save(attempt_id: int, token: str | None, answers: Mapping[str, Any]
-               ) -> dict[str, Any] | None:
-    """save_answers for an attempt in progress without the ORM (autosave is most of a quiz
-    rush's requests), and on SQLite with the other autosaves of the moment in one transaction;
-    None, with nothing written, for the general path (unknown attempt, submitted, time up, a
-    refusal, a race with submit). Token and answers are checked exactly as there."""
+def _fast(kind: str, attempt_id: int, token: str | None, answers: Any = None
+          ) -> Any:
     from types import SimpleNamespace
 
     if not _FAST_SAVE:
@@ -1115,14 +1215,17 @@ def _fast_save(attempt_id: int, token: str | None, answers: Mapping[str, Any]
     dialect = db.engine.dialect.name
     if f"upsert:{dialect}" not in _FAST_SAVE:
         return None
-    job = SimpleNamespace(attempt_id=attempt_id, token=token, answers=answers, out=None)
-    if dialect == "sqlite" and current_app.config.get("QUIZ_GROUP_COMMIT", True):
+    job = SimpleNamespace(kind=kind, attempt_id=attempt_id, token=token, answers=answers,
+                          out=None, quiz=None)
+    # Off by default: under a rush of trainees arriving at their own pace, waiting for a
+    # batch to gather cost more latency (the p99 of autosaves) than it saved CPU.
+    if dialect == "sqlite" and current_app.config.get("QUIZ_GROUP_COMMIT", False):
         if db.session().in_transaction():  # never wait for the leader holding a connection
             db.session.commit()
-        _save_group.run(job, _save_batch)
+        _save_group.run(job, _fast_batch)
     else:
-        _save_batch([job])
-    return job.out
+        _fast_batch([job])
+    return job
 
 
 def save_answers(attempt_id: int, token: str | None, answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -1216,6 +1319,10 @@ def _finalise(attempt: Attempt, quiz: Quiz, ended_by: str, *, at: datetime | Non
 def submit(attempt_id: int, token: str | None) -> dict[str, Any]:
     """Finalise the attempt -> {score, max_score, percent, passed}. Idempotent: a retry returns
     the same result; after the deadline it scores what was saved."""
+    job = _fast("submit", attempt_id, token)
+    if job is not None and job.out is not None:
+        _push_progress(job.quiz)
+        return dict(job.out)
     attempt = _attempt_for(attempt_id, token)
     if attempt.submitted_at is None:
         ended_by = "deadline" if _expired(attempt) else "submit"
