@@ -1,6 +1,6 @@
 """`make bench`: run the benchmarks against real `trainer serve` processes and print tables.
 
-python -m bench [--only checkin,latency,connections,quiz,scaleout,pages] [--runs 3] [--quick]
+python -m bench [--only checkin,latency,connections,quiz,scaleout,pages,wall] [--runs 3] [--quick]
 
 --quick: shorter runs and smaller loads (200 watchers, 1,000 connections, 400 trainees in
 20 s): a smoke test of the harness, not the goals.
@@ -15,7 +15,7 @@ import time
 from bench import scenarios
 from bench.common import machine, postgres_database, sqlite_database, table
 
-ALL = ("checkin", "latency", "connections", "quiz", "scaleout", "pages")
+ALL = ("checkin", "latency", "connections", "quiz", "scaleout", "pages", "wall")
 
 
 def main() -> int:
@@ -79,6 +79,12 @@ def main() -> int:
                                                 window=window)
                     title = (f"4. Quiz rush (SQLite, one process, {trainees:,} trainees, "
                              f"10 answers each, {window:.0f} s)")
+                elif name == "wall":
+                    from bench.wall import bench_wall
+
+                    rows = bench_wall(db, args.runs, seconds=5.0 if quick else 10.0)
+                    title = ("7. The live wall in Chromium (one process, 1,000 sites, 30,000 "
+                             "participants, 15,000 checked in, 200 check-ins/s streaming)")
                 else:
                     rows = scenarios.bench_pages(db, args.runs)
                     title = ("6. Pages at scale (SQLite, one process, 1,000 sites, 30,000 "

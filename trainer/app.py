@@ -63,7 +63,9 @@ def _engine_options(app: Flask) -> dict[str, Any]:
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 20)
-        options.setdefault("pool_timeout", 5)
+        # A burst (1,000 screens reconnecting, a rush of check-ins) waits for a connection
+        # rather than failing; a database that is down still fails fast (connect_timeout).
+        options.setdefault("pool_timeout", 30)
         options.setdefault("connect_args", {}).setdefault("connect_timeout", 3)
     return options
 

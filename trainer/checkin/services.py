@@ -602,10 +602,31 @@ def _write_job(job: _Job, conn: Any, *, batched: bool) -> None:
                                               site_id=p_site_id)}
 
 
+def _write_autocommit(job: _Job) -> None:
+    """PostgreSQL: the read and the one-statement write (see _write_postgresql) each run as a
+    transaction of their own. The write is atomic by itself, and a race between the two ends
+    in the unique index (the general path settles it) exactly as it would inside one READ
+    COMMITTED transaction; but the session's row, which the version bump locks, is now held
+    only while that statement runs, not until a COMMIT one more round trip later, and BEGIN
+    and COMMIT cost no round trips: every check-in of a session queues on that lock."""
+    _commit_keeping_objects()  # what the request read (the user) stays loaded
+    conn = db.session.connection()
+    raw = conn.connection.dbapi_connection
+    raw.autocommit = True  # idle here, so psycopg switches without a round trip
+    try:
+        _write_job(job, conn, batched=False)
+    finally:
+        raw.autocommit = False
+    _commit_keeping_objects()
+
+
 def _write_jobs(jobs: list[_Job], *, batched: bool) -> None:
     """One transaction for `jobs`; on any database error nothing is kept and every job is
     left to the general path (which then answers the error)."""
     try:
+        if not batched and db.engine.dialect.name == "postgresql":
+            _write_autocommit(jobs[0])
+            return
         conn = db.session.connection()
         for job in jobs:
             _write_job(job, conn, batched=batched)
