@@ -41,13 +41,16 @@ def main() -> int:
     for name in chosen:
         t0 = time.monotonic()
         if name == "scaleout":
-            db = postgres_database()
-            try:
-                rows = scenarios.bench_checkin(db, args.runs, seconds, processes=2, redis=True)
-            finally:
-                db.drop()
-            print(table("5a. Check-in throughput, two processes, PostgreSQL + Redis, "
-                        "32 clients, 1,000 sites", rows))
+            for processes in (1, 2):  # one process first: what the second one adds
+                db = postgres_database()
+                try:
+                    rows = scenarios.bench_checkin(db, args.runs, seconds,
+                                                   processes=processes, redis=True)
+                finally:
+                    db.drop()
+                print(table(f"5a. Check-in throughput, {processes} process"
+                            f"{'es' if processes > 1 else ''}, PostgreSQL + Redis, "
+                            "32 clients, 1,000 sites", rows))
             db = postgres_database()
             try:
                 rows = scenarios.bench_latency(db, args.runs, latency_s, watchers=watchers,
@@ -57,6 +60,13 @@ def main() -> int:
             print(table(f"5b. Live latency, two processes, PostgreSQL + Redis, 1,000 sites, "
                         f"30,000 participants, {watchers:,} watchers, 200 check-ins/s for "
                         f"{latency_s:.0f} s", rows))
+            db = postgres_database()
+            try:
+                rows = scenarios.bench_pages(db, args.runs)
+            finally:
+                db.drop()
+            print(table("5c. Pages at scale on PostgreSQL (one process, 1,000 sites, 30,000 "
+                        "participants, 15,000 checked in)", rows))
         else:
             db = sqlite_database()
             try:

@@ -1,4 +1,4 @@
-"""What the performance work (issue 8) changed that a user or a script can see: the version in
+"""What the performance work changed that a user or a script can see: the version in
 a check-in's answer, live pushes that carry only the sites that changed (and stay exact when
 another process made the change), the cached token lookup (revocations and account changes
 still apply at once), the hot-path statements (trainer.fastsql) and the shared transaction of

@@ -107,10 +107,11 @@ def load_demo() -> DemoContext | None:
     ctx.participants = len(rows)
 
     logins: list[tuple[str, str, str]] = []
-    for username, role, sites, name in [
+    accounts: list[tuple[str, Role, list[Any], str]] = [
         ("admin", Role.ADMIN, [], "Quản trị hệ thống"),
         ("organiser", Role.ORGANISER, [], "Ban tổ chức - Sở GD&ĐT"),
-    ]:
+    ]
+    for username, role, sites, name in accounts:
         password = os.environ.get("TRAINER_DEMO_PASSWORD") or _password()
         ctx.users[username] = create_user(username, password, role, sites, display_name=name,
                                           commit=False)

@@ -1,4 +1,4 @@
-"""End to end in a real browser (issue 9, "Browser, end to end").
+"""End to end in a real browser.
 
 An organiser watches the live wall on a laptop while a site coordinator checks people in on a
 phone: online, then with the phone's network gone, then back. A trainee takes the quiz on a

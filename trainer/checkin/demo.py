@@ -35,7 +35,7 @@ def load(ctx: Any) -> None:
     rows = db.session.execute(
         select(Registration.participant_id, Registration.site_id)
         .where(Registration.session_id == session.id).order_by(Registration.id)).all()
-    checkins = []
+    checkins: list[dict[str, Any]] = []
     for participant_id, site_id in rows:
         if codes.get(site_id) in NOT_STARTED or rng.random() > 0.7:
             continue

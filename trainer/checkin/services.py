@@ -611,7 +611,7 @@ def _write_autocommit(job: _Job) -> None:
     and COMMIT cost no round trips: every check-in of a session queues on that lock."""
     _commit_keeping_objects()  # what the request read (the user) stays loaded
     conn = db.session.connection()
-    raw = conn.connection.dbapi_connection
+    raw: Any = conn.connection.dbapi_connection
     raw.autocommit = True  # idle here, so psycopg switches without a round trip
     try:
         _write_job(job, conn, batched=False)

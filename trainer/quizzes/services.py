@@ -1097,18 +1097,27 @@ def _fast_save_statements() -> dict[str, Any]:
     }
 
 
-def _save_one(job: Any, conn: Any, upsert: Any) -> dict[str, Any] | None:
-    from types import SimpleNamespace
-
-    row = _FAST_SAVE["read"].first({"id": job.attempt_id}, conn)
+def _in_progress(read: str, job: Any, conn: Any) -> tuple[Any, Any, datetime] | None:
+    """(attempt, row, now) read with the `read` statement (its first five columns: id,
+    token_key, layout, deadline, submitted_at), the token checked; None when the attempt is
+    unknown, submitted or out of time (the general path answers those)."""
+    row = _FAST_SAVE[read].first({"id": job.attempt_id}, conn)
     if row is None:
         return None
-    attempt: Any = SimpleNamespace(id=row[0], token_key=row[1], layout=row[2], deadline=row[3],
-                                   submitted_at=row[4])
-    check_token(attempt, job.token)
+    attempt = SimpleNamespace(id=row[0], token_key=row[1], layout=row[2], deadline=row[3],
+                              submitted_at=row[4])
+    check_token(attempt, job.token)  # type: ignore[arg-type]
     now = utcnow()
-    if attempt.submitted_at is not None or _expired(attempt, now):
+    if attempt.submitted_at is not None or _expired(attempt, now):  # type: ignore[arg-type]
         return None
+    return attempt, row, now
+
+
+def _save_one(job: Any, conn: Any, upsert: Any) -> dict[str, Any] | None:
+    found = _in_progress("read", job, conn)
+    if found is None:
+        return None
+    attempt, _, now = found
     clean = _validate_answers(attempt, job.answers)
     if not _FAST_SAVE["claim"].all({"id": attempt.id, "now": now}, conn):
         return None  # submitted meanwhile
@@ -1137,17 +1146,10 @@ def _fast_save(attempt_id: int, token: str | None, answers: Mapping[str, Any]
 def _submit_one(job: Any, conn: Any) -> dict[str, Any] | None:
     """_finalise for an attempt in progress, scored from the saved answers and the cached
     correct options (they never change once a question is used)."""
-    from types import SimpleNamespace
-
-    row = _FAST_SAVE["submit_read"].first({"id": job.attempt_id}, conn)
-    if row is None:
+    found = _in_progress("submit_read", job, conn)
+    if found is None:
         return None
-    attempt: Any = SimpleNamespace(id=row[0], token_key=row[1], layout=row[2], deadline=row[3],
-                                   submitted_at=row[4])
-    check_token(attempt, job.token)
-    now = utcnow()
-    if attempt.submitted_at is not None or _expired(attempt, now):
-        return None
+    attempt, row, now = found
     quiz_id, session_id, rule, pass_percent = row[5], row[6], row[7], row[8]
     answers = {qid: oids for qid, oids in _FAST_SAVE["answers"].all({"id": attempt.id}, conn)}
     _, options = _question_content(int(item["q"]) for item in attempt.layout)
@@ -1208,8 +1210,6 @@ def _fast_batch(jobs: list[Any]) -> None:
 
 def _fast(kind: str, attempt_id: int, token: str | None, answers: Any = None
           ) -> Any:
-    from types import SimpleNamespace
-
     if not _FAST_SAVE:
         _FAST_SAVE.update(_fast_save_statements())
     dialect = db.engine.dialect.name
