@@ -91,9 +91,10 @@ class Prepared:
 
 
 class GroupCommit:
-    """SQLite has one writer per process: the hot-path writes that are ready at the same
-    moment share one transaction (one BEGIN, one COMMIT: the WAL write, which costs more than
-    the statements themselves). A caller that finds no batch running leads: it lets the other
+    """The hot-path writes that are ready at the same moment share one transaction. On SQLite
+    (one writer per process) that is one BEGIN and one COMMIT, the WAL write, which costs more
+    than the statements themselves; on PostgreSQL one commit, one pool checkout and one turn
+    on the row every check-in of a session locks (its version) for the whole batch. A caller that finds no batch running leads: it lets the other
     ready requests reach this point (one turn of the event loop), runs `write(jobs)` for all of
     them (which commits) and wakes them; the callers that arrived meanwhile form the next
     batch, led by the first of them.

@@ -537,10 +537,10 @@ class _Job:
     out: dict[str, Any] | None = None
 
 
-def _write_job(job: _Job, conn: Any, *, batched: bool) -> None:
+def _write_job(job: _Job, conn: Any) -> None:
     """Read what the rules need and write the check-in in the open transaction, or leave
-    `job.out` None (nothing written) for the general path. In a batch (SQLite) a failed
-    INSERT undoes only itself; alone, the IntegrityError goes to the caller to roll back."""
+    `job.out` None (nothing written) for the general path. On SQLite a failed INSERT undoes
+    only itself; on PostgreSQL the IntegrityError goes to the caller, which rolls back."""
     params = {"session_id": job.session_id, "site_id": job.site_id,
               "client_id": job.client_id}
     if job.participant_id is not None:
@@ -581,9 +581,7 @@ def _write_job(job: _Job, conn: Any, *, batched: bool) -> None:
         try:
             new_id = int(_FAST["insert"].all(values, conn)[0][0])
         except IntegrityError:  # a race with another request: the general path settles it
-            if batched:
-                return
-            raise
+            return
         # The bump after the insert: the audit entry below carries the version, and it is
         # the audit ids that attendance_push follows (they come after the bump on every path).
         version = int(_FAST["bump"].all({"session_id": job.session_id}, conn)[0][0])
@@ -614,36 +612,42 @@ def _write_autocommit(job: _Job) -> None:
     raw: Any = conn.connection.dbapi_connection
     raw.autocommit = True  # idle here, so psycopg switches without a round trip
     try:
-        _write_job(job, conn, batched=False)
+        _write_job(job, conn)
     finally:
         raw.autocommit = False
     _commit_keeping_objects()
 
 
-def _write_jobs(jobs: list[_Job], *, batched: bool) -> None:
-    """One transaction for `jobs`; on any database error nothing is kept and every job is
-    left to the general path (which then answers the error)."""
+def _write_jobs(jobs: list[_Job]) -> None:
+    """One transaction for `jobs` (a lone check-in on PostgreSQL: _write_autocommit); on a
+    database error nothing is kept and every job is left to the general path, which then
+    answers the error, or the race (two phones scanning one person at once)."""
     try:
-        if not batched and db.engine.dialect.name == "postgresql":
+        if len(jobs) == 1 and db.engine.dialect.name == "postgresql":
             _write_autocommit(jobs[0])
             return
         conn = db.session.connection()
         for job in jobs:
-            _write_job(job, conn, batched=batched)
+            _write_job(job, conn)
         if any(job.out for job in jobs):
             _commit_keeping_objects()
         else:
             db.session.rollback()
-    except Exception:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001
         db.session.rollback()
         for job in jobs:
             job.out = None
-        if not batched:
+        if len(jobs) == 1:
             return
-        log.exception("a batch of %d check-ins failed; each takes the general path", len(jobs))
+        if isinstance(exc, IntegrityError):
+            log.info("a race in a batch of %d check-ins; each takes the general path",
+                     len(jobs))
+        else:
+            log.exception("a batch of %d check-ins failed; each takes the general path",
+                          len(jobs))
 
 
-_group_commit = GroupCommit()  # SQLite: see trainer.fastsql.GroupCommit
+_group_commit = GroupCommit()  # see trainer.fastsql.GroupCommit
 
 
 def _fast_check_in(user: User, session_id: int, site_id: int, participant_id: int | None,
@@ -662,13 +666,9 @@ def _fast_check_in(user: User, session_id: int, site_id: int, participant_id: in
                None if participant_id is not None else normalise_code(participant_code or ""),
                client_id, device_at, method,
                request.remote_addr if has_request_context() else None)
-    sqlite = db.engine.dialect.name == "sqlite"
-    if sqlite and current_app.config.get("CHECKIN_GROUP_COMMIT", True):
-        if db.session().in_transaction():  # never wait for the leader holding a connection
-            _commit_keeping_objects()
-        _group_commit.run(job, lambda jobs: _write_jobs(jobs, batched=True))
-    else:
-        _write_jobs([job], batched=False)
+    if db.session().in_transaction():  # never wait for the leader holding a connection
+        _commit_keeping_objects()
+    _group_commit.run(job, _write_jobs)
     out = job.out
     if out is None:
         return None
