@@ -20,7 +20,7 @@ import re
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,28 @@ def _version(text: str | bytes) -> int | None:
 
 def _cpu(servers: Sequence[Server]) -> float:
     return sum(s.cpu_seconds() for s in servers)
+
+
+def checkin_request(url: str, token: str, session_id: int, person: tuple[int, int, str],
+                    **extra: Any) -> bytes:
+    """POST .../checkins of `person` ((id, site id, code)) at their own site."""
+    pid, site_id, _ = person
+    return request("POST", f"{url}/api/v1/sessions/{session_id}/checkins",
+                   body={"site_id": site_id, "participant_id": pid, **extra},
+                   headers={"Authorization": f"Bearer {token}"})
+
+
+async def paced(count: int, rate: float, send: Callable[[int], Awaitable[None]]) -> None:
+    """Open loop: start send(0), send(1), ... `rate` a second, whatever the answers take, and
+    wait for all of them."""
+    start = time.monotonic()
+    tasks = []
+    for i in range(count):
+        delay = start + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(i)))
+    await asyncio.gather(*tasks)
 
 
 # --- closed loop over raw connections -------------------------------------------------------
@@ -99,17 +121,14 @@ def checkin_rate(servers: Sequence[Server], fx: Fixture, people: list[tuple[int,
     """Check in distinct participants from `people`, as the organiser (a coordinator acts
     the same way for its own sites). Returns (rate, CPU ms per check-in, used, errors)."""
     cursor = 0
-    auth = {"Authorization": f"Bearer {fx.organiser_token}"}
 
     def make(_k: int, url: str) -> bytes | None:
         nonlocal cursor
         if cursor >= len(people):
             return None
-        pid, site_id, _ = people[cursor]
         cursor += 1
-        return request("POST", f"{url}/api/v1/sessions/{fx.session_id}/checkins",
-                       body={"site_id": site_id, "participant_id": pid,
-                             "client_id": str(uuid.uuid4())}, headers=auth)
+        return checkin_request(url, fx.organiser_token, fx.session_id, people[cursor - 1],
+                               client_id=str(uuid.uuid4()))
 
     cpu0 = _cpu(servers)
     done, errors = asyncio.run(closed_loop([s.url for s in servers], CONCURRENCY, seconds,
@@ -282,18 +301,15 @@ async def _latency(urls: Sequence[str], fx: Fixture, people: Sequence[tuple[int,
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         ws, tasks = await connect_watchers(http, urls, fx, watchers, timeout=300)
         pools = {u: Pool(u) for u in urls}
-        auth = {"Authorization": f"Bearer {fx.organiser_token}"}
         answered: list[tuple[float, int]] = []
         errors = 0
 
         async def one(i: int) -> None:
             nonlocal errors
-            pid, site_id, _ = people[i]
             url = urls[i % len(urls)]
-            raw = request("POST", f"{url}/api/v1/sessions/{fx.session_id}/checkins",
-                          body={"site_id": site_id, "participant_id": pid}, headers=auth)
             try:
-                status, body = await pools[url].send(raw)
+                status, body = await pools[url].send(
+                    checkin_request(url, fx.organiser_token, fx.session_id, people[i]))
             except HTTPError:
                 errors += 1
                 return
@@ -309,23 +325,16 @@ async def _latency(urls: Sequence[str], fx: Fixture, people: Sequence[tuple[int,
         # Warm-up, not measured: one check-in per process. A process's first `attendance` push
         # carries every site when several processes share Redis (see
         # trainer.checkin.services.attendance_push); later ones only the sites that changed.
-        for k, (pid, site_id, _) in enumerate(warm):
+        for k, person in enumerate(warm):
             url = urls[k % len(urls)]
-            await pools[url].send(request(
-                "POST", f"{url}/api/v1/sessions/{fx.session_id}/checkins",
-                body={"site_id": site_id, "participant_id": pid}, headers=auth))
+            await pools[url].send(checkin_request(url, fx.organiser_token, fx.session_id,
+                                                  person))
         if warm:
             await asyncio.sleep(1.5)
         total = min(int(rate * seconds), len(people))
         start = time.monotonic()
         cpu0 = cpu()
-        senders = []
-        for i in range(total):
-            delay = start + i / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            senders.append(asyncio.create_task(one(i)))
-        await asyncio.gather(*senders)
+        await paced(total, rate, one)
         busy = (cpu() - cpu0) / (time.monotonic() - start) * 100
         await asyncio.sleep(2.0)  # the last pushes
         await _stop(tasks)
@@ -411,12 +420,9 @@ def bench_connections(db: Database, runs: int, clients: int = 5000) -> list[Row]
                     ws, tasks = await connect_watchers(http, [server.url], fx, clients, 600)
                     await asyncio.sleep(1.0)
                     memory = server.rss_mib()
-                    pid, site_id, _ = fx.participants[r]
                     conn = await Connection.open(server.url)
-                    status, body = await conn.send(request(
-                        "POST", f"{server.url}/api/v1/sessions/{fx.session_id}/checkins",
-                        body={"site_id": site_id, "participant_id": pid},
-                        headers={"Authorization": f"Bearer {fx.organiser_token}"}))
+                    status, body = await conn.send(checkin_request(
+                        server.url, fx.organiser_token, fx.session_id, fx.participants[r]))
                     answered = time.monotonic()
                     conn.close()
                     version = _version(body)

@@ -12,6 +12,7 @@ PerformanceObserver) and their total blocking time, and how far behind the serve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import statistics
 import threading
@@ -19,8 +20,8 @@ import time
 from pathlib import Path
 
 from bench.common import PASSWORD, Database, Row, Server, load
-from bench.rawhttp import HTTPError, request
-from bench.scenarios import Pool
+from bench.rawhttp import HTTPError
+from bench.scenarios import Pool, checkin_request, paced
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -39,31 +40,15 @@ new PerformanceObserver(list => {
 
 
 async def _stream(url: str, token: str, session_id: int, people: list[tuple[int, int, str]],
-                  rate: int, seconds: float) -> int:
+                  rate: int, seconds: float) -> None:
     pool = Pool(url)
-    auth = {"Authorization": f"Bearer {token}"}
-    done = 0
 
-    async def one(pid: int, site_id: int) -> None:
-        nonlocal done
-        try:
-            status, _ = await pool.send(request(
-                "POST", f"{url}/api/v1/sessions/{session_id}/checkins",
-                body={"site_id": site_id, "participant_id": pid}, headers=auth))
-        except HTTPError:
-            return
-        done += status == 201
+    async def one(i: int) -> None:
+        with contextlib.suppress(HTTPError):  # the wall's total is compared with the server's
+            await pool.send(checkin_request(url, token, session_id, people[i]))
 
-    start = time.monotonic()
-    tasks = []
-    for i, (pid, site_id, _) in enumerate(people[:int(rate * seconds)]):
-        delay = start + i / rate - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(pid, site_id)))
-    await asyncio.gather(*tasks)
+    await paced(min(int(rate * seconds), len(people)), rate, one)
     pool.close()
-    return done
 
 
 def bench_wall(db: Database, runs: int, seconds: float = 10.0, rate: int = 200) -> list[Row]:

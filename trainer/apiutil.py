@@ -10,12 +10,12 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select
 from werkzeug.routing import IntegerConverter
 
+from trainer.dbtypes import INT_MAX
 from trainer.extensions import db
 from trainer.text import has_control_chars, nfc
 
 MAX_PER_PAGE = 500
 MAX_PAGE = 1_000_000
-INT_MAX = 2**31 - 1  # PostgreSQL's INTEGER: every id, and every number a client sends
 
 
 class IdConverter(IntegerConverter):

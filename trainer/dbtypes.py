@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import DateTime, Dialect, String, TypeDecorator
 
+INT_MAX = 2**31 - 1  # PostgreSQL's INTEGER: every id, and every number a client sends
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

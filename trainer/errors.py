@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, json, render_template, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -225,6 +225,17 @@ def _forget_user() -> None:
     g._login_user = login_manager.anonymous_user()
 
 
+def _end_transaction() -> None:
+    """Roll back what the failed request did; a connection too broken to roll back is closed
+    (it must not hide the error being answered)."""
+    from trainer.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001
+        db.session.close()
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Any:
@@ -260,13 +271,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
     def database_down(exc: Exception) -> Any:
-        from trainer.extensions import db
-
         log.warning("database unavailable: %s", exc)
-        try:
-            db.session.rollback()
-        except DBAPIError:
-            db.session.close()
+        _end_transaction()
         _forget_user()  # the rollback expired the loaded user; reloading it would fail too
         return render_error(503, slug="database-unavailable")
 
@@ -275,25 +281,15 @@ def register_error_handlers(app: Flask) -> None:
     def unusable_value(exc: Exception) -> Any:
         """A number too large for the database, a NUL character PostgreSQL cannot store, a
         date past year 9999: the request's fault (400), wherever no check caught it first."""
-        from trainer.extensions import db
-
         log.warning("value refused on %s %s: %s", request.method, request.path, exc)
-        try:
-            db.session.rollback()
-        except DBAPIError:
-            db.session.close()
+        _end_transaction()
         return render_error(400, gettext("A value in the request is too large or contains a "
                                          "character that cannot be stored."), slug="bad-value")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
-        from trainer.extensions import db
-
         log.exception("unhandled error on %s %s", request.method, request.path)
-        try:
-            db.session.rollback()
-        except Exception:  # noqa: BLE001 - a broken connection must not hide the first error
-            db.session.close()
+        _end_transaction()
         if not _user_loaded():
             _forget_user()
         return render_error(500)

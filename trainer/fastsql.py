@@ -90,18 +90,30 @@ class Prepared:
         return rows[0] if rows else None
 
 
+def commit_keeping_objects() -> None:
+    """Commit without expiring what was loaded and written: what is read after it (the answer
+    built from those objects, a live push) is what this transaction stored, without reading
+    it back (no extra SELECT, and on SQLite no second write lock)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 class GroupCommit:
     """The hot-path writes that are ready at the same moment share one transaction. On SQLite
     (one writer per process) that is one BEGIN and one COMMIT, the WAL write, which costs more
     than the statements themselves; on PostgreSQL one commit, one pool checkout and one turn
-    on the row every check-in of a session locks (its version) for the whole batch. A caller that finds no batch running leads: it lets the other
-    ready requests reach this point (one turn of the event loop), runs `write(jobs)` for all of
-    them (which commits) and wakes them; the callers that arrived meanwhile form the next
-    batch, led by the first of them.
+    on the row that every check-in of a session locks (its version) for the whole batch.
 
-    `write` must never raise and must leave each job telling its caller what happened. A
-    caller must not hold a database connection while it waits (the leader needs the pool's
-    only one): commit or roll back first."""
+    A caller that finds no batch running leads: it lets the other ready requests reach this
+    point (one turn of the event loop), runs `write(jobs)` for all of them (which commits) and
+    wakes them; the callers that arrived meanwhile form the next batch, led by the first of
+    them. `write` must never raise and must leave each job telling its caller what happened.
+    A caller must not hold a database connection while it waits (on SQLite the leader needs
+    the pool's only one): commit or roll back first."""
 
     MAX = 64
 

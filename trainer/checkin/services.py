@@ -28,6 +28,7 @@ Decisions (see also docs in the API schemas):
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -52,7 +53,7 @@ from trainer.checkin.models import CheckinUndo, SitePresence
 from trainer.dbtypes import utcnow
 from trainer.errors import Conflict, Forbidden, Invalid, NotFound
 from trainer.extensions import db, socketio
-from trainer.fastsql import GroupCommit
+from trainer.fastsql import GroupCommit, commit_keeping_objects
 from trainer.i18n import fmt_time
 from trainer.people.models import Participant, Sex
 from trainer.sessions.models import (
@@ -279,17 +280,6 @@ def _time_flags(s: TrainingSession, server_at: datetime, device_at: datetime | N
 
 def _rowcount(result: Any) -> int:
     return int(result.rowcount)
-
-
-def _commit_keeping_objects() -> None:
-    """Commit without expiring the objects loaded so far: the answer is built from them
-    without reading them back (no extra SELECT, and on SQLite no second write lock)."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
 
 
 def _bump_version(session_id: int) -> int:
@@ -570,8 +560,6 @@ def _write_job(job: _Job, conn: Any) -> None:
               "client_id": job.client_id, "by_user_id": job.user_id, "method": job.method,
               "walk_in": False, "flags": flags}
     if conn.dialect.name == "postgresql":
-        import json
-
         stored = _FAST["write:postgresql"].all({  # an IntegrityError: the caller rolls back
             **values, "device_at_iso": iso(job.device_at), "server_at_iso": iso(now),
             "flags_json": json.dumps(flags) if flags else None, "action": "checkin",
@@ -606,8 +594,8 @@ def _write_autocommit(job: _Job) -> None:
     in the unique index (the general path settles it) exactly as it would inside one READ
     COMMITTED transaction; but the session's row, which the version bump locks, is now held
     only while that statement runs, not until a COMMIT one more round trip later, and BEGIN
-    and COMMIT cost no round trips: every check-in of a session queues on that lock."""
-    _commit_keeping_objects()  # what the request read (the user) stays loaded
+    and COMMIT cost no round trips: every check-in of a session queues on that lock. The
+    session holds no transaction here (_fast_check_in ended it before queueing)."""
     conn = db.session.connection()
     raw: Any = conn.connection.dbapi_connection
     raw.autocommit = True  # idle here, so psycopg switches without a round trip
@@ -615,7 +603,7 @@ def _write_autocommit(job: _Job) -> None:
         _write_job(job, conn)
     finally:
         raw.autocommit = False
-    _commit_keeping_objects()
+    commit_keeping_objects()
 
 
 def _write_jobs(jobs: list[_Job]) -> None:
@@ -630,7 +618,7 @@ def _write_jobs(jobs: list[_Job]) -> None:
         for job in jobs:
             _write_job(job, conn)
         if any(job.out for job in jobs):
-            _commit_keeping_objects()
+            commit_keeping_objects()
         else:
             db.session.rollback()
     except Exception as exc:  # noqa: BLE001
@@ -667,7 +655,7 @@ def _fast_check_in(user: User, session_id: int, site_id: int, participant_id: in
                client_id, device_at, method,
                request.remote_addr if has_request_context() else None)
     if db.session().in_transaction():  # never wait for the leader holding a connection
-        _commit_keeping_objects()
+        commit_keeping_objects()
     _group_commit.run(job, _write_jobs)
     out = job.out
     if out is None:
@@ -750,7 +738,7 @@ def check_in(actor: User | None, session_id: int, *, site_id: int,
            participant_id=participant.id, checkin_id=new_id, client_id=client_id,
            device_at=iso(device_at), server_at=iso(now), flags=flags or None, method=method,
            version=version)
-    _commit_keeping_objects()
+    commit_keeping_objects()
     sites = {site_id} | ({registered_site_id} if registered_site_id else set())
     _after_change(session_id, "checkin", _checkin_event(checkin, participant), sites)
     return CheckinResult(checkin, True, version)
@@ -865,7 +853,7 @@ def walk_in(actor: User | None, session_id: int, *, site_id: int, full_name: Any
            participant_id=participant.id, checkin_id=checkin.id, client_id=client_id,
            device_at=iso(device_at), server_at=iso(now), flags=flags or None,
            full_name=participant.full_name, code=participant.code, version=version)
-    _commit_keeping_objects()
+    commit_keeping_objects()
     _after_change(session_id, "checkin", _checkin_event(checkin, participant), {site_id})
     return CheckinResult(checkin, True, version)
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from trainer.auth.models import User
 from trainer.auth.services import require_any, require_site, require_staff, visible_site_ids
-from trainer.dbtypes import utcnow
+from trainer.dbtypes import INT_MAX, utcnow
 from trainer.errors import Forbidden, Invalid, NotFound
 from trainer.extensions import db
 from trainer.people.models import Participant, Sex
@@ -157,7 +157,7 @@ def validate(data: Mapping[str, Any], *, partial_of: Participant | None = None,
         site_id = int(site_id)
     except (TypeError, ValueError):
         raise Invalid.field("site_id", gettext("Unknown site.")) from None
-    if not 0 < site_id < 2**31:  # an id; a larger number would overflow the database driver
+    if not 0 < site_id <= INT_MAX:  # an id; a larger number would overflow the database driver
         raise Invalid.field("site_id", gettext("Unknown site."))
     if known_site_ids is not None:
         if site_id not in known_site_ids:

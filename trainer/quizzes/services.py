@@ -45,9 +45,9 @@ from trainer import live
 from trainer.auth.models import User
 from trainer.auth.services import can_act_for_site, require_any, require_staff, visible_site_ids
 from trainer.dbtypes import utcnow
-from trainer.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized
+from trainer.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from trainer.extensions import db
-from trainer.fastsql import GroupCommit
+from trainer.fastsql import commit_keeping_objects
 from trainer.people.models import Participant
 from trainer.quizzes import scoring
 from trainer.quizzes.models import (
@@ -716,8 +716,6 @@ def _question_content(ids: Iterable[int]) -> tuple[dict[int, Any], dict[int, Any
     """({question id: row}, {option id: row}) for `ids`; a question row has id, kind, points,
     text, explanation, used and options (rows with id, question_id, text, correct, by
     position)."""
-    from types import SimpleNamespace
-
     ttl = float(current_app.config.get("QUIZ_CONTENT_CACHE_S", 2.0))
     now = time.monotonic()
     questions: dict[int, Any] = {}
@@ -899,7 +897,7 @@ def start_attempt(quiz_id: int, participant_code: str) -> tuple[Attempt, str, bo
             continue  # the same code started on another phone at this moment: resume that one
         _mark_used(unused)  # only the first attempts to show a question write this
         token = issue_token(attempt)
-        _commit_keeping_objects()  # the answer is built from them: no reloading
+        commit_keeping_objects()  # the answer is built from them: no reloading
         _push_progress(quiz)
         return attempt, token, True
     raise Conflict(gettext("Please try again."))
@@ -1129,102 +1127,76 @@ def _save_one(job: Any, conn: Any, upsert: Any) -> dict[str, Any] | None:
     return {"saved": len(clean), "saved_at": now, "seconds_left": seconds_left}
 
 
-_save_group = GroupCommit()  # SQLite: see trainer.fastsql.GroupCommit
-
-
-def _fast_save(attempt_id: int, token: str | None, answers: Mapping[str, Any]
-               ) -> dict[str, Any] | None:
-    """save_answers for an attempt in progress without the ORM (autosave is most of a quiz
-    rush's requests), and on SQLite with the other autosaves and submits of the moment in
-    one transaction; None, with nothing written, for the general path (unknown attempt,
-    submitted, time up, a refusal, a race with submit). Token and answers are checked exactly
-    as there."""
-    job = _fast("save", attempt_id, token, answers)
-    return None if job is None else job.out
-
-
-def _submit_one(job: Any, conn: Any) -> dict[str, Any] | None:
-    """_finalise for an attempt in progress, scored from the saved answers and the cached
-    correct options (they never change once a question is used)."""
-    found = _in_progress("submit_read", job, conn)
-    if found is None:
-        return None
-    attempt, row, now = found
-    quiz_id, session_id, rule, pass_percent = row[5], row[6], row[7], row[8]
-    answers = {qid: oids for qid, oids in _FAST_SAVE["answers"].all({"id": attempt.id}, conn)}
-    _, options = _question_content(int(item["q"]) for item in attempt.layout)
+def _score(layout: Sequence[Mapping[str, Any]], chosen: Mapping[int, Sequence[int]],
+           rule: MultipleRule, pass_percent: Any) -> tuple[dict[str, Any], dict[int, float]]:
+    """The result columns of an attempt ({score, max_score, percent, passed}) and the score
+    of each answered question, from the options chosen per question and the correct options
+    (cached: those of a used question never change)."""
+    _, options = _question_content(int(item["q"]) for item in layout)
     correct: dict[int, set[int]] = {}
     for option in options.values():
         if option.correct:
             correct.setdefault(option.question_id, set()).add(option.id)
     scores: list[Fraction] = []
-    answer_scores = []
-    for item in attempt.layout:
+    per_answer: dict[int, float] = {}
+    for item in layout:
         qid = int(item["q"])
-        chosen = answers.get(qid)
+        picked = chosen.get(qid)
         score = scoring.question_score(item["k"], item["p"], correct.get(qid, set()),
-                                       chosen or [], item["o"], MultipleRule(rule).value)
-        if chosen is not None:
-            answer_scores.append((qid, float(score)))
+                                       picked or [], item["o"], rule.value)
+        if picked is not None:
+            per_answer[qid] = float(score)
         scores.append(score)
-    res = scoring.result(scores, sum(Fraction(str(item["p"])) for item in attempt.layout),
-                         pass_percent)
-    out = {"score": round(float(res.score), 4), "max_score": float(res.max_score),
-           "percent": round(float(res.percent), 2), "passed": bool(res.passed)}
+    res = scoring.result(scores, sum(Fraction(str(item["p"])) for item in layout), pass_percent)
+    return ({"score": round(float(res.score), 4), "max_score": float(res.max_score),
+             "percent": round(float(res.percent), 2), "passed": bool(res.passed)}, per_answer)
+
+
+def _submit_one(job: Any, conn: Any) -> dict[str, Any] | None:
+    """_finalise for an attempt in progress, scored from the saved answers."""
+    found = _in_progress("submit_read", job, conn)
+    if found is None:
+        return None
+    attempt, row, now = found
+    quiz_id, session_id, rule, pass_percent = row[5], row[6], row[7], row[8]
+    chosen = dict(_FAST_SAVE["answers"].all({"id": attempt.id}, conn))
+    out, per_answer = _score(attempt.layout, chosen, MultipleRule(rule), pass_percent)
     if not _FAST_SAVE["finalise"].all({
             "id": attempt.id, "now": now, "score_": out["score"],
             "max_score_": out["max_score"], "percent_": out["percent"],
             "passed_": out["passed"]}, conn):
         return None  # submitted meanwhile
-    for qid, answer_score in answer_scores:
+    for qid, answer_score in per_answer.items():
         _FAST_SAVE["answer_score"].all({"id": attempt.id, "qid": qid, "score_": answer_score},
                                        conn)
     job.quiz = SimpleNamespace(id=quiz_id, session_id=session_id)
-    return {**out, "score": out["score"] or 0.0, "percent": out["percent"] or 0.0}
+    return out
 
 
-def _fast_batch(jobs: list[Any]) -> None:
-    """One transaction for `jobs` (autosaves and submits); a job that anything refuses (token,
-    answers, time, a race) writes nothing and is left to the general path, which answers the
-    refusal."""
-    upsert = _FAST_SAVE[f"upsert:{db.engine.dialect.name}"]
-    try:
-        conn = db.session.connection()
-        for job in jobs:
-            try:
-                job.out = (_submit_one(job, conn) if job.kind == "submit"
-                           else _save_one(job, conn, upsert))
-            except (DomainError, IntegrityError):
-                job.out = None
-                if len(jobs) == 1:
-                    break
-        if any(job.out for job in jobs):
-            db.session.commit()
-        else:
-            db.session.rollback()
-    except Exception:  # noqa: BLE001 - every job takes the general path, which answers it
-        db.session.rollback()
-        for job in jobs:
-            job.out = None
-
-
-def _fast(kind: str, attempt_id: int, token: str | None, answers: Any = None
-          ) -> Any:
+def _fast(kind: str, attempt_id: int, token: str | None, answers: Any = None) -> Any:
+    """save_answers (`kind` "save") or submit ("submit") for an attempt in progress without
+    the ORM: autosaves and submits are most of a quiz rush's requests. Returns the job, its
+    `out` the answer once committed, or None, with nothing written, for the general path
+    (unknown attempt, submitted, time up, a refusal, a race), which answers it. Token and
+    answers are checked exactly as there."""
     if not _FAST_SAVE:
         _FAST_SAVE.update(_fast_save_statements())
-    dialect = db.engine.dialect.name
-    if f"upsert:{dialect}" not in _FAST_SAVE:
-        return None
     job = SimpleNamespace(kind=kind, attempt_id=attempt_id, token=token, answers=answers,
                           out=None, quiz=None)
-    # Off by default: under a rush of trainees arriving at their own pace, waiting for a
-    # batch to gather cost more latency (the p99 of autosaves) than it saved CPU.
-    if dialect == "sqlite" and current_app.config.get("QUIZ_GROUP_COMMIT", False):
-        if db.session().in_transaction():  # never wait for the leader holding a connection
+    upsert = _FAST_SAVE.get(f"upsert:{db.engine.dialect.name}")
+    if upsert is None:
+        return job
+    try:
+        conn = db.session.connection()
+        job.out = (_submit_one(job, conn) if kind == "submit"
+                   else _save_one(job, conn, upsert))
+        if job.out is None:
+            db.session.rollback()
+        else:
             db.session.commit()
-        _save_group.run(job, _fast_batch)
-    else:
-        _fast_batch([job])
+    except Exception:  # noqa: BLE001 - a refusal, a race, an error: the general path answers
+        db.session.rollback()
+        job.out = None
     return job
 
 
@@ -1232,9 +1204,9 @@ def save_answers(attempt_id: int, token: str | None, answers: Mapping[str, Any])
     """Autosave: merges the given questions' answers into the attempt (the last save wins per
     question; an empty list clears one). 409 once submitted or after the deadline; 422 (and
     nothing saved) for a question or option that is not in this attempt."""
-    fast = _fast_save(attempt_id, token, answers)
+    fast = _fast("save", attempt_id, token, answers).out
     if fast is not None:
-        return fast
+        return dict(fast)
     attempt = _attempt_for(attempt_id, token)
     if attempt.submitted_at is not None:
         raise Conflict(gettext("This attempt has been submitted: answers can no longer be "
@@ -1291,28 +1263,14 @@ def _finalise(attempt: Attempt, quiz: Quiz, ended_by: str, *, at: datetime | Non
         db.session.refresh(attempt)
         return False
     answers = _answers_of(attempt.id)
-    ids = attempt.question_ids
-    correct: dict[int, set[int]] = {}
-    for oid, qid in db.session.execute(select(Option.id, Option.question_id).where(
-            Option.question_id.in_(ids), Option.correct.is_(True))):
-        correct.setdefault(qid, set()).add(oid)
-    scores: list[Fraction] = []
-    for item in attempt.layout:
-        qid = int(item["q"])
-        answer = answers.get(qid)
-        chosen = answer.option_ids if answer else []
-        score = scoring.question_score(item["k"], item["p"], correct.get(qid, set()), chosen,
-                                       item["o"], quiz.multiple_rule.value)
-        if answer is not None:
-            answer.score = float(score)
-        scores.append(score)
-    res = scoring.result(scores, sum(Fraction(str(item["p"])) for item in attempt.layout),
-                         quiz.pass_percent)
+    values, per_answer = _score(attempt.layout,
+                                {qid: a.option_ids for qid, a in answers.items()},
+                                quiz.multiple_rule, quiz.pass_percent)
+    for qid, score in per_answer.items():
+        answers[qid].score = score
     attempt.submitted_at, attempt.ended_by = submitted_at, ended_by
-    attempt.score = round(float(res.score), 4)
-    attempt.max_score = float(res.max_score)
-    attempt.percent = round(float(res.percent), 2)
-    attempt.passed = res.passed
+    attempt.score, attempt.max_score = values["score"], values["max_score"]
+    attempt.percent, attempt.passed = values["percent"], values["passed"]
     return True
 
 
@@ -1320,29 +1278,18 @@ def submit(attempt_id: int, token: str | None) -> dict[str, Any]:
     """Finalise the attempt -> {score, max_score, percent, passed}. Idempotent: a retry returns
     the same result; after the deadline it scores what was saved."""
     job = _fast("submit", attempt_id, token)
-    if job is not None and job.out is not None:
+    if job.out is not None:
         _push_progress(job.quiz)
         return dict(job.out)
     attempt = _attempt_for(attempt_id, token)
     if attempt.submitted_at is None:
         ended_by = "deadline" if _expired(attempt) else "submit"
         if _finalise(attempt, attempt.quiz, ended_by):
-            _commit_keeping_objects()  # the result and the push read them: no reloading
+            commit_keeping_objects()  # the result and the push read them: no reloading
             _push_progress(attempt.quiz)
         else:
             db.session.commit()
     return result_of(attempt) or {}
-
-
-def _commit_keeping_objects() -> None:
-    """Commit without expiring what was loaded and written: what is read after it (the
-    answer, the progress push) is then what this transaction stored, without a reload."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
 
 
 def finalise_expired(quiz_id: int) -> int:
@@ -1478,8 +1425,6 @@ def _per_participant(quiz_id: int, *, lean: bool = False) -> dict[int, _Counted]
     out: dict[int, _Counted] = {}
     rows: Any
     if lean:
-        from types import SimpleNamespace
-
         rows = (SimpleNamespace(participant_id=r[0], site_id=r[1], submitted_at=r[2],
                                 percent=r[3], passed=r[4])
                 for r in db.session.execute(
@@ -1507,12 +1452,14 @@ def _per_participant(quiz_id: int, *, lean: bool = False) -> dict[int, _Counted]
     return out
 
 
-def _session_sites(quiz: Quiz, extra: Iterable[int] = ()) -> list[Site]:
+def _session_sites(quiz: Quiz, extra: Iterable[int] = (), what: Any = Site) -> list[Any]:
+    """The session's sites (and those of `extra` ids), host first, then by name; `what`:
+    Site for the sites, or a column such as Site.id."""
     ids = set(db.session.scalars(select(SessionSite.site_id).where(
         SessionSite.session_id == quiz.session_id))) | set(extra)
     if not ids:
         return []
-    return list(db.session.scalars(select(Site).where(Site.id.in_(ids))
+    return list(db.session.scalars(select(what).where(Site.id.in_(ids))
                                    .order_by(Site.kind.desc(), Site.name_folded, Site.id)))
 
 
@@ -1531,23 +1478,13 @@ def progress(quiz_id: int) -> dict[str, Any]:
     version = db.session.scalar(
         select(func.count(Attempt.id) + func.count(Attempt.submitted_at))
         .where(Attempt.quiz_id == quiz_id)) or 0
-    site_ids = _session_site_ids(quiz, per_site)
+    site_ids = _session_sites(quiz, per_site, Site.id)
     return {
         "quiz_id": quiz.id, "session_id": quiz.session_id, "status": quiz.status.value,
         "version": int(version),
         "sites": [{"site_id": i, **per_site.get(i, {"started": 0, "submitted": 0,
                                                     "passed": 0})} for i in site_ids],
     }
-
-
-def _session_site_ids(quiz: Quiz, extra: Iterable[int] = ()) -> list[int]:
-    """The ids of _session_sites, in its order, without loading the sites."""
-    ids = set(db.session.scalars(select(SessionSite.site_id).where(
-        SessionSite.session_id == quiz.session_id))) | set(extra)
-    if not ids:
-        return []
-    return list(db.session.scalars(select(Site.id).where(Site.id.in_(ids))
-                                   .order_by(Site.kind.desc(), Site.name_folded, Site.id)))
 
 
 def _push_progress(quiz: Quiz) -> None:

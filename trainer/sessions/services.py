@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from trainer.audit.services import record
 from trainer.auth.models import Role, User, user_site
 from trainer.auth.services import require_any, require_staff
-from trainer.dbtypes import utcnow
+from trainer.dbtypes import INT_MAX, utcnow
 from trainer.errors import Conflict, Forbidden, Invalid, NotFound
 from trainer.extensions import db
 from trainer.i18n import local_zone
@@ -532,12 +532,12 @@ SESSION_FIELDS = ("title", "training_id", "starts_at", "ends_at", "host_site_id"
 
 
 def _int(value: Any) -> int | None:
-    """An id from a form or JSON: a whole number 0..2^31-1 (an INTEGER column), else None."""
+    """An id from a form or JSON: a whole number 0..INT_MAX (an INTEGER column), else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if isinstance(value, int) and 0 <= value <= 2**31 - 1:
+    if isinstance(value, int) and 0 <= value <= INT_MAX:
         return value
     return None
 

@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 
 from trainer.apiutil import page_of
 from trainer.auth.services import calendar_key, require_any, require_staff
-from trainer.dbtypes import utcnow
+from trainer.dbtypes import INT_MAX, utcnow
 from trainer.errors import DomainError, Invalid
 from trainer.extensions import db
 from trainer.i18n import local_zone
@@ -63,7 +63,7 @@ def _today() -> date:
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None  # ids, pages: < 2^31
+    return int(value) if value.isdigit() and len(value) <= 10 and int(value) <= INT_MAX else None
 
 
 def _template_globals() -> dict[str, Any]:
