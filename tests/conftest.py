@@ -6,6 +6,7 @@ them the suite uses SQLite and says which tests it skipped.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -126,10 +127,12 @@ def _reset_schema(app: Flask) -> None:
 
 
 class Client(FlaskClient):
-    """Each request starts with an empty `g`, as in production, where every request has its own
-    app context. The `app` fixture keeps one context pushed and Flask reuses it for requests,
-    so without this Flask-Login's cached user (g._login_user) leaked from one request to the
-    next: a request with another token, or none, ran as the previous caller.
+    """Each request runs in a fresh `contextvars.Context()`, as in production, where a request
+    finds no context pushed and pushes its own app context (its own `g`, its own database
+    session). The test's own session (the `app` fixture's context) is committed first, so
+    the request sees what the test wrote; the commit expires the test's objects, so what the
+    test reads afterwards is what the request stored. Inside `with client:` (a test that
+    asks to keep the request context) the request runs in the test's context instead.
 
     Requests ask for English (`language`) unless they say otherwise, so tests can assert the
     English msgids; tests of the Vietnamese default are marked `vietnamese_default`, which
@@ -138,18 +141,21 @@ class Client(FlaskClient):
     language: str | None = "en"
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
-        from flask import g, has_app_context
+        from flask import has_app_context
         from werkzeug.datastructures import Headers
 
-        if has_app_context():
-            for key in list(g):
-                g.pop(key)
+        from trainer.extensions import db
+
         if self.language and not (args and not isinstance(args[0], str)):
             headers = Headers(kwargs.pop("headers", None) or {})
             if "Accept-Language" not in headers:
                 headers["Accept-Language"] = self.language
             kwargs["headers"] = headers
-        return super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.commit()
+        if self.preserve_context:
+            return super().open(*args, **kwargs)
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 _shared: dict[str, Any] = {}
