@@ -10,9 +10,9 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select
 from werkzeug.routing import IntegerConverter
 
+from trainer import validation
 from trainer.dbtypes import INT_MAX
 from trainer.extensions import db
-from trainer.text import has_control_chars, nfc
 
 MAX_PER_PAGE = 500
 MAX_PAGE = 1_000_000
@@ -47,7 +47,8 @@ def bound_input(field: fields.Field) -> None:
 
 
 class Text(fields.String):
-    """A string stored NFC-normalised; control characters refused; length bounded."""
+    """A string by the rules of `trainer.validation.text`; blank is refused unless
+    `allow_blank` (then it loads as "")."""
 
     def __init__(self, *args: Any, max_length: int = 200, allow_blank: bool = False,
                  multiline: bool = False, **kwargs: Any) -> None:
@@ -60,23 +61,20 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         raw = super()._deserialize(value, attr, data, **kwargs)
-        if has_control_chars(raw.replace("\n", "").replace("\t", "") if self.multiline else raw):
-            raise ValidationError(gettext("Control characters are not allowed."))
-        text = raw.strip() if self.multiline else nfc(raw)
-        if self.multiline:
-            import unicodedata
-
-            text = unicodedata.normalize("NFC", text)
-        if not text and not self.allow_blank:
+        try:
+            text = validation.text(raw, self.max_length, multiline=self.multiline)
+        except validation.Rejected as exc:
+            raise ValidationError(exc.message) from None
+        if text is None and not self.allow_blank:
             raise ValidationError(gettext("This field may not be empty."))
-        if len(text) > self.max_length:
-            raise ValidationError(gettext("At most %(n)s characters.", n=self.max_length))
-        return text
+        return text or ""
 
 
 class StrictSchema(Schema):
     """Unknown fields are refused (marshmallow's default, stated here on purpose); numbers
     and texts are bounded (bound_input)."""
+
+    error_messages = validation.SCHEMA_MESSAGES
 
     class Meta:
         ordered = True
@@ -84,6 +82,7 @@ class StrictSchema(Schema):
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         if not field_obj.dump_only:
             bound_input(field_obj)
+            validation.localise(field_obj)
 
 
 class ListArgs(StrictSchema):

@@ -44,26 +44,6 @@ DETAILS: dict[int, Any] = {
 }
 
 # Marshmallow / webargs messages, translated when shown.
-FIELD_MESSAGES: dict[str, Any] = {
-    "Missing data for required field.": _l("This field is required."),
-    "Unknown field.": _l("Unknown field."),
-    "Field may not be null.": _l("This field may not be empty."),
-    "Not a valid string.": _l("Not a valid text."),
-    "Not a valid integer.": _l("Not a valid whole number."),
-    "Not a valid number.": _l("Not a valid number."),
-    "Not a valid boolean.": _l("Not a valid yes/no value."),
-    "Not a valid datetime.": _l("Not a valid date and time."),
-    "Not a valid date.": _l("Not a valid date."),
-    "Not a valid time.": _l("Not a valid time."),
-    "Not a valid list.": _l("Not a valid list."),
-    "Not a valid mapping type.": _l("Not a valid object."),
-    "Not a valid URL.": _l("Not a valid web address."),
-    "Not a valid UUID.": _l("Not a valid UUID."),
-    "Invalid input type.": _l("Wrong type of value."),
-    "Invalid value.": _l("Invalid value."),
-    "Shorter than minimum length 1.": _l("This field may not be empty."),
-    "Invalid JSON body.": _l("The body is not valid JSON."),
-}
 
 
 class DomainError(Exception):
@@ -124,20 +104,6 @@ class Unavailable(DomainError):
     slug = "unavailable"
 
 
-def _translate(msg: Any) -> Any:
-    if isinstance(msg, str) and msg in FIELD_MESSAGES:
-        return str(FIELD_MESSAGES[msg])
-    if isinstance(msg, list):
-        return [_translate(m) for m in msg]
-    if isinstance(msg, dict):
-        return {str(k): _translate(v) for k, v in msg.items()}
-    if isinstance(msg, str) and msg.startswith("Longer than maximum length "):
-        return gettext("At most %(n)s characters.", n=msg.rsplit(" ", 1)[-1].rstrip("."))
-    if isinstance(msg, str) and msg.startswith("Must be one of: "):
-        return gettext("Must be one of: %(values)s", values=msg.removeprefix("Must be one of: ").rstrip("."))
-    return str(msg)
-
-
 def _flatten_errors(messages: dict[str, Any]) -> dict[str, list[Any]]:
     """webargs nests errors by location ({"json": {...}}); keep the field names only. Errors
     inside lists and nested objects get dotted names ("agenda.0.title"), so that `errors` is
@@ -153,7 +119,7 @@ def _flatten_errors(messages: dict[str, Any]) -> dict[str, list[Any]]:
             if isinstance(msg, dict | list):
                 add(name, msg)
             else:
-                out.setdefault(name, []).append(_translate(msg))
+                out.setdefault(name, []).append(str(msg))
 
     for location, fields in messages.items():
         if location in ("json", "query", "form", "files", "headers", "path") and isinstance(fields, dict):

@@ -37,7 +37,8 @@ from trainer.materials.models import (
 )
 from trainer.sessions.models import AgendaItem, Training, TrainingSession
 from trainer.sites.models import Site
-from trainer.text import fold, has_control_chars, nfc, search_terms
+from trainer.text import fold, nfc, search_terms
+from trainer.validation import field_text
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,8 @@ def create_topic(actor: User | None, *, name_vi: str, name_en: str | None = None
                  key: str | None = None) -> Topic:
     _write(actor)
     ensure_topics()
-    vi = _text("name_vi", name_vi, 200, required=True)
-    en = _text("name_en", name_en, 200)
+    vi = field_text("name_vi", name_vi, 200, required=True)
+    en = field_text("name_en", name_en, 200)
     key = (nfc(key).lower() if key else "") or _slug(en or vi or "")
     if not TOPIC_KEY_RE.match(key):
         raise Invalid.field("key", gettext(
@@ -140,27 +141,6 @@ def _topic(key: Any) -> Topic:
 
 # --------------------------------------------------------------------------- field rules
 
-def _text(name: str, value: Any, limit: int, *, required: bool = False,
-          multiline: bool = False) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise Invalid.field(name, gettext("This field is required."))
-        return None
-    raw = str(value)
-    check = raw.replace("\n", "").replace("\r", "").replace("\t", "") if multiline else raw
-    if has_control_chars(check):
-        raise Invalid.field(name, gettext("Control characters are not allowed."))
-    if multiline:
-        import unicodedata
-
-        text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").strip())
-    else:
-        text = nfc(raw)
-    if len(text) > limit:
-        raise Invalid.field(name, gettext("At most %(n)s characters.", n=limit))
-    return text or None
-
-
 def _language(value: Any) -> str:
     lang = str(value or "vi").strip().lower() or "vi"
     if not LANGUAGE_RE.match(lang):
@@ -178,7 +158,7 @@ def _visibility(value: Any) -> Visibility:
 
 
 def check_url(value: Any) -> str:
-    url = _text("url", value, URL_MAX, required=True) or ""
+    url = field_text("url", value, URL_MAX, required=True) or ""
     if " " in url:
         raise Invalid.field("url", gettext("A web address has no spaces."))
     parts = urlsplit(url)
@@ -261,12 +241,10 @@ def _meta(data: Mapping[str, Any], *, title_required: bool) -> Meta:
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     checks = (
-        ("title", lambda: _text("title", data.get("title"), TITLE_MAX,
-                                required=title_required)),
+        ("title", lambda: field_text("title", data.get("title"), TITLE_MAX, required=title_required)),
         ("topic", lambda: _topic(data.get("topic"))),
         ("language", lambda: _language(data.get("language"))),
-        ("description", lambda: _text("description", data.get("description"),
-                                      DESCRIPTION_MAX, multiline=True)),
+        ("description", lambda: field_text("description", data.get("description"), DESCRIPTION_MAX, multiline=True)),
         ("visibility", lambda: _visibility(data.get("visibility"))),
         ("attach", lambda: attachment(data)),
     )
@@ -563,15 +541,14 @@ def update(actor: User | None, material: Material, data: Mapping[str, Any]) -> M
         raise Invalid(gettext("Some fields are not valid."),
                       errors={k: [gettext("Unknown field.")] for k in sorted(unknown)})
     if "title" in data:
-        title = _text("title", data["title"], TITLE_MAX, required=True) or ""
+        title = field_text("title", data["title"], TITLE_MAX, required=True) or ""
         material.title, material.title_folded = title, fold(title)
     if "topic" in data:
         material.topic_key = _topic(data["topic"]).key
     if "language" in data:
         material.language = _language(data["language"])
     if "description" in data:
-        material.description = _text("description", data["description"], DESCRIPTION_MAX,
-                                     multiline=True)
+        material.description = field_text("description", data["description"], DESCRIPTION_MAX, multiline=True)
     if "visibility" in data:
         material.visibility = _visibility(data["visibility"])
     if "url" in data:

@@ -25,6 +25,7 @@ from trainer.auth.services import require_any, require_staff
 from trainer.errors import DomainError, Invalid
 from trainer.materials import services, storage
 from trainer.materials.models import Material, MaterialVersion
+from trainer.validation import form_errors
 
 bp = Blueprint("materials", __name__)
 
@@ -37,11 +38,12 @@ META_FIELDS = ("title", "topic", "language", "description", "visibility")
 
 
 def _errors(exc: DomainError) -> dict[str, list[str]]:
-    errors = {k: [str(m) for m in v] for k, v in (exc.errors or {}).items()}
+    """form_errors, with the errors of what a material is attached to under "attach"."""
+    errors = form_errors(exc)
     if "training_id" in errors or "session_id" in errors or "agenda_item_id" in errors:
         errors["attach"] = [m for k in ("training_id", "session_id", "agenda_item_id")
                             for m in errors.pop(k, [])]
-    return errors or {"_": [str(exc.detail)]}
+    return errors
 
 
 def _int_arg(name: str) -> int | None:

@@ -20,12 +20,12 @@ from trainer.people.models import Participant, Sex
 from trainer.sites.models import Site
 from trainer.text import (
     fold,
-    has_control_chars,
     modern_phone,
     name_sort_key,
     nfc,
     split_name,
 )
+from trainer.validation import field_text
 
 # Printable codes without look-alikes (no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G).
 CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
@@ -58,21 +58,6 @@ def parse_sex(value: str | Sex | None) -> Sex:
     if fold(key) in SEX_WORDS:
         return SEX_WORDS[fold(key)]
     raise Invalid.field("sex", gettext("Use female, male or unspecified (Nữ, Nam)."))
-
-
-def _text(data: Mapping[str, Any], name: str, limit: int, *, required: bool = False) -> str | None:
-    raw = data.get(name)
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        if required:
-            raise Invalid.field(name, gettext("This field is required."))
-        return None
-    raw = str(raw)
-    if has_control_chars(raw):
-        raise Invalid.field(name, gettext("Control characters are not allowed."))
-    value = nfc(raw)
-    if len(value) > limit:
-        raise Invalid.field(name, gettext("At most %(n)s characters.", n=limit))
-    return value
 
 
 def _phone(value: Any) -> str | None:
@@ -136,16 +121,16 @@ def validate(data: Mapping[str, Any], *, partial_of: Participant | None = None,
     merged = {**base, **{k: v for k, v in data.items()}}
     name_parts_given = any(k in data for k in ("family_name", "middle_name", "given_name"))
     if name_parts_given and "full_name" not in data:
-        family = _text(merged, "family_name", 100) or ""
-        middle = _text(merged, "middle_name", 100) or ""
-        given = _text(merged, "given_name", 100, required=True) or ""
+        family = field_text("family_name", merged.get("family_name"), 100) or ""
+        middle = field_text("middle_name", merged.get("middle_name"), 100) or ""
+        given = field_text("given_name", merged.get("given_name"), 100, required=True) or ""
         full = " ".join(x for x in (family, middle, given) if x)
     else:
-        full = _text(merged, "full_name", 200, required=True) or ""
+        full = field_text("full_name", merged.get("full_name"), 200, required=True) or ""
         if name_parts_given:
-            family = _text(merged, "family_name", 100) or ""
-            middle = _text(merged, "middle_name", 100) or ""
-            given = _text(merged, "given_name", 100) or ""
+            family = field_text("family_name", merged.get("family_name"), 100) or ""
+            middle = field_text("middle_name", merged.get("middle_name"), 100) or ""
+            given = field_text("given_name", merged.get("given_name"), 100) or ""
             if " ".join(x for x in (family, middle, given) if x) != full:
                 family, middle, given = split_name(full)
         else:
@@ -170,7 +155,7 @@ def validate(data: Mapping[str, Any], *, partial_of: Participant | None = None,
     return ParticipantData(
         full_name=full, family_name=family, middle_name=middle, given_name=given,
         sex=parse_sex(merged.get("sex")), site_id=site_id,
-        unit=_text(merged, "unit", 200), position=_text(merged, "position", 200),
+        unit=field_text("unit", merged.get("unit"), 200), position=field_text("position", merged.get("position"), 200),
         phone=_phone(merged.get("phone")), birth_year=_birth_year(merged.get("birth_year")),
         code=code,
     )

@@ -27,6 +27,7 @@ from trainer.people import importer, services
 from trainer.people.models import Participant
 from trainer.sites.models import Site
 from trainer.sites.services import all_sites
+from trainer.validation import form_errors
 
 bp = Blueprint("people", __name__, url_prefix="/participants")
 
@@ -42,10 +43,6 @@ def _int_arg(name: str) -> int | None:
 
 def _visible_sites() -> list[Site]:
     return [s for s in all_sites() if current_user.is_staff or s.id in current_user.site_ids]
-
-
-def _errors(exc: DomainError) -> dict[str, list[str]]:
-    return {k: [str(m) for m in v] for k, v in (exc.errors or {}).items()}
 
 
 @bp.get("")
@@ -119,7 +116,7 @@ def edit(participant_id: int | None = None) -> Any:
             else:
                 services.update(current_user, participant, data)
         except DomainError as exc:
-            errors = _errors(exc) or {"_": [str(exc.detail)]}
+            errors = form_errors(exc)
             status = exc.status
         else:
             flash(gettext("Saved."), "success")

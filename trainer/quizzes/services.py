@@ -68,7 +68,8 @@ from trainer.quizzes.models import (
 from trainer.quizzes.stats import item_stats
 from trainer.sessions.models import Checkin, SessionSite, TrainingSession
 from trainer.sites.models import Site
-from trainer.text import fold, has_control_chars, nfc
+from trainer.text import fold, nfc
+from trainer.validation import field_text
 
 _rng = random.SystemRandom()
 
@@ -97,21 +98,6 @@ MULTIPLE_RULE_TEXTS: dict[str, Any] = {
 def _staff(actor: User | None) -> User | None:
     """None is the system (command line, demo); anyone else must be an organiser or admin."""
     return None if actor is None else require_staff(actor)
-
-
-def _text(value: Any, name: str, limit: int, *, required: bool = True) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise Invalid.field(name, gettext("This field is required."))
-        return None
-    if not isinstance(value, str):
-        raise Invalid.field(name, gettext("Not a valid text."))
-    if has_control_chars(value.replace("\n", " ").replace("\r", " ").replace("\t", " ")):
-        raise Invalid.field(name, gettext("Control characters are not allowed."))
-    text = nfc(value)
-    if len(text) > limit:
-        raise Invalid.field(name, gettext("At most %(n)s characters.", n=limit))
-    return text
 
 
 def _int(value: Any, name: str, lo: int, hi: int) -> int:
@@ -174,15 +160,14 @@ def topic_names() -> dict[str, str]:
 def create_topic(actor: User | None, key: str, name: str, name_en: str | None = None, *,
                  commit: bool = True) -> QuestionTopic:
     _staff(actor)
-    key = (_text(key, "key", 32) or "").lower()
+    key = (field_text("key", key, 32, required=True) or "").lower()
     if not key.replace("_", "").replace("-", "").isalnum() or not key.isascii():
         raise Invalid.field("key", gettext("A topic key is letters a-z, digits, '-' or '_'."))
-    name = _text(name, "name", 200) or ""
+    name = field_text("name", name, 200, required=True) or ""
     if db.session.scalar(select(QuestionTopic.id).where(QuestionTopic.key == key)):
         raise Conflict(gettext("The topic %(key)s exists already.", key=key),
                        errors={"key": [gettext("Already taken.")]})
-    topic = QuestionTopic(key=key, name=name, name_en=_text(name_en, "name_en", 200,
-                                                            required=False))
+    topic = QuestionTopic(key=key, name=name, name_en=field_text("name_en", name_en, 200))
     db.session.add(topic)
     if commit:
         db.session.commit()
@@ -220,9 +205,9 @@ def _validate_question(data: Mapping[str, Any], base: Question | None = None) ->
     topic = _topic_key(data.get("topic")) if given("topic") else (base.topic if base else None)
     kind = (_choice(data.get("kind"), "kind", QuestionKind) if given("kind")
             else base.kind)  # type: ignore[union-attr]
-    text = (_text(data.get("text"), "text", MAX_TEXT) if given("text")
+    text = (field_text("text", data.get("text"), MAX_TEXT, required=True) if given("text")
             else base.text)  # type: ignore[union-attr]
-    explanation = (_text(data.get("explanation"), "explanation", MAX_TEXT, required=False)
+    explanation = (field_text("explanation", data.get("explanation"), MAX_TEXT)
                    if given("explanation") else base.explanation)  # type: ignore[union-attr]
     points = (_int(data.get("points", 1), "points", 1, 100) if given("points")
               else base.points)  # type: ignore[union-attr]
@@ -237,7 +222,7 @@ def _validate_question(data: Mapping[str, Any], base: Question | None = None) ->
             unknown = set(opt) - {"id", "text", "correct"}
             if unknown:
                 raise Invalid.field(f"options.{i}.{sorted(unknown)[0]}", gettext("Unknown field."))
-            options.append((_text(opt.get("text"), f"options.{i}.text", MAX_OPTION_TEXT) or "",
+            options.append((field_text(f"options.{i}.text", opt.get("text"), MAX_OPTION_TEXT, required=True) or "",
                             _bool(opt.get("correct", False), f"options.{i}.correct")))
     else:
         options = [(o.text, o.correct) for o in base.options]  # type: ignore[union-attr]
@@ -429,7 +414,7 @@ def _has_attempts(quiz: Quiz) -> bool:
 
 def _apply_settings(quiz: Quiz, data: Mapping[str, Any], *, creating: bool) -> None:
     if "title" in data or creating:
-        quiz.title = _text(data.get("title"), "title", 300) or ""
+        quiz.title = field_text("title", data.get("title"), 300, required=True) or ""
     if "time_limit_s" in data:
         value = data.get("time_limit_s")
         quiz.time_limit_s = None if value is None else _int(value, "time_limit_s", 30,
@@ -1620,37 +1605,19 @@ def participant_results(quiz_id: int, actor: User | None = None,
 
 # --------------------------------------------------------------------------- export
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(ws: Any, row: int, col: int, value: Any) -> None:
-    cell = ws.cell(row=row, column=col)
-    if isinstance(value, str):
-        cell.value = value
-        if value.startswith(FORMULA_START):
-            cell.data_type = "s"  # text, never a formula
-            cell.quotePrefix = True
-    elif isinstance(value, datetime):
-        from trainer.i18n import to_local
-
-        cell.value = to_local(value).replace(tzinfo=None)
-        cell.number_format = "dd/mm/yyyy hh:mm"
-    else:
-        cell.value = value
-
-
 def _sheet(wb: Any, title: str, headers: list[str], rows: Iterable[list[Any]],
            widths: list[int]) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
+    from trainer.spreadsheet import kind_of, put
+
     ws = wb.create_sheet(title)
     for col, header in enumerate(headers, start=1):
-        _cell(ws, 1, col, header)
-        ws.cell(row=1, column=col).font = Font(bold=True)
+        put(ws, 1, col, header).font = Font(bold=True)
     for r, row in enumerate(rows, start=2):
         for col, value in enumerate(row, start=1):
-            _cell(ws, r, col, value)
+            put(ws, r, col, value, kind_of(value))
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A2"

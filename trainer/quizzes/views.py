@@ -33,6 +33,7 @@ from trainer.errors import Conflict, DomainError, Forbidden, Invalid
 from trainer.extensions import db
 from trainer.quizzes import services
 from trainer.text import sort_key
+from trainer.validation import form_errors
 
 bp = Blueprint("quizzes", __name__)
 
@@ -57,16 +58,6 @@ MAX_OPTION_ROWS = 6
 
 def _value(x: Any) -> Any:
     return getattr(x, "value", x)
-
-
-def _errors(exc: DomainError) -> dict[str, list[str]]:
-    """The field errors to show again on the form; nothing of the failed change is kept."""
-    db.session.rollback()
-    errors = {k: [str(m) for m in v] for k, v in (exc.errors or {}).items()}
-    detail = str(exc.detail) if exc.detail is not None else ""
-    if detail and not any(detail in msgs for msgs in errors.values()):
-        errors = {"_": [detail], **errors}
-    return errors
 
 
 def _int(value: Any) -> int | None:
@@ -276,7 +267,7 @@ def question_form(question_id: int | None = None) -> Any:
             else:
                 services.update_question(current_user, question, data)
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             flash(gettext("Question saved."), "success")
             return redirect(url_for("quizzes.bank", topic=question.topic or None,
@@ -427,7 +418,7 @@ def builder(quiz_id: int | None = None) -> Any:
                 else:
                     services.update_quiz(current_user, quiz, _changed_only(quiz, data))
             except DomainError as exc:
-                errors = _errors(exc)
+                errors = form_errors(exc)
             else:
                 flash(gettext("Quiz saved."), "success")
                 return redirect(url_for("quizzes.show", quiz_id=quiz.id))
@@ -612,7 +603,7 @@ def paper(quiz_id: int) -> Any:
                 {str(qid): chosen.get(qid, []) for qid in ordered},
                 question_ids=ordered if quiz.draws else None)
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             flash(gettext("Paper answers of %(name)s saved: %(score)s of %(max)s points.",
                           name=person["full_name"], score=_num(attempt.score),

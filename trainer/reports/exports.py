@@ -21,15 +21,12 @@ from datetime import datetime
 from typing import Any
 
 from trainer.i18n import to_local
+from trainer.spreadsheet import DASH, DATE, DEC1, INT, PCT, TEXT, safe_text
+from trainer.spreadsheet import put as _put
 
-DASH = "–"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SEX_VI = {"female": "Nữ", "male": "Nam", "unspecified": "Không xác định"}
 STATUS_VI = {"draft": "Nháp", "open": "Đang mở", "closed": "Đã đóng",
              "scheduled": "Sắp diễn ra", "live": "Đang diễn ra", "ended": "Đã kết thúc"}
-
-INT, PCT, DEC1, TEXT, DATE = "int", "pct", "dec1", "text", "date"
-
 
 @dataclass(frozen=True)
 class Column:
@@ -54,11 +51,6 @@ SESSION_COLUMNS = (
     Column("quiz_passed", "Đạt", "Passed", INT, 9),
     Column("quiz_mean_percent", "Điểm trung bình (%)", "Mean score (%)", DEC1, 17),
 )
-
-
-def safe_text(value: str) -> str:
-    """A CSV cell that no spreadsheet will run as a formula."""
-    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def _csv_value(value: Any, kind: str) -> str:
@@ -88,37 +80,6 @@ def session_csv(report: dict[str, Any]) -> bytes:
 
 
 # --------------------------------------------------------------------------- XLSX
-
-FORMATS = {INT: "#,##0", PCT: "0.0%", DEC1: "0.0", DATE: "dd/mm/yyyy"}
-
-
-def _put(ws: Any, row: int, col: int, value: Any, kind: str = TEXT) -> Any:
-    """Write one cell; text never becomes a formula, missing figures become "–"."""
-    from openpyxl.styles import Alignment
-
-    cell = ws.cell(row=row, column=col)
-    if value is None and kind in (PCT, DEC1):
-        cell.value = DASH
-        cell.alignment = Alignment(horizontal="right")
-        return cell
-    if value is None:
-        return cell
-    if isinstance(value, datetime):
-        cell.value = to_local(value).replace(tzinfo=None)
-        cell.number_format = "dd/mm/yyyy hh:mm" if kind != DATE else FORMATS[DATE]
-        return cell
-    if isinstance(value, str) or kind == TEXT:
-        text = str(value)
-        cell.value = text
-        if text.startswith(FORMULA_START):
-            cell.data_type = "s"  # text, never a formula
-            cell.quotePrefix = True
-        return cell
-    cell.value = value / 100.0 if kind == PCT else value
-    if kind in FORMATS:
-        cell.number_format = FORMATS[kind]
-    return cell
-
 
 def _header(ws: Any, columns: Sequence[Column], first_row: int = 1) -> None:
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side

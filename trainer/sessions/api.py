@@ -231,7 +231,7 @@ class RegistrationListArgs(ListArgs):
     q = Text(max_length=200, allow_blank=True)
 
 
-class ImportFile(Schema):
+class ImportFile(StrictSchema):
     file = Upload(required=True)
 
 

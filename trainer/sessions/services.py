@@ -41,6 +41,7 @@ from trainer.sessions.models import (
 )
 from trainer.sites.models import Site, Unit
 from trainer.text import has_control_chars, nfc
+from trainer.validation import Errors
 
 log = logging.getLogger(__name__)
 
@@ -156,68 +157,6 @@ def clean_conference_url(raw: Any) -> str | None:
 # --------------------------------------------------------------------------- small helpers
 
 
-class _Errors:
-    """Field errors collected over a whole input, raised together."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, name: str, message: Any) -> None:
-        self.errors.setdefault(name, []).append(str(message))
-
-    def take(self, exc: Invalid) -> None:
-        for name, messages in (exc.errors or {"input": [exc.detail]}).items():
-            for m in messages:
-                self.add(name, m)
-
-    def check(self, *, conflict: bool = False) -> None:
-        if not self.errors:
-            return
-        messages = [m for ms in self.errors.values() for m in ms]
-        detail = " ".join(messages[:5])
-        if len(messages) > 5:
-            detail += " " + gettext("(and %(n)d more)", n=len(messages) - 5)
-        cls = Conflict if conflict else Invalid
-        raise cls(detail, errors=self.errors)
-
-
-def _text(value: Any, name: str, limit: int, errors: _Errors, *,
-          required: bool = False) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            errors.add(name, gettext("This field is required."))
-        return None
-    if not isinstance(value, str):
-        errors.add(name, gettext("Not a valid text."))
-        return None
-    if has_control_chars(value):
-        errors.add(name, gettext("Control characters are not allowed."))
-        return None
-    out = nfc(value)
-    if len(out) > limit:
-        errors.add(name, gettext("At most %(n)s characters.", n=limit))
-        return None
-    return out
-
-
-def _multiline(value: Any, name: str, limit: int, errors: _Errors) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        errors.add(name, gettext("Not a valid text."))
-        return None
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if has_control_chars(value.replace("\n", "").replace("\t", "")):
-        errors.add(name, gettext("Control characters are not allowed."))
-        return None
-    lines = [" ".join(unicodedata.normalize("NFC", line).split()) for line in value.split("\n")]
-    out = "\n".join(lines).strip()
-    if len(out) > limit:
-        errors.add(name, gettext("At most %(n)s characters.", n=limit))
-        return None
-    return out or None
-
-
 def to_utc(value: datetime) -> datetime:
     """An aware UTC datetime; a naive one is read as local time (Asia/Ho_Chi_Minh)."""
     if value.tzinfo is None:
@@ -225,7 +164,7 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _topics(value: Any, errors: _Errors, name: str = "topics") -> list[str]:
+def _topics(value: Any, errors: Errors, name: str = "topics") -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
@@ -286,11 +225,11 @@ def get_training(actor: User, training_id: int) -> Training:
     return training
 
 
-def _training_fields(data: Mapping[str, Any], errors: _Errors,
+def _training_fields(data: Mapping[str, Any], errors: Errors,
                      current: Training | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if current is None or "title" in data:
-        out["title"] = _text(data.get("title"), "title", 300, errors, required=True)
+        out["title"] = errors.text("title", data.get("title"), 300, required=True)
     if current is None or "year" in data:
         year = data.get("year")
         if year in (None, ""):
@@ -305,7 +244,7 @@ def _training_fields(data: Mapping[str, Any], errors: _Errors,
                     errors.add("year", gettext("A year between 2000 and 2100."))
                 out["year"] = year
     if "lead_agency" in data:
-        out["lead_agency"] = _text(data.get("lead_agency"), "lead_agency", 300, errors)
+        out["lead_agency"] = errors.text("lead_agency", data.get("lead_agency"), 300)
     if "partners" in data:
         partners = data.get("partners") or []
         if isinstance(partners, str):
@@ -315,14 +254,14 @@ def _training_fields(data: Mapping[str, Any], errors: _Errors,
             partners = []
         cleaned: list[str] = []
         for p in partners:
-            value = _text(p, "partners", 300, errors)
+            value = errors.text("partners", p, 300)
             if value and value not in cleaned:
                 cleaned.append(value)
         if len(cleaned) > 20:
             errors.add("partners", gettext("At most %(n)d partners.", n=20))
         out["partners"] = cleaned
     if "description" in data:
-        out["description"] = _multiline(data.get("description"), "description", 10000, errors)
+        out["description"] = errors.text("description", data.get("description"), 10000, multiline=True)
     if "topics" in data:
         out["topics"] = _topics(data.get("topics"), errors)
     return out
@@ -332,7 +271,7 @@ def create_training(actor: User | None, data: Mapping[str, Any], *,
                     commit: bool = True) -> Training:
     if actor is not None:
         require_staff(actor)
-    errors = _Errors()
+    errors = Errors()
     values = _training_fields(data, errors, None)
     errors.check()
     training = Training(**{"partners": [], "topics": [], **values})
@@ -346,7 +285,7 @@ def create_training(actor: User | None, data: Mapping[str, Any], *,
 
 def update_training(actor: User, training: Training, data: Mapping[str, Any]) -> Training:
     require_staff(actor)
-    errors = _Errors()
+    errors = Errors()
     values = _training_fields(data, errors, training)
     errors.check()
     for key, value in values.items():
@@ -542,7 +481,7 @@ def _int(value: Any) -> int | None:
     return None
 
 
-def _check_times(starts_at: Any, ends_at: Any, errors: _Errors) -> tuple[datetime | None,
+def _check_times(starts_at: Any, ends_at: Any, errors: Errors) -> tuple[datetime | None,
                                                                           datetime | None]:
     start = end = None
     if not isinstance(starts_at, datetime):
@@ -570,7 +509,7 @@ def _site_name(site_id: int, sites: Mapping[int, Site]) -> str:
     return site.name if site is not None else str(site_id)
 
 
-def _check_sites(host_site_id: Any, site_ids: Any, errors: _Errors) -> list[int] | None:
+def _check_sites(host_site_id: Any, site_ids: Any, errors: Errors) -> list[int] | None:
     """The final list of site ids, host first; None when something is wrong."""
     host = _int(host_site_id)
     if host_site_id in (None, ""):
@@ -609,7 +548,7 @@ def _check_sites(host_site_id: Any, site_ids: Any, errors: _Errors) -> list[int]
     return [host] + [i for i in dict.fromkeys(ids) if i != host]
 
 
-def _check_training(training_id: Any, errors: _Errors) -> int | None:
+def _check_training(training_id: Any, errors: Errors) -> int | None:
     if training_id in (None, ""):
         return None
     value = _int(training_id)
@@ -619,7 +558,7 @@ def _check_training(training_id: Any, errors: _Errors) -> int | None:
     return value
 
 
-def _check_grace(value: Any, errors: _Errors) -> int:
+def _check_grace(value: Any, errors: Errors) -> int:
     if value in (None, ""):
         return 0
     minutes = _int(value)
@@ -631,7 +570,7 @@ def _check_grace(value: Any, errors: _Errors) -> int:
 
 
 def _session_values(data: Mapping[str, Any], current: TrainingSession | None,
-                    errors: _Errors) -> dict[str, Any]:
+                    errors: Errors) -> dict[str, Any]:
     """Check every field given (all of them for a new session) and return the new values."""
     unknown = set(data) - set(SESSION_FIELDS)
     for name in sorted(unknown):
@@ -650,7 +589,7 @@ def _session_values(data: Mapping[str, Any], current: TrainingSession | None,
         return getattr(current, name)
 
     if given("title"):
-        values["title"] = _text(data.get("title"), "title", 300, errors, required=True)
+        values["title"] = errors.text("title", data.get("title"), 300, required=True)
     if given("starts_at") or given("ends_at"):
         start, end = _check_times(now_or_given("starts_at"), now_or_given("ends_at"), errors)
         values["starts_at"], values["ends_at"] = start, end
@@ -666,8 +605,7 @@ def _session_values(data: Mapping[str, Any], current: TrainingSession | None,
         except Invalid as exc:
             errors.take(exc)
     if new or "description" in data:
-        values["description"] = _multiline(data.get("description"), "description", 10000,
-                                           errors)
+        values["description"] = errors.text("description", data.get("description"), 10000, multiline=True)
     if new or "training_id" in data:
         values["training_id"] = _check_training(data.get("training_id"), errors)
     if new or "checkin_grace_minutes" in data:
@@ -697,7 +635,7 @@ def create_session(actor: User | None, data: Mapping[str, Any], *,
     """
     if actor is not None:
         require_staff(actor)
-    errors = _Errors()
+    errors = Errors()
     values = _session_values(data, None, errors)
     items = _check_agenda_list(agenda, errors) if agenda is not None else []
     errors.check()
@@ -743,7 +681,7 @@ def update_session(actor: User, session: TrainingSession,
                    data: Mapping[str, Any]) -> TrainingSession:
     """Change the fields given; a site with people on its roster cannot be removed."""
     require_staff(actor)
-    errors = _Errors()
+    errors = Errors()
     values = _session_values(data, session, errors)
     errors.check()
     site_ids = values.pop("site_ids", None)
@@ -873,7 +811,7 @@ def copy_session(actor: User, source: TrainingSession, data: Mapping[str, Any], 
     for key in ("title", "training_id", "starts_at", "ends_at"):
         if key in data:
             base[key] = data[key]
-    errors = _Errors()
+    errors = Errors()
     values = _session_values(base, None, errors)
     errors.check()
     site_ids = values.pop("site_ids")
@@ -924,12 +862,12 @@ def update_session_site(actor: User, session: TrainingSession, site_id: int,
     """The local chair (name, title) and the coordinator accounts named for one site."""
     require_staff(actor)
     ss = get_session_site(session, site_id)
-    errors = _Errors()
+    errors = Errors()
     values: dict[str, Any] = {}
     if "chair_name" in data:
-        values["chair_name"] = _text(data.get("chair_name"), "chair_name", 200, errors)
+        values["chair_name"] = errors.text("chair_name", data.get("chair_name"), 200)
     if "chair_title" in data:
-        values["chair_title"] = _text(data.get("chair_title"), "chair_title", 200, errors)
+        values["chair_title"] = errors.text("chair_title", data.get("chair_title"), 200)
     coordinators: list[User] | None = None
     if "coordinator_ids" in data:
         raw = data.get("coordinator_ids") or []
@@ -976,7 +914,7 @@ def parse_time(value: Any) -> time | None:
     return time(int(match.group(1)), int(match.group(2)))
 
 
-def _agenda_values(data: Mapping[str, Any], errors: _Errors, prefix: str = "",
+def _agenda_values(data: Mapping[str, Any], errors: Errors, prefix: str = "",
                    partial: bool = False) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if not partial or "time" in data or "starts_at" in data:
@@ -986,16 +924,15 @@ def _agenda_values(data: Mapping[str, Any], errors: _Errors, prefix: str = "",
         except ValueError:
             errors.add(prefix + "time", gettext("A time such as 07:30."))
     if not partial or "title" in data:
-        values["title"] = _text(data.get("title"), prefix + "title", 300, errors, required=True)
+        values["title"] = errors.text(prefix + "title", data.get("title"), 300, required=True)
     if not partial or "presenter" in data:
-        values["presenter"] = _text(data.get("presenter"), prefix + "presenter", 200, errors)
+        values["presenter"] = errors.text(prefix + "presenter", data.get("presenter"), 200)
     if not partial or "presenter_org" in data:
-        values["presenter_org"] = _text(data.get("presenter_org"), prefix + "presenter_org",
-                                        300, errors)
+        values["presenter_org"] = errors.text(prefix + "presenter_org", data.get("presenter_org"), 300)
     return values
 
 
-def _check_agenda_list(items: Any, errors: _Errors) -> list[dict[str, Any]]:
+def _check_agenda_list(items: Any, errors: Errors) -> list[dict[str, Any]]:
     if not isinstance(items, list | tuple):
         errors.add("agenda", gettext("Not a valid list."))
         return []
@@ -1027,7 +964,7 @@ def add_agenda_item(actor: User, session: TrainingSession,
                     data: Mapping[str, Any]) -> AgendaItem:
     """Add an item; one with a time goes before the first later item, else at the end."""
     require_staff(actor)
-    errors = _Errors()
+    errors = Errors()
     values = _agenda_values(data, errors)
     errors.check()
     item = AgendaItem(**values)
@@ -1049,7 +986,7 @@ def add_agenda_item(actor: User, session: TrainingSession,
 
 def update_agenda_item(actor: User, item: AgendaItem, data: Mapping[str, Any]) -> AgendaItem:
     require_staff(actor)
-    errors = _Errors()
+    errors = Errors()
     values = _agenda_values(data, errors, partial=True)
     errors.check()
     for key, value in values.items():
@@ -1089,7 +1026,7 @@ def replace_agenda(actor: User, session: TrainingSession,
                    items: Sequence[Mapping[str, Any]]) -> list[AgendaItem]:
     """The whole agenda at once, in the order given (all items checked before any change)."""
     require_staff(actor)
-    errors = _Errors()
+    errors = Errors()
     values = _check_agenda_list(items, errors)
     errors.check()
     session.agenda = [AgendaItem(position=n, **v) for n, v in enumerate(values)]
@@ -1150,7 +1087,7 @@ def register_participants(actor: User, session: TrainingSession, *,
     of some sites, or of some units (communes / centres). All or nothing: one person whose
     home site is not in the session refuses the whole request, naming them."""
     require_staff(actor)
-    errors = _Errors()
+    errors = Errors()
     session_sites = {ss.site_id: ss.site for ss in session.session_sites}
 
     def ints(values: Iterable[Any], name: str) -> list[int]:

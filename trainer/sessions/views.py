@@ -30,6 +30,7 @@ from trainer.i18n import local_zone
 from trainer.sessions import forms, ics, services
 from trainer.sessions.models import Training, TrainingSession
 from trainer.sites.services import all_sites
+from trainer.validation import form_errors
 
 bp = Blueprint("sessions", __name__)
 trainings_bp = Blueprint("trainings", __name__, url_prefix="/trainings")
@@ -48,13 +49,6 @@ SESSION_PANELS = (
     "quizzes/_session_panel.html",
     "reports/_session_panel.html",
 )
-
-
-def _errors(exc: DomainError) -> dict[str, list[str]]:
-    """The field errors of a refusal, for the form; whatever the request changed is undone."""
-    db.session.rollback()
-    errors = {k: [str(m) for m in v] for k, v in (exc.errors or {}).items()}
-    return errors or {"_": [str(exc.detail)]}
 
 
 def _today() -> date:
@@ -194,7 +188,7 @@ def edit(session_id: int | None = None) -> Any:
                 else:
                     services.update_session(current_user, session, data)
             except DomainError as exc:
-                errors, status = _errors(exc), exc.status
+                errors, status = form_errors(exc), exc.status
             else:
                 flash(gettext("Saved."), "success")
                 return redirect(url_for("sessions.show", session_id=session.id))
@@ -263,7 +257,7 @@ def copy(session_id: int) -> Any:
                     current_user, source, data, agenda=bool(request.form.get("agenda")),
                     roster=bool(request.form.get("roster")))
             except DomainError as exc:
-                errors = _errors(exc)
+                errors = form_errors(exc)
             else:
                 flash(gettext("Copied. Check the new session's details."), "success")
                 if result.skipped:
@@ -310,7 +304,7 @@ def agenda(session_id: int) -> Any:
         except DomainError as exc:
             if exc.status == 403:
                 raise
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             flash(gettext("Saved."), "success")
             return redirect(url_for("sessions.agenda", session_id=session.id))
@@ -331,7 +325,7 @@ def agenda_item(session_id: int, item_id: int) -> Any:
         try:
             services.update_agenda_item(current_user, item, values)
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             flash(gettext("Saved."), "success")
             return redirect(url_for("sessions.agenda", session_id=session.id))
@@ -377,7 +371,7 @@ def site(session_id: int, site_id: int) -> Any:
         try:
             services.update_session_site(current_user, session, site_id, data)
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             flash(gettext("Saved."), "success")
             return redirect(url_for("sessions.show", session_id=session.id))
@@ -465,7 +459,7 @@ def roster_add(session_id: int, site_id: int) -> Any:
     except DomainError as exc:
         if exc.status == 403:
             raise
-        return _roster_page(session, site_id, errors=_errors(exc), values=request.form,
+        return _roster_page(session, site_id, errors=form_errors(exc), values=request.form,
                             status=exc.status)
     if result.added:
         flash(ngettext("%(num)d person added to the roster.",
@@ -517,7 +511,7 @@ def roster_import(session_id: int) -> Any:
             raise
         rows = services.site_rows(session)
         return render_template("sessions/roster_overview.html", session=session, rows=rows,
-                               can_edit=True, errors=_errors(exc)), exc.status
+                               can_edit=True, errors=form_errors(exc)), exc.status
     flash(ngettext("%(num)d person added to the roster.", "%(num)d people added to the roster.",
                    result.added) + " " + ngettext(
         "%(num)d was already on it.", "%(num)d were already on it.", result.already),
@@ -599,7 +593,7 @@ def training_edit(training_id: int | None = None) -> Any:
             else:
                 services.update_training(current_user, training, data)
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             flash(gettext("Saved."), "success")
             return redirect(url_for("trainings.show", training_id=training.id))

@@ -12,12 +12,9 @@ from trainer.auth.services import require_site, require_staff
 from trainer.errors import DomainError
 from trainer.extensions import db
 from trainer.sites import services
+from trainer.validation import form_errors
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
-
-
-def _errors(exc: DomainError) -> dict[str, list[str]]:
-    return {k: [str(m) for m in v] for k, v in (exc.errors or {}).items()}
 
 
 @bp.get("")
@@ -50,7 +47,9 @@ def edit(site_id: int | None = None) -> Any:
                 services.update_site(current_user, site, code=code, name=name, kind=kind,
                                      address=address)
         except DomainError as exc:
-            errors = _errors(exc) or {"name": [str(exc.detail)]}
+            errors = form_errors(exc)
+            summary = errors.pop("_", None)  # the form shows errors beside its fields
+            errors = errors or {"name": summary or [str(exc.detail)]}
         else:
             flash(gettext("Saved."), "success")
             return redirect(url_for("sites.show", site_id=site.id))
@@ -76,7 +75,7 @@ def add_unit(site_id: int) -> Any:
                           centre_name=request.form.get("centre_name") or None,
                           rating=request.form.get("rating") or None)
     except DomainError as exc:
-        return render_template("sites/show.html", site=site, errors=_errors(exc),
+        return render_template("sites/show.html", site=site, errors=form_errors(exc),
                                values=request.form), exc.status
     flash(gettext("Saved."), "success")
     return redirect(url_for("sites.show", site_id=site.id))
@@ -94,7 +93,7 @@ def edit_unit(unit_id: int) -> Any:
                                  centre_name=request.form.get("centre_name", ""),
                                  rating=request.form.get("rating", ""))
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             flash(gettext("Saved."), "success")
             return redirect(url_for("sites.show", site_id=unit.site_id))
