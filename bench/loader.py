@@ -80,6 +80,9 @@ def main() -> None:
                 {"session_id": session.id, "participant_id": pid, "site_id": sid, "at": now,
                  "server_at": now, "method": "bench", "flags": []}
                 for i, (pid, sid, _) in enumerate(people) if i % every == 0])
+            from trainer.checkin import counters
+
+            counters.rebuild(session.id)
         organiser = create_user("bench-organiser", "bench-password-1", "organiser", commit=False)
         coordinators = {}
         for site_id in site_ids[: args.coordinators]:

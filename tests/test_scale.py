@@ -1,8 +1,7 @@
 """What the performance work changed that a user or a script can see: the version in
 a check-in's answer, live pushes that carry only the sites that changed (and stay exact when
-another process made the change), the cached token lookup (revocations and account changes
-still apply at once), the hot-path statements (trainer.fastsql) and the shared transaction of
-simultaneous writes. Speed itself is measured in bench/, never asserted here."""
+another process made the change), token revocations and account changes that apply at once,
+and simultaneous writes. Speed itself is measured in bench/, never asserted here."""
 
 from __future__ import annotations
 
@@ -87,9 +86,11 @@ def test_the_openapi_document_describes_the_version(client: Any) -> None:
     assert schema["properties"]["version"]["type"] == "integer"
 
 
-def test_the_fast_path_stores_what_the_general_path_would(province: Any, api_as: Any) -> None:
-    """Flags, the audit entry and the answer of a first check-in (taken without the ORM)."""
+def test_a_first_checkin_stores_its_flags_audit_entry_and_counters(province: Any,
+                                                                   api_as: Any) -> None:
+    """Flags, the audit entry, the site's counters and the answer of a first check-in."""
     from trainer.audit.models import AuditEntry
+    from trainer.checkin.models import SiteAttendance
     from trainer.sessions.models import Checkin
 
     w, api = province, api_as(w_org := province.organiser)
@@ -110,6 +111,9 @@ def test_the_fast_path_stores_what_the_general_path_would(province: Any, api_as:
     assert entry.details["checkin_id"] == data["id"] and entry.details["version"] == 1
     assert entry.details["client_id"] == stored.client_id and entry.participant_id == other.id
     assert sorted(entry.details["flags"]) == sorted(data["flags"])
+    counts = db.session.get(SiteAttendance, (w.session.id, w.a.id))
+    assert (counts.female, counts.male, counts.unspecified) == (0, 1, 0)
+    assert counts.version == 1 and counts.last_checkin_at == at
 
 
 # --- pushes with only the sites that changed -------------------------------------------------
@@ -161,18 +165,18 @@ def test_an_undo_is_pushed_for_its_site(province: Any, api_as: Any, watcher: Any
     assert push["totals"]["present"] == 0
 
 
-# --- the token cache -------------------------------------------------------------------------
+# --- tokens ----------------------------------------------------------------------------------
 
 def test_a_revoked_token_is_refused_at_once(province: Any, client: Any, token_for: Any) -> None:
     token = token_for(province.organiser)
     headers = {"Authorization": f"Bearer {token}"}
     url = f"/api/v1/sessions/{province.session.id}/attendance"
-    assert client.get(url, headers=headers).status_code == 200  # now cached
+    assert client.get(url, headers=headers).status_code == 200
     assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
     assert client.get(url, headers=headers).status_code == 401
 
 
-def test_account_changes_apply_at_once_despite_the_cache(province: Any, client: Any,
+def test_account_changes_apply_at_once(province: Any, client: Any,
                                                          token_for: Any) -> None:
     coord = province.coord_a
     headers = {"Authorization": f"Bearer {token_for(coord)}"}
@@ -196,44 +200,11 @@ def test_an_expired_token_is_refused_at_once(province: Any, client: Any,
     assert client.get(url, headers=headers).status_code == 401
 
 
-# --- trainer.fastsql -------------------------------------------------------------------------
-
-def test_prepared_statements_convert_types_and_raise_sqlalchemy_errors(province: Any) -> None:
-    from sqlalchemy import bindparam, insert
-    from sqlalchemy.exc import IntegrityError
-
-    from trainer.fastsql import Prepared
-    from trainer.sessions.models import Checkin, SessionStatus, TrainingSession
-
-    read = Prepared(select(TrainingSession.status, TrainingSession.starts_at,
-                           TrainingSession.topics)
-                    .where(TrainingSession.id == bindparam("id")))
-    status, starts_at, topics = read.first({"id": province.session.id})
-    assert status == SessionStatus.LIVE and topics == ["management"]
-    assert starts_at == province.session.starts_at and starts_at.tzinfo is not None
-    assert read.first({"id": 10**9}) is None
-    table = Checkin.__table__
-    add = Prepared(insert(table).values(
-        {c: bindparam(c) for c in ("session_id", "participant_id", "site_id", "at",
-                                   "server_at", "method", "walk_in", "flags")})
-        .returning(table.c.id))
-    person = province.people_a[0]
-    row = {"session_id": province.session.id, "participant_id": person.id,
-           "site_id": province.a.id, "at": utcnow(), "server_at": utcnow(),
-           "method": "manual", "walk_in": False, "flags": ["offline"]}
-    [(new_id,)] = add.all(row)
-    db.session.commit()
-    assert db.session.get(Checkin, new_id).flags == ["offline"]
-    with pytest.raises(IntegrityError):
-        add.all(row)  # one check-in per session and person
-    db.session.rollback()
-
-
 # --- simultaneous writes ---------------------------------------------------------------------
 
 def test_simultaneous_checkins_each_count_once(app: Any, province: Any, token_for: Any) -> None:
-    """Several requests at once (on SQLite they share one transaction): every person once,
-    versions 1..n with none repeated, even with the same person sent twice."""
+    """Several requests at once: every person once, versions 1..n with none repeated, even
+    with the same person sent twice."""
     w = province
     token = token_for(w.organiser)
     people = w.people_a + w.people_b + [w.people_a[0]]
@@ -264,8 +235,8 @@ def test_simultaneous_checkins_each_count_once(app: Any, province: Any, token_fo
 
 def test_simultaneous_autosaves_and_submits_are_each_stored_and_scored(
         app: Any, province: Any, api_as: Any) -> None:
-    """Answers and submits sent at once (on the fast path) are each stored and scored as when
-    sent alone; a wrong token is still refused."""
+    """Answers and submits sent at once are each stored and scored as when sent alone; a wrong
+    token is still refused."""
     from trainer.quizzes import services as quizzes
     from trainer.quizzes.models import Answer, Option
 

@@ -83,9 +83,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    from trainer import sqlitewal
-
-    sqlitewal.connection_pragmas(cursor)  # `trainer serve` checkpoints on its own thread
     cursor.close()
 
 
@@ -141,6 +138,9 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    from trainer import state
+
+    state.init_app(app)  # caches and live-push bookkeeping: app.extensions["trainer"]
     migrate.init_app(app, db, directory=str(ROOT / "trainer" / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)

@@ -59,17 +59,6 @@ def serve(host: str, port: int, access_log: bool) -> None:
                 super().log_request()
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if url.startswith("sqlite"):
-        from sqlalchemy.engine import make_url
-
-        from trainer import sqlitewal
-        from trainer.extensions import db
-
-        database = make_url(url).database
-        if database and database != ":memory:":
-            sqlitewal.start(database)
-            db.engine.dispose()  # connections made from now on leave checkpoints to it
     server = Server((host, port), app, handler_class=Handler,
                     log=sys.stderr if access_log else None, backlog=4096)
 

@@ -52,8 +52,6 @@ def from_environment() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _int("TRAINER_MAX_UPLOAD_MB", 200) * 1024 * 1024,
         "IMPORT_MAX_BYTES": _int("TRAINER_IMPORT_MAX_MB", 10) * 1024 * 1024,
         "TOKEN_TTL_HOURS": _int("TRAINER_TOKEN_TTL_HOURS", 24 * 14),
-        # Seconds a bearer token's account is kept in memory (trainer.auth.services); 0: off.
-        "TOKEN_CACHE_S": float(os.environ.get("TRAINER_TOKEN_CACHE_S", 5)),
         "LOGIN_MAX_FAILURES": _int("TRAINER_LOGIN_MAX_FAILURES", 10),
         "LOGIN_WINDOW_S": _int("TRAINER_LOGIN_WINDOW_S", 15 * 60),
         "SESSION_COOKIE_SECURE": os.environ.get("TRAINER_SECURE_COOKIES", "") == "1",

@@ -45,3 +45,17 @@ StrEnum = enum.StrEnum
 
 def enum_values(e: type[enum.Enum]) -> list[str]:
     return [m.value for m in e]
+
+
+def commit_keeping_objects() -> None:
+    """Commit without expiring what was loaded and written: what is read after it (the answer
+    built from those objects, a live push) is what this transaction stored, without reading
+    it back (no extra SELECT, and on SQLite no second write lock)."""
+    from trainer.extensions import db
+
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True

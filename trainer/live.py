@@ -9,7 +9,6 @@ duplicate one carries an older `version` that clients ignore).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from trainer.extensions import db, socketio
+from trainer.state import app_state
 
 log = logging.getLogger(__name__)
 
@@ -40,61 +40,52 @@ def emit(session_id: int, event: str, payload: dict[str, Any], *,
     socketio.emit(event, payload, to=target, namespace=NAMESPACE)
 
 
-class _Coalescer:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._scheduled: set[tuple[int, str]] = set()
-        self._last: dict[tuple[int, str], float] = {}
-
-    def schedule(self, app: Flask, session_id: int, kind: str, build: Builder) -> None:
-        interval = float(app.config.get("LIVE_COALESCE_S", 0.25))
-        key = (session_id, kind)
-        if interval <= 0:
-            self._send(app, session_id, build, inline=True)
-            return
-        with self._lock:
-            if key in self._scheduled:
-                return  # the pending push reads the database when it runs: it will include this
-            self._scheduled.add(key)
-            delay = max(0.0, self._last.get(key, 0.0) + interval - time.monotonic())
-        socketio.start_background_task(self._run, app, key, delay, build)
-
-    def _run(self, app: Flask, key: tuple[int, str], delay: float, build: Builder) -> None:
-        if delay:
-            socketio.sleep(delay)
-        with self._lock:
-            self._scheduled.discard(key)  # changes committed from now on schedule another push
-            self._last[key] = time.monotonic()
-        self._send(app, key[0], build, inline=False)
-
-    @staticmethod
-    def _send(app: Flask, session_id: int, build: Builder, *, inline: bool) -> None:
-        try:
-            if inline:
-                message = build()
-            else:
-                with app.app_context():
-                    try:
-                        message = build()
-                    finally:
-                        db.session.remove()
-            if message is not None:
-                event, payload = message
-                emit(session_id, event, payload)
-        except Exception:  # noqa: BLE001 - a failed push must not break the request that caused it
-            log.exception("live push for session %s failed", session_id)
-
-
-_coalescer = _Coalescer()
-
-
 def schedule(session_id: int, kind: str, build: Builder) -> None:
-    """Push `build()`'s (event, payload) to the session's room soon, coalesced per kind.
+    """Push `build()`'s (event, payload) to the session's room soon, coalesced per kind: at
+    most one push every LIVE_COALESCE_S seconds per (session, kind), per app.
 
     Call after the commit that changed what `build` reads.
     """
-    _coalescer.schedule(current_app._get_current_object(),  # type: ignore[attr-defined]
-                        session_id, kind, build)
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    interval = float(app.config.get("LIVE_COALESCE_S", 0.25))
+    if interval <= 0:
+        _send(app, session_id, build, inline=True)
+        return
+    state = app_state(app)
+    key = (session_id, kind)
+    with state.lock:
+        if key in state.scheduled:
+            return  # the pending push runs later: it will include this
+        state.scheduled.add(key)
+        delay = max(0.0, state.last_push.get(key, 0.0) + interval - time.monotonic())
+    socketio.start_background_task(_run, app, key, delay, build)
+
+
+def _run(app: Flask, key: tuple[int, str], delay: float, build: Builder) -> None:
+    if delay:
+        socketio.sleep(delay)
+    state = app_state(app)
+    with state.lock:
+        state.scheduled.discard(key)  # changes committed from now on schedule another push
+        state.last_push[key] = time.monotonic()
+    _send(app, key[0], build, inline=False)
+
+
+def _send(app: Flask, session_id: int, build: Builder, *, inline: bool) -> None:
+    try:
+        if inline:
+            message = build()
+        else:
+            with app.app_context():
+                try:
+                    message = build()
+                finally:
+                    db.session.remove()
+        if message is not None:
+            event, payload = message
+            emit(session_id, event, payload)
+    except Exception:  # noqa: BLE001 - a failed push must not break the request that caused it
+        log.exception("live push for session %s failed", session_id)
 
 
 # --------------------------------------------------------------------------- the message queue

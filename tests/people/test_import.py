@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import unicodedata
 import zipfile
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -474,11 +475,12 @@ def test_a_code_taken_meanwhile_is_replaced_row_by_row(monkeypatch: Any, upload:
     rows are written one by one in savepoints, the clashing row gets a new code."""
     original = importer._Importer.write
     taken: list[str] = []
+    hho = SimpleNamespace(id=sites["HHO"].id)  # read now: the request holds the write lock
 
     def write_after_a_competitor(self: Any) -> None:
         first = next(iter(self.creates.values()))
         taken.append(first["code"])
-        make_participant(sites["HHO"], "Người Khác", code=first["code"])
+        make_participant(hho, "Người Khác", code=first["code"])
         original(self)
 
     monkeypatch.setattr(importer._Importer, "write", write_after_a_competitor)

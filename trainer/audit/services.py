@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
+from sqlalchemy import insert
 
 from trainer.audit.models import AuditEntry
 from trainer.extensions import db
@@ -18,15 +19,15 @@ def record(
     site_id: int | None = None,
     participant_id: int | None = None,
     **details: Any,
-) -> AuditEntry:
-    entry = AuditEntry(
-        action=action,
-        user_id=user_id,
-        session_id=session_id,
-        site_id=site_id,
-        participant_id=participant_id,
-        address=request.remote_addr if has_request_context() else None,
-        details={k: v for k, v in details.items() if v is not None},
-    )
-    db.session.add(entry)
-    return entry
+) -> None:
+    """One audit entry, written at once (a Core INSERT on the session's connection) in the
+    caller's transaction. Details that are None are left out."""
+    db.session.connection().execute(_INSERT, {
+        "action": action, "user_id": user_id, "session_id": session_id, "site_id": site_id,
+        "participant_id": participant_id,
+        "address": request.remote_addr if has_request_context() else None,
+        "details": {k: v for k, v in details.items() if v is not None},
+    })
+
+
+_INSERT = insert(AuditEntry.__table__)

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
-import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import delete, event, func, select, update
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from trainer.auth.models import ApiToken, LoginFailure, Role, User
@@ -33,14 +28,14 @@ def _hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
-_DUMMY_HASHES: dict[str, str] = {}
-
-
 def _dummy_hash() -> str:
-    method = current_app.config["PASSWORD_HASH_METHOD"]
-    if method not in _DUMMY_HASHES:
-        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
-    return _DUMMY_HASHES[method]
+    return _dummy_hash_for(current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@functools.lru_cache(maxsize=8)
+def _dummy_hash_for(method: str) -> str:
+    """A hash to check a password against when the account does not exist (same time)."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def hash_token(token: str) -> str:
@@ -263,112 +258,25 @@ def issue_token(user: User) -> IssuedToken:
     return IssuedToken(token=token, expires_at=expires_at, user=user)
 
 
-# --- bearer token lookups, cached per process -------------------------------------------------
-# Every API call presents its token: looking it up (token, user, the user's sites) costs more
-# than the rest of a check-in. A valid token's account is kept in memory for TOKEN_CACHE_S
-# seconds (default 5; 0 turns the cache off) and rebuilt per request without a query. Any
-# change to accounts, tokens or sites made through this process's ORM session empties the
-# cache at once; one made by another server process takes effect within TOKEN_CACHE_S.
-
-_token_cache: dict[str, tuple[float, datetime, dict[str, Any], list[dict[str, Any]]]] = {}
-_token_cache_lock = threading.Lock()
-_TOKEN_CACHE_MAX = 10_000
-
-
-def clear_token_cache() -> None:
-    with _token_cache_lock:
-        _token_cache.clear()
-
-
-def _columns(obj: Any) -> dict[str, Any]:
-    return {c.key: getattr(obj, c.key) for c in type(obj).__mapper__.column_attrs}
-
-
-def _detached(session: OrmSession, cls: Any, values: dict[str, Any]) -> Any:
-    """An instance of `cls` as if loaded (detached, or the session's own), without a query."""
-    existing = session.identity_map.get((cls, (values["id"],), None))
-    if existing is not None:
-        return existing
-    obj = cls.__mapper__.class_manager.new_instance()
-    obj.__dict__.update(values)  # every column: nothing is left to load
-    make_transient_to_detached(obj)
-    return obj
-
-
-def _cached_user(digest: str) -> User | None:
-    with _token_cache_lock:
-        hit = _token_cache.get(digest)
-    if hit is None:
-        return None
-    fresh_until, expires_at, columns, sites = hit
-    if fresh_until < time.monotonic() or expires_at <= utcnow():
-        with _token_cache_lock:
-            _token_cache.pop(digest, None)
-        return None
-    from trainer.sites.models import Site
-
-    session = db.session()
-    user = session.identity_map.get((User, (columns["id"],), None))
-    if user is None:
-        user = User.__mapper__.class_manager.new_instance()
-        user.__dict__.update(columns)
-        set_committed_value(user, "sites", [_detached(session, Site, s) for s in sites])
-        make_transient_to_detached(user)
-        session.add(user)  # persistent: a change to it (e.g. calendar_key) is saved
-    return user
-
-
 def user_for_token(token: str) -> User | None:
+    """The active account of a valid bearer token (one query, on every request: a revoked
+    token, a disabled account or a changed site list applies at once, in every process)."""
     if not token or len(token) > 200:
         return None
-    digest = hash_token(token)
-    ttl = float(current_app.config.get("TOKEN_CACHE_S", 0) or 0)
-    if ttl > 0 and (cached := _cached_user(digest)) is not None:
-        return cached
     row = db.session.execute(
         select(User, ApiToken.expires_at, ApiToken.revoked_at)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == digest)
+        .where(ApiToken.token_hash == hash_token(token))
     ).first()
     if row is None:
         return None
     user, expires_at, revoked_at = row
     if revoked_at is not None or expires_at <= utcnow() or not user.active:
         return None
-    if ttl > 0:
-        entry = (time.monotonic() + ttl, expires_at, _columns(user),
-                 [_columns(s) for s in user.sites])
-        with _token_cache_lock:
-            if len(_token_cache) >= _TOKEN_CACHE_MAX:
-                _token_cache.clear()
-            _token_cache[digest] = entry
     return user
 
 
-_CACHED_TABLES = frozenset({"user", "api_token", "site", "user_site"})
-
-
-@event.listens_for(OrmSession, "after_flush")
-def _forget_changed_accounts(session: OrmSession, _context: Any) -> None:
-    if not _token_cache:
-        return
-    for obj in (*session.dirty, *session.deleted):
-        table = getattr(type(obj), "__table__", None)
-        if table is not None and table.name in _CACHED_TABLES:
-            clear_token_cache()
-            return
-
-
-@event.listens_for(OrmSession, "do_orm_execute")
-def _forget_on_bulk_change(state: Any) -> None:
-    if _token_cache and (state.is_update or state.is_delete):
-        table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) in _CACHED_TABLES:
-            clear_token_cache()
-
-
 def revoke_token(token: str) -> bool:
-    clear_token_cache()
     result = db.session.execute(
         update(ApiToken).where(ApiToken.token_hash == hash_token(token),
                                ApiToken.revoked_at.is_(None))

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from trainer.checkin import counters
 from trainer.dbtypes import utcnow
 from trainer.extensions import db
 from trainer.sessions.models import (
@@ -50,6 +51,7 @@ def load(ctx: Any) -> None:
         db.session.execute(insert(Checkin), checkins)
     db.session.execute(update(TrainingSession).where(TrainingSession.id == session.id)
                        .values(attendance_version=len(checkins)))
+    counters.rebuild(session.id)
     for site_id, code in codes.items():
         if code in NOT_STARTED:
             continue

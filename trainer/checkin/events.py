@@ -31,7 +31,7 @@ from flask_socketio import join_room, leave_room
 from trainer import live
 from trainer.auth.models import User
 from trainer.auth.services import user_for_token
-from trainer.checkin import services
+from trainer.checkin import push, services
 from trainer.errors import DomainError
 from trainer.extensions import db, socketio
 
@@ -140,7 +140,7 @@ def on_watch(user: User, data: Any) -> Any:
     # Join before reading the snapshot: a push built meanwhile is then received (and ignored
     # if older), so the pushes that carry only changed sites never leave a gap.
     join_room(live.room(session_id))
-    body = services.watch_snapshot(session_id)
+    body = push.watch_snapshot(session_id)
     _release_after_ack(request.sid)  # type: ignore[attr-defined]
     return body
 

@@ -59,3 +59,26 @@ class CheckinUndo(db.Model):  # type: ignore[name-defined,misc]
     checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime)
     undone_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+
+class SiteAttendance(db.Model):  # type: ignore[name-defined,misc]
+    """Who is present at a site of a session, by sex: counters changed in the transaction of
+    each check-in, walk-in and undo (trainer.checkin.counters), so a live push carries what
+    the request wrote without counting check-ins again. `version` is the session's
+    attendance version of the site's last change."""
+
+    __tablename__ = "site_attendance"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("training_session.id", ondelete="CASCADE"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    female: Mapped[int] = mapped_column(default=0)
+    male: Mapped[int] = mapped_column(default=0)
+    unspecified: Mapped[int] = mapped_column(default=0)
+    last_checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        Index("ix_site_attendance_session_id_version", "session_id", "version"),
+    )

@@ -28,32 +28,28 @@ Decisions (see also docs in the API schemas):
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import gettext
-from sqlalchemy import and_, delete, func, null, select, union, update
+from sqlalchemy import and_, bindparam, delete, exists, func, select, union, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
 
 from trainer import live
 from trainer.audit.services import record
 from trainer.auth.models import User
 from trainer.auth.services import require_any, require_site, require_staff
+from trainer.checkin import counters, push
 from trainer.checkin.models import CheckinUndo, SitePresence
-from trainer.dbtypes import utcnow
+from trainer.dbtypes import commit_keeping_objects, utcnow
 from trainer.errors import Conflict, Forbidden, Invalid, NotFound
 from trainer.extensions import db, socketio
-from trainer.fastsql import GroupCommit, commit_keeping_objects
 from trainer.i18n import fmt_time
 from trainer.people.models import Participant, Sex
 from trainer.sessions.models import (
@@ -66,7 +62,8 @@ from trainer.sessions.models import (
     TrainingSession,
 )
 from trainer.sites.models import Site, SiteKind
-from trainer.text import has_control_chars, nfc
+from trainer.state import app_state
+from trainer.validation import field_text
 
 log = logging.getLogger(__name__)
 
@@ -158,16 +155,7 @@ def _method(value: Any) -> str:
 
 
 def _note(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise Invalid.field("note", gettext("Not a valid text."))
-    if has_control_chars(value):
-        raise Invalid.field("note", gettext("Control characters are not allowed."))
-    value = nfc(value)
-    if len(value) > NOTE_MAX:
-        raise Invalid.field("note", gettext("At most %(n)s characters.", n=NOTE_MAX))
-    return value or None
+    return field_text("note", value, NOTE_MAX)
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -282,18 +270,6 @@ def _rowcount(result: Any) -> int:
     return int(result.rowcount)
 
 
-def _bump_version(session_id: int) -> int:
-    """attendance_version + 1 in the caller's transaction (it also serialises check-ins of
-    one session on PostgreSQL until the commit, so versions follow the commit order)."""
-    return int(db.session.execute(
-        update(TrainingSession).where(TrainingSession.id == session_id)
-        .values(attendance_version=TrainingSession.attendance_version + 1,
-                updated_at=TrainingSession.updated_at)
-        .returning(TrainingSession.attendance_version)
-        .execution_options(synchronize_session=False)
-    ).scalar_one())
-
-
 def _current_version(session_id: int) -> int | None:
     """The session's attendance version now (read after the check-in it answers for was
     found, so it includes that check-in)."""
@@ -308,26 +284,6 @@ def checkin_body(c: Checkin) -> dict[str, Any]:
     return {"id": c.id, "participant_id": c.participant_id, "site_id": c.site_id,
             "at": c.at, "server_at": c.server_at, "device_at": c.device_at,
             "flags": list(c.flags or []), "walk_in": c.walk_in, "method": c.method}
-
-
-def _participant_query(session_id: int, participant_id: int | None, code: str | None,
-                       client_id: str | None) -> Any:
-    from trainer.people.services import normalise_code
-
-    stmt = (
-        select(Participant, Checkin, Registration.site_id,
-               select(CheckinUndo.id).where(CheckinUndo.client_id == client_id)
-               .scalar_subquery() if client_id else null())
-        .outerjoin(Checkin, and_(Checkin.participant_id == Participant.id,
-                                 Checkin.session_id == session_id))
-        .outerjoin(Registration, and_(Registration.participant_id == Participant.id,
-                                      Registration.session_id == session_id))
-    )
-    if participant_id is not None:
-        stmt = stmt.where(Participant.id == participant_id)
-    if code is not None:
-        stmt = stmt.where(Participant.code == normalise_code(code))
-    return db.session.execute(stmt).first()
 
 
 def _issue(session_id: int, *, site_id: int, reason: str, participant_id: int | None,
@@ -381,28 +337,9 @@ def _check_window(user: User, s: TrainingSession, site_id: int, now: datetime,
         raise
 
 
-def _existing_after_race(session_id: int, participant_id: int,
-                         client_id: str | None) -> Checkin | None:
-    cond = and_(Checkin.session_id == session_id, Checkin.participant_id == participant_id)
-    found = db.session.scalar(select(Checkin).where(cond))
-    if found is None and client_id is not None:
-        other = db.session.scalar(select(Checkin).where(Checkin.client_id == client_id))
-        if other is not None:
-            raise Invalid.field("client_id", gettext(
-                "This client_id was already used for another check-in."))
-    return found
-
-
-# --- the check-in fast path -----------------------------------------------------------------
-# A first check-in (the common case at the door) in four statements run through
-# trainer.fastsql (no ORM): one read of everything the rules need, the version bump, the
-# insert, the audit entry. Anything unusual (unknown person or site, already checked in, an
-# undone client_id, check-in closed, a race) rolls back and takes the general path below,
-# which gives the answer and the error messages.
-
 @dataclass
 class _SessionTimes:
-    """What _window and _time_flags read of a TrainingSession."""
+    """What _window and _time_flags read of a session."""
 
     id: int
     status: SessionStatus
@@ -410,264 +347,66 @@ class _SessionTimes:
     ends_at: datetime
     updated_at: datetime | None
     checkin_grace_minutes: int
-    ended_at: datetime | None = None
 
 
-def _fast_statements() -> dict[str, Any]:
-    from sqlalchemy import bindparam, exists, insert, literal, true
+def _lookup_statements() -> dict[str, Any]:
+    """One read of everything a check-in's rules need: the session (no row: unknown), whether
+    the site takes part, the participant (by id, code or both; None: unknown), its check-in
+    in this session, the site it is registered at, and whether this client_id's check-in was
+    undone."""
+    s, p, c, r = TrainingSession, Participant, Checkin, Registration
+    columns = (
+        s.status, s.starts_at, s.ends_at, s.updated_at, s.checkin_grace_minutes,
+        exists().where(SessionSite.session_id == s.id,
+                       SessionSite.site_id == bindparam("site_id")).label("takes_part"),
+        p.id.label("p_id"), p.code, p.full_name, p.sex, p.unit, p.position,
+        p.site_id.label("p_site_id"),
+        c.id.label("c_id"), c.site_id.label("c_site_id"), c.at, c.server_at, c.device_at,
+        c.client_id, c.flags, c.walk_in, c.method, c.by_user_id,
+        r.site_id.label("registered_site_id"),
+        select(CheckinUndo.id).where(CheckinUndo.client_id == bindparam("client_id"))
+        .limit(1).scalar_subquery().label("undone_id"))
 
-    from trainer.audit.models import AuditEntry
-    from trainer.fastsql import Prepared
+    def read(person: Any) -> Any:
+        return (select(*columns).select_from(s)
+                .outerjoin(p, person)
+                .outerjoin(c, and_(c.session_id == s.id, c.participant_id == p.id))
+                .outerjoin(r, and_(r.session_id == s.id, r.participant_id == p.id))
+                .where(s.id == bindparam("session_id")))
 
-    s, p = TrainingSession, Participant
-    sid: Any = bindparam("session_id")
-    pid: Any = bindparam("participant_id")
-    ended_at = getattr(s, "ended_at", None)  # read by _ended_at when the model keeps one
-
-    def read(where: Any) -> Prepared:
-        return Prepared(
-            select(s.status, s.starts_at, s.ends_at, s.updated_at, s.checkin_grace_minutes,
-                   exists().where(SessionSite.session_id == s.id,
-                                  SessionSite.site_id == bindparam("site_id")),
-                   p.id, p.code, p.full_name, p.sex, p.unit, p.position, p.site_id,
-                   select(Checkin.id).where(Checkin.session_id == s.id,
-                                            Checkin.participant_id == p.id).scalar_subquery(),
-                   select(Registration.site_id).where(
-                       Registration.session_id == s.id,
-                       Registration.participant_id == p.id).scalar_subquery(),
-                   select(CheckinUndo.id).where(
-                       CheckinUndo.client_id == bindparam("client_id")).limit(1)
-                   .scalar_subquery(),
-                   ended_at if ended_at is not None else null())
-            .select_from(s).join(p, true()).where(s.id == sid, where))
-
-    checkin = Checkin.__table__
-    audit = AuditEntry.__table__
-    return {
-        "by_id": read(p.id == pid),
-        "by_code": read(p.code == bindparam("code")),
-        "bump": Prepared(
-            update(s).where(s.id == sid)
-            .values(attendance_version=s.attendance_version + literal(1),
-                    updated_at=s.updated_at)
-            .returning(s.attendance_version)),
-        "insert": Prepared(insert(checkin).returning(checkin.c.id).values(
-            {c: bindparam(c) for c in ("session_id", "participant_id", "site_id", "at",
-                                       "server_at", "device_at", "client_id", "by_user_id",
-                                       "method", "walk_in", "flags")})),
-        "audit": Prepared(insert(audit).values(
-            {c: bindparam(c) for c in ("at", "user_id", "action", "session_id", "site_id",
-                                       "participant_id", "address", "details")})),
-        "write:postgresql": _write_postgresql(),
-    }
+    by_id, by_code = p.id == bindparam("participant_id"), p.code == bindparam("code")
+    return {"id": read(by_id), "code": read(by_code), "both": read(and_(by_id, by_code))}
 
 
-def _write_postgresql() -> Any:
-    """PostgreSQL: the check-in, the version bump and the audit entry in one statement. The
-    bump locks the session's row until the commit, so every round trip between it and the
-    commit is time in which no other check-in of the session can commit (and under load the
-    server is slow to come back to a request between round trips): this leaves one. The audit
-    details are those record() writes."""
-    from sqlalchemy import JSON, Boolean, Integer, String, bindparam, cast, func, insert, true
-
-    from trainer.audit.models import AuditEntry
-    from trainer.dbtypes import UTCDateTime
-    from trainer.fastsql import Prepared
-
-    s = TrainingSession
-    checkin, audit = Checkin.__table__, AuditEntry.__table__
-    c = (insert(checkin).values(
-        session_id=bindparam("session_id", type_=Integer),
-        participant_id=bindparam("participant_id", type_=Integer),
-        site_id=bindparam("site_id", type_=Integer), at=bindparam("at", type_=UTCDateTime),
-        server_at=bindparam("server_at", type_=UTCDateTime),
-        device_at=bindparam("device_at", type_=UTCDateTime),
-        client_id=bindparam("client_id", type_=String),
-        by_user_id=bindparam("by_user_id", type_=Integer),
-        method=bindparam("method", type_=String), walk_in=bindparam("walk_in", type_=Boolean),
-        flags=bindparam("flags", type_=JSON)).returning(checkin.c.id).cte("c"))
-    v = (update(s).where(s.id == bindparam("session_id", type_=Integer))
-         .values(attendance_version=s.attendance_version + 1, updated_at=s.updated_at)
-         .returning(s.attendance_version).cte("v"))
-    details = func.json_strip_nulls(func.json_build_object(
-        "checkin_id", c.c.id,
-        "client_id", bindparam("client_id", type_=String),
-        "device_at", bindparam("device_at_iso", type_=String),
-        "server_at", bindparam("server_at_iso", type_=String),
-        "flags", cast(bindparam("flags_json", type_=String), JSON),
-        "method", bindparam("method", type_=String),
-        "version", v.c.attendance_version), type_=JSON)
-    columns = select(bindparam("server_at", type_=UTCDateTime),
-                     bindparam("by_user_id", type_=Integer), bindparam("action", type_=String),
-                     bindparam("session_id", type_=Integer), bindparam("site_id", type_=Integer),
-                     bindparam("participant_id", type_=Integer),
-                     bindparam("address", type_=String), details
-                     ).select_from(c).join(v, true())
-    return Prepared(insert(audit).from_select(
-        ["at", "user_id", "action", "session_id", "site_id", "participant_id", "address",
-         "details"], columns).returning(audit.c.details))
+_LOOKUP = _lookup_statements()
 
 
-_FAST: dict[str, Any] = {}
+def _lookup(session_id: int, site_id: int, participant_id: int | None, code: str | None,
+            client_id: str | None) -> Any:
+    kind = "both" if participant_id is not None and code else \
+        "id" if participant_id is not None else "code"
+    return db.session.connection().execute(_LOOKUP[kind], {
+        "session_id": session_id, "site_id": site_id, "participant_id": participant_id,
+        "code": code, "client_id": client_id}).first()
 
 
-@dataclass
-class _Job:
-    """One check-in for the fast path; `out` is filled when it was written."""
-
-    user_id: int
-    session_id: int
-    site_id: int
-    participant_id: int | None
-    code: str | None
-    client_id: str | None
-    device_at: datetime | None
-    method: str
-    address: str | None
-    out: dict[str, Any] | None = None
-
-
-def _write_job(job: _Job, conn: Any) -> None:
-    """Read what the rules need and write the check-in in the open transaction, or leave
-    `job.out` None (nothing written) for the general path. On SQLite a failed INSERT undoes
-    only itself; on PostgreSQL the IntegrityError goes to the caller, which rolls back."""
-    params = {"session_id": job.session_id, "site_id": job.site_id,
-              "client_id": job.client_id}
-    if job.participant_id is not None:
-        row = _FAST["by_id"].first({**params, "participant_id": job.participant_id}, conn)
-    else:
-        row = _FAST["by_code"].first({**params, "code": job.code}, conn)
-    if row is None:
-        return
-    (status, starts_at, ends_at, updated_at, grace, takes_part, p_id, code, full_name, sex,
-     unit, position, p_site_id, existing_id, registered_site_id, undone_id, ended) = row
-    if not takes_part or existing_id is not None or undone_id is not None:
-        return
-    times = _SessionTimes(job.session_id, SessionStatus(status), starts_at, ends_at,
-                          updated_at, grace or 0, ended)
-    now = utcnow()
-    try:
-        flags = _window(times, now, job.device_at)  # type: ignore[arg-type]
-    except CheckinClosed:
-        return
-    flags = _time_flags(times, now, job.device_at) + flags  # type: ignore[arg-type]
-    if registered_site_id is None:
-        flags.append(NOT_REGISTERED)
-    elif registered_site_id != job.site_id:
-        flags.append(OTHER_SITE_ROSTER)
-    values = {"session_id": job.session_id, "participant_id": p_id, "site_id": job.site_id,
-              "at": job.device_at or now, "server_at": now, "device_at": job.device_at,
-              "client_id": job.client_id, "by_user_id": job.user_id, "method": job.method,
-              "walk_in": False, "flags": flags}
-    if conn.dialect.name == "postgresql":
-        stored = _FAST["write:postgresql"].all({  # an IntegrityError: the caller rolls back
-            **values, "device_at_iso": iso(job.device_at), "server_at_iso": iso(now),
-            "flags_json": json.dumps(flags) if flags else None, "action": "checkin",
-            "address": job.address}, conn)[0][0]
-        new_id, version = int(stored["checkin_id"]), int(stored["version"])
-    else:
-        try:
-            new_id = int(_FAST["insert"].all(values, conn)[0][0])
-        except IntegrityError:  # a race with another request: the general path settles it
-            return
-        # The bump after the insert: the audit entry below carries the version, and it is
-        # the audit ids that attendance_push follows (they come after the bump on every path).
-        version = int(_FAST["bump"].all({"session_id": job.session_id}, conn)[0][0])
-        details = {"checkin_id": new_id, "client_id": job.client_id,
-                   "device_at": iso(job.device_at), "server_at": iso(now),
-                   "flags": flags or None, "method": job.method, "version": version}
-        _FAST["audit"].all({
-            "at": now, "user_id": job.user_id, "action": "checkin",
-            "session_id": job.session_id, "site_id": job.site_id, "participant_id": p_id,
-            "address": job.address,
-            "details": {k: v for k, v in details.items() if v is not None}}, conn)
-    job.out = {"values": values, "id": new_id, "version": version,
-               "registered_site_id": registered_site_id,
-               "participant": SimpleNamespace(id=p_id, code=code, full_name=full_name,
-                                              sex=Sex(sex), unit=unit, position=position,
-                                              site_id=p_site_id)}
+def _found(row: Any, session_id: int) -> tuple[Any, Any]:
+    """(participant, its check-in in the session or None) as plain objects with the models'
+    attribute names (the answer and the events read only these)."""
+    participant = SimpleNamespace(id=row.p_id, code=row.code, full_name=row.full_name,
+                                  sex=Sex(row.sex), unit=row.unit, position=row.position,
+                                  site_id=row.p_site_id)
+    if row.c_id is None:
+        return participant, None
+    existing = SimpleNamespace(
+        id=row.c_id, session_id=session_id, participant_id=row.p_id, site_id=row.c_site_id,
+        at=row.at, server_at=row.server_at, device_at=row.device_at, client_id=row.client_id,
+        flags=row.flags, walk_in=row.walk_in, method=row.method, by_user_id=row.by_user_id,
+        participant=participant)
+    return participant, existing
 
 
-def _write_autocommit(job: _Job) -> None:
-    """PostgreSQL: the read and the one-statement write (see _write_postgresql) each run as a
-    transaction of their own. The write is atomic by itself, and a race between the two ends
-    in the unique index (the general path settles it) exactly as it would inside one READ
-    COMMITTED transaction; but the session's row, which the version bump locks, is now held
-    only while that statement runs, not until a COMMIT one more round trip later, and BEGIN
-    and COMMIT cost no round trips: every check-in of a session queues on that lock. The
-    session holds no transaction here (_fast_check_in ended it before queueing)."""
-    conn = db.session.connection()
-    raw: Any = conn.connection.dbapi_connection
-    raw.autocommit = True  # idle here, so psycopg switches without a round trip
-    try:
-        _write_job(job, conn)
-    finally:
-        raw.autocommit = False
-    commit_keeping_objects()
-
-
-def _write_jobs(jobs: list[_Job]) -> None:
-    """One transaction for `jobs` (a lone check-in on PostgreSQL: _write_autocommit); on a
-    database error nothing is kept and every job is left to the general path, which then
-    answers the error, or the race (two phones scanning one person at once)."""
-    try:
-        if len(jobs) == 1 and db.engine.dialect.name == "postgresql":
-            _write_autocommit(jobs[0])
-            return
-        conn = db.session.connection()
-        for job in jobs:
-            _write_job(job, conn)
-        if any(job.out for job in jobs):
-            commit_keeping_objects()
-        else:
-            db.session.rollback()
-    except Exception as exc:  # noqa: BLE001
-        db.session.rollback()
-        for job in jobs:
-            job.out = None
-        if len(jobs) == 1:
-            return
-        if isinstance(exc, IntegrityError):
-            log.info("a race in a batch of %d check-ins; each takes the general path",
-                     len(jobs))
-        else:
-            log.exception("a batch of %d check-ins failed; each takes the general path",
-                          len(jobs))
-
-
-_group_commit = GroupCommit()  # see trainer.fastsql.GroupCommit
-
-
-def _fast_check_in(user: User, session_id: int, site_id: int, participant_id: int | None,
-                   participant_code: str | None, client_id: str | None,
-                   device_at: datetime | None, method: str) -> CheckinResult | None:
-    """The check-in committed, or None (nothing written) for the general path to handle."""
-    from flask import has_request_context, request
-
-    from trainer.people.services import normalise_code
-
-    if not _FAST:
-        _FAST.update(_fast_statements())
-    if participant_id is not None and participant_code:
-        return None  # both given: the general path checks they agree
-    job = _Job(user.id, session_id, site_id, participant_id,
-               None if participant_id is not None else normalise_code(participant_code or ""),
-               client_id, device_at, method,
-               request.remote_addr if has_request_context() else None)
-    if db.session().in_transaction():  # never wait for the leader holding a connection
-        commit_keeping_objects()
-    _group_commit.run(job, _write_jobs)
-    out = job.out
-    if out is None:
-        return None
-    values, participant = out["values"], out["participant"]
-    # What was stored, as plain objects with the models' attribute names (the answer and the
-    # events read only these): cheaper than ORM instances.
-    checkin: Any = SimpleNamespace(id=out["id"], participant=participant, **values)
-    registered = out["registered_site_id"]
-    sites = {site_id} | ({registered} if registered else set())
-    _after_change(session_id, "checkin", _checkin_event(checkin, participant), sites)
-    return CheckinResult(checkin, True, out["version"])
+_INSERT = Checkin.__table__.insert().returning(Checkin.__table__.c.id)
 
 
 def check_in(actor: User | None, session_id: int, *, site_id: int,
@@ -675,7 +414,12 @@ def check_in(actor: User | None, session_id: int, *, site_id: int,
              client_id: Any = None, at: Any = None, method: str | None = "manual") -> CheckinResult:
     """Check a participant in at a site. created=False: already checked in there (or the same
     client_id again). Raises Forbidden, NotFound, CheckedInElsewhere (409), CheckinClosed (409),
-    CheckinUndone (409: this client_id's check-in was undone since), Invalid."""
+    CheckinUndone (409: this client_id's check-in was undone since), Invalid.
+
+    One read, then (a first check-in) the insert, the counters with the version bump and the
+    audit entry in the same transaction; a refusal is decided from that one read."""
+    from trainer.people.services import normalise_code
+
     user = require_site(actor, site_id)
     client_id = _client_id(client_id)
     device_at = _device_time(at)
@@ -683,13 +427,13 @@ def check_in(actor: User | None, session_id: int, *, site_id: int,
     if participant_id is None and not participant_code:
         raise Invalid.field("participant_id",
                             gettext("Give a participant_id or a participant_code."))
-    fast = _fast_check_in(user, session_id, site_id, participant_id, participant_code,
-                          client_id, device_at, method)
-    if fast is not None:
-        return fast
-    s = _session_for_site(session_id, site_id)
-    row = _participant_query(session_id, participant_id, participant_code, client_id)
+    code = normalise_code(participant_code) if participant_code else None
+    row = _lookup(session_id, site_id, participant_id, code, client_id)
     if row is None:
+        raise NotFound(gettext("Unknown session."))
+    if not row.takes_part:
+        raise Invalid.field("site_id", gettext("This site does not take part in this session."))
+    if row.p_id is None:
         if device_at is not None:
             _issue(session_id, site_id=site_id, reason="unknown_participant",
                    participant_id=None, client_id=client_id, device_at=device_at, user=user,
@@ -699,16 +443,20 @@ def check_in(actor: User | None, session_id: int, *, site_id: int,
             raise NotFound(gettext("No participant has the code %(code)s.",
                                    code=participant_code), code=participant_code)
         raise NotFound(gettext("Unknown participant."))
-    participant, existing, registered_site_id, undone_id = row
+    participant, existing = _found(row, session_id)
     if existing is not None:
         return _answer_existing(user, session_id, site_id, existing, participant, client_id,
                                 device_at)
-    if undone_id is not None:
+    if row.undone_id is not None:
         raise CheckinUndone(gettext("This check-in was undone. Check the person in again "
                                     "if they are here."))
+    times = _SessionTimes(session_id, SessionStatus(row.status), row.starts_at, row.ends_at,
+                          row.updated_at, row.checkin_grace_minutes or 0)
     now = utcnow()
-    flags = _check_window(user, s, site_id, now, device_at, client_id, participant.id)
-    flags = _time_flags(s, now, device_at) + flags
+    flags = _check_window(user, times, site_id, now, device_at, client_id,  # type: ignore[arg-type]
+                          participant.id)
+    flags = _time_flags(times, now, device_at) + flags  # type: ignore[arg-type]
+    registered_site_id = row.registered_site_id
     if registered_site_id is None:
         flags.append(NOT_REGISTERED)
     elif registered_site_id != site_id:
@@ -717,31 +465,41 @@ def check_in(actor: User | None, session_id: int, *, site_id: int,
               "at": device_at or now, "server_at": now, "device_at": device_at,
               "client_id": client_id, "by_user_id": user.id, "method": method,
               "walk_in": False, "flags": flags}
-    table = Checkin.__table__
     try:
-        with db.session.begin_nested():
-            new_id = db.session.execute(
-                table.insert().values(**values).returning(table.c.id)).scalar_one()
-    except IntegrityError:
-        found = _existing_after_race(session_id, participant.id, client_id)
-        if found is None:
-            raise Conflict(gettext("The check-in could not be saved; please try again.")) \
-                from None
-        return _answer_existing(user, session_id, site_id, found, participant, client_id,
-                                device_at)
-    checkin = Checkin(id=new_id, **values)  # what was inserted, without reading it back
-    checkin.participant = participant
-    make_transient_to_detached(checkin)
-    db.session.add(checkin)
-    version = _bump_version(session_id)
+        new_id = db.session.connection().execute(_INSERT, values).scalar_one()
+    except IntegrityError:  # PostgreSQL: another request stored it since the read
+        db.session.rollback()
+        return _after_race(user, session_id, site_id, participant_id, code, client_id,
+                           device_at)
+    version, site_row = counters.change(session_id, site_id, participant.sex.value,
+                                        values["at"])
     record("checkin", user_id=user.id, session_id=session_id, site_id=site_id,
            participant_id=participant.id, checkin_id=new_id, client_id=client_id,
            device_at=iso(device_at), server_at=iso(now), flags=flags or None, method=method,
            version=version)
-    commit_keeping_objects()
+    db.session.commit()
+    checkin: Any = SimpleNamespace(id=new_id, participant=participant, **values)
     sites = {site_id} | ({registered_site_id} if registered_site_id else set())
-    _after_change(session_id, "checkin", _checkin_event(checkin, participant), sites)
+    _after_change(session_id, "checkin", _checkin_event(checkin, participant), sites,
+                  version, site_row)
     return CheckinResult(checkin, True, version)
+
+
+def _after_race(user: User, session_id: int, site_id: int, participant_id: int | None,
+                code: str | None, client_id: str | None,
+                device_at: datetime | None) -> CheckinResult:
+    """The unique constraints settled a race: answer the check-in that won, or say that the
+    client_id belongs to another one."""
+    row = _lookup(session_id, site_id, participant_id, code, client_id)
+    participant, existing = _found(row, session_id) if row and row.p_id else (None, None)
+    if existing is None:
+        if client_id is not None and db.session.scalar(
+                select(Checkin.id).where(Checkin.client_id == client_id)) is not None:
+            raise Invalid.field("client_id", gettext(
+                "This client_id was already used for another check-in."))
+        raise Conflict(gettext("The check-in could not be saved; please try again."))
+    return _answer_existing(user, session_id, site_id, existing, participant, client_id,
+                            device_at)
 
 
 def _checkin_event(c: Checkin, p: Participant) -> dict[str, Any]:
@@ -751,9 +509,10 @@ def _checkin_event(c: Checkin, p: Participant) -> dict[str, Any]:
 
 
 def _after_change(session_id: int, event: str, payload: dict[str, Any],
-                  site_ids: Iterable[int]) -> None:
-    """After the commit: the attendance push (coalesced) and the event to the site rooms."""
-    live.schedule(session_id, "attendance", lambda: _attendance_message(session_id))
+                  site_ids: Iterable[int], version: int, site_row: dict[str, Any]) -> None:
+    """After the commit: the attendance push (coalesced, with the site's counters as this
+    transaction left them) and the event to the site rooms."""
+    push.changed(session_id, version, site_row)
     for site_id in site_ids:
         try:
             live.emit(session_id, event, payload, site_id=site_id)
@@ -764,44 +523,48 @@ def _after_change(session_id: int, event: str, payload: dict[str, Any],
 def undo(actor: User | None, session_id: int, checkin_id: int) -> None:
     """Undo a check-in (kept in the audit log). Repeating it is harmless (204 again)."""
     user = require_any(actor)
-    c = db.session.get(Checkin, checkin_id)
-    if c is None or c.session_id != session_id:
+    row = db.session.execute(
+        select(Checkin, Participant.sex, Registration.site_id)
+        .join(Participant, Participant.id == Checkin.participant_id)
+        .outerjoin(Registration, and_(Registration.session_id == Checkin.session_id,
+                                      Registration.participant_id == Checkin.participant_id))
+        .where(Checkin.id == checkin_id)).first()
+    if row is None or row[0].session_id != session_id:
         gone = db.session.scalar(select(CheckinUndo).where(
             CheckinUndo.checkin_id == checkin_id, CheckinUndo.session_id == session_id))
         if gone is None:
             raise NotFound(gettext("Unknown check-in."))
         require_site(user, gone.site_id)
         return
+    c, sex, registered_site_id = row
     require_site(user, c.site_id)
-    s = get_session(session_id)
     if not user.is_staff:
-        _window(s, utcnow(), None)
-    registered_site_id = db.session.scalar(select(Registration.site_id).where(
-        Registration.session_id == session_id, Registration.participant_id == c.participant_id))
+        _window(get_session(session_id), utcnow(), None)
     snapshot = {"checkin_id": c.id, "client_id": c.client_id, "at": iso(c.at),
                 "device_at": iso(c.device_at), "server_at": iso(c.server_at),
                 "flags": list(c.flags or []) or None, "checked_in_by": c.by_user_id,
                 "method": c.method, "walk_in": c.walk_in}
     event = {"session_id": session_id, "site_id": c.site_id, "participant_id": c.participant_id,
              "checkin_id": c.id}
-    site_id, participant_id = c.site_id, c.participant_id
+    site_id, participant_id, checked_in_at = c.site_id, c.participant_id, c.at
+    db.session.expunge(c)
     deleted = _rowcount(db.session.execute(
         delete(Checkin).where(Checkin.id == checkin_id)
         .execution_options(synchronize_session=False)))
     if not deleted:  # undone by someone else meanwhile
         db.session.rollback()
         return
-    db.session.expunge(c)
     db.session.add(CheckinUndo(session_id=session_id, checkin_id=checkin_id,
                                participant_id=participant_id, site_id=site_id,
                                client_id=snapshot["client_id"],
-                               checked_in_at=c.at, by_user_id=user.id))
-    version = _bump_version(session_id)
+                               checked_in_at=checked_in_at, by_user_id=user.id))
+    version, site_row = counters.change(session_id, site_id, Sex(sex).value, None,
+                                        removed=True)
     record("checkin_undone", user_id=user.id, session_id=session_id, site_id=site_id,
            participant_id=participant_id, version=version, **snapshot)
     db.session.commit()
     sites = {site_id} | ({registered_site_id} if registered_site_id else set())
-    _after_change(session_id, "checkin_undone", event, sites)
+    _after_change(session_id, "checkin_undone", event, sites, version, site_row)
 
 
 def walk_in(actor: User | None, session_id: int, *, site_id: int, full_name: Any, sex: Any,
@@ -848,13 +611,15 @@ def walk_in(actor: User | None, session_id: int, *, site_id: int, full_name: Any
             raise Conflict(gettext("The walk-in could not be saved; please try again.")) \
                 from None
         return CheckinResult(found, False, _current_version(session_id))
-    version = _bump_version(session_id)
+    version, site_row = counters.change(session_id, site_id, participant.sex.value,
+                                        checkin.at)
     record("walk_in", user_id=user.id, session_id=session_id, site_id=site_id,
            participant_id=participant.id, checkin_id=checkin.id, client_id=client_id,
            device_at=iso(device_at), server_at=iso(now), flags=flags or None,
            full_name=participant.full_name, code=participant.code, version=version)
     commit_keeping_objects()
-    _after_change(session_id, "checkin", _checkin_event(checkin, participant), {site_id})
+    _after_change(session_id, "checkin", _checkin_event(checkin, participant), {site_id},
+                  version, site_row)
     return CheckinResult(checkin, True, version)
 
 
@@ -921,168 +686,6 @@ def watch(actor: User | None, session_id: int) -> dict[str, Any]:
     """What a watcher (the wall, a projector, a script) gets on `watch`: the attendance."""
     require_session_viewer(actor, session_id)
     return attendance(session_id)
-
-
-# --- live attendance pushes: only the sites that changed -----------------------------------
-# API.md lets an `attendance` push carry "all sites or only the sites that changed". With
-# 1,000 sites a full body is about 130 kB: four pushes a second to 1,000 watchers would be
-# more than a server process can send. So each process pushes, per session, the sites changed
-# since its own previous push, with their counts read from the database and totals kept from
-# its last full body plus those changes.
-# The changed sites come from the audit entries of check-ins, walk-ins and undos: they are
-# written after the version bump, which holds the session's row until the commit (and SQLite
-# has one writer), so their ids follow the commit order of one session's changes. A push whose
-# version is newer than a watcher's therefore covers every change the watcher has not seen,
-# whichever process made it, as long as the watcher joined the room before it read its
-# snapshot (events.on_watch).
-# The first push of a process carries every site, unless the process serves alone (no
-# REDIS_URL): then its state starts from the first watcher's snapshot (watch_snapshot), so
-# that 5,000 screens are not sent 1,000 sites each. Registrations added without a check-in
-# change a site's `registered` in the next push that carries that site (the total at once);
-# LIVE_FULL_EVERY_S > 0 also sends every site that often.
-
-ATTENDANCE_ACTIONS = frozenset({"checkin", "walk_in", "checkin_undone"})
-
-
-@dataclass
-class _PushState:
-    created_at: datetime | None  # tells a session apart from an earlier one with its id
-    version: int
-    audit_id: int
-    sites: dict[int, dict[str, Any]]
-    full_at: float
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-_push_states: dict[tuple[int, int], _PushState] = {}  # (app, session) -> state
-
-
-def _last_attendance_audit_id(session_id: int) -> int:
-    from trainer.audit.models import AuditEntry
-
-    return int(db.session.scalar(
-        select(func.max(AuditEntry.id)).where(AuditEntry.session_id == session_id,
-                                              AuditEntry.action.in_(ATTENDANCE_ACTIONS)))
-        or 0)
-
-
-def attendance_push(session_id: int) -> dict[str, Any] | None:
-    """This process's next `attendance` push for a session: the full body the first time and
-    every LIVE_FULL_EVERY_S seconds, else the sites changed since its previous push (None when
-    nothing changed since)."""
-    from trainer.audit.models import AuditEntry
-
-    every = float(current_app.config.get("LIVE_FULL_EVERY_S", 0))
-    key = (id(current_app._get_current_object()), session_id)  # type: ignore[attr-defined]
-    state = _push_states.get(key)
-    head = db.session.execute(select(TrainingSession.attendance_version,
-                                     TrainingSession.created_at)
-                              .where(TrainingSession.id == session_id)).first()
-    if head is None:
-        raise NotFound(gettext("Unknown session."))
-    version, created_at = head
-    if (state is None or (every > 0 and time.monotonic() - state.full_at > every)
-            or state.created_at != created_at or version < state.version):
-        audit_id = _last_attendance_audit_id(session_id)  # read first: later ones are new
-        body = attendance(session_id)
-        _push_states[key] = _PushState(
-            created_at, body["version"], audit_id,
-            {r["site_id"]: dict(r) for r in body["sites"]}, time.monotonic())
-        return body
-    with state.lock:
-        if version <= state.version:
-            return None  # this process's previous push already carried it
-        # `session_id + 0`: walk the primary key from the last id, not the session's index
-        rows = db.session.execute(
-            select(AuditEntry.id, AuditEntry.site_id, AuditEntry.action)
-            .where(AuditEntry.id > state.audit_id,
-                   AuditEntry.session_id + 0 == session_id)).all()
-        changed: set[int] = set()
-        top = state.audit_id
-        for audit_id, site_id, action in rows:
-            if action in ATTENDANCE_ACTIONS:
-                top = max(top, audit_id)
-                if site_id is not None:
-                    changed.add(site_id)
-        counts, last = _counts(session_id, changed) if changed else ({}, {})
-        sites = []
-        for site_id in sorted(changed):
-            row = {"site_id": site_id, **(counts.get(site_id) or _zero()),
-                   "last_checkin_at": iso(last.get(site_id))}
-            state.sites[site_id] = row
-            sites.append(row)
-        totals = _zero()
-        for row in state.sites.values():
-            for name in totals:
-                totals[name] += row[name]
-        totals["registered"] = int(db.session.scalar(  # also registrations made meanwhile
-            select(func.count()).select_from(Registration)
-            .where(Registration.session_id == session_id)) or 0)
-        state.version, state.audit_id = int(version), top
-        return {"session_id": session_id, "version": int(version), "sites": sites,
-                "totals": totals}
-
-
-_snapshots: dict[tuple[int, int], tuple[float, Any, dict[str, Any]]] = {}
-
-
-_building: dict[tuple[int, int], threading.Event] = {}
-
-
-def _shared_snapshot(key: tuple[int, int], head: Any, ttl: float) -> dict[str, Any] | None:
-    """A body another watcher read that includes everything up to `head` (read after this
-    watcher joined the room): the cached one, or the one being read right now (waited for,
-    without holding a database connection: 1,000 screens joining at once read it once)."""
-    for _ in range(2):
-        hit = _snapshots.get(key)
-        if hit is not None and time.monotonic() - hit[0] < ttl and hit[1] == head[1] \
-                and hit[2]["version"] >= head[0]:
-            return hit[2]
-        building = _building.get(key)
-        if building is None:
-            return None
-        db.session.commit()  # give the connection back while waiting
-        building.wait(timeout=10)
-    return None
-
-
-def watch_snapshot(session_id: int) -> dict[str, Any]:
-    """The attendance body for a watcher that has just joined. Watchers that join while the
-    version stays the same share one read for LIVE_SNAPSHOT_CACHE_S seconds (default 1; 0
-    under tests): 5,000 screens reconnecting at once read the counts once, not 5,000 times."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    key = (id(app), session_id)
-    head = db.session.execute(select(TrainingSession.attendance_version,
-                                     TrainingSession.created_at)
-                              .where(TrainingSession.id == session_id)).first()
-    if head is None:
-        raise NotFound(gettext("Unknown session."))
-    ttl = float(app.config.get("LIVE_SNAPSHOT_CACHE_S", 0 if app.testing else 1.0))
-    body = _shared_snapshot(key, head, ttl) if ttl > 0 else None
-    if body is not None:
-        return body
-    state = _push_states.get(key)
-    seed = not app.config.get("REDIS_URL") and (
-        state is None or state.created_at != head[1] or state.version > head[0])
-    audit_id = _last_attendance_audit_id(session_id) if seed else 0  # before the counts
-    building = threading.Event()
-    _building[key] = building
-    try:
-        body = attendance(session_id)
-        _snapshots[key] = (time.monotonic(), head[1], body)
-    finally:
-        _building.pop(key, None)
-        building.set()
-    if seed:  # alone: this process's pushes continue from this snapshot
-        _push_states[key] = _PushState(
-            head[1], body["version"], audit_id,
-            {r["site_id"]: dict(r) for r in body["sites"]}, time.monotonic())
-    return body
-
-
-def _attendance_message(session_id: int) -> tuple[str, dict[str, Any]] | None:
-    body = attendance_push(session_id)
-    return None if body is None else ("attendance", body)
 
 
 # --- roster ---------------------------------------------------------------------------------
@@ -1282,20 +885,17 @@ def sweep_presence(now: datetime | None = None) -> list[tuple[int, int]]:
     return went_offline
 
 
-_sweepers: set[int] = set()
-_sweepers_lock = threading.Lock()
-
-
 def start_presence_sweeper(app: Flask) -> None:
     """Once per process and app: a background task that expires site pages every few seconds
     (PRESENCE_SWEEP_S; off by default under tests, which call sweep_presence directly)."""
     interval = float(app.config.get("PRESENCE_SWEEP_S", 0 if app.testing else 5))
     if interval <= 0:
         return
-    with _sweepers_lock:
-        if id(app) in _sweepers:
+    state = app_state(app)
+    with state.lock:
+        if state.presence_sweeper:
             return
-        _sweepers.add(id(app))
+        state.presence_sweeper = True
     socketio.start_background_task(_sweep_loop, app, interval)
 
 

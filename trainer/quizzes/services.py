@@ -24,7 +24,6 @@ import hmac
 import io
 import random
 import secrets
-import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from fractions import Fraction
 from types import SimpleNamespace
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, event, func, select, update
@@ -44,10 +43,9 @@ from sqlalchemy.orm import selectinload
 from trainer import live
 from trainer.auth.models import User
 from trainer.auth.services import can_act_for_site, require_any, require_staff, visible_site_ids
-from trainer.dbtypes import utcnow
+from trainer.dbtypes import commit_keeping_objects, utcnow
 from trainer.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from trainer.extensions import db
-from trainer.fastsql import commit_keeping_objects
 from trainer.people.models import Participant
 from trainer.quizzes import scoring
 from trainer.quizzes.models import (
@@ -68,6 +66,7 @@ from trainer.quizzes.models import (
 from trainer.quizzes.stats import item_stats
 from trainer.sessions.models import Checkin, SessionSite, TrainingSession
 from trainer.sites.models import Site
+from trainer.state import app_state
 from trainer.text import fold, nfc
 from trainer.validation import field_text
 
@@ -693,20 +692,18 @@ def _finalise_if_expired(attempt: Attempt) -> bool:
 # session empties the cache at once; an edit made by another server process shows within
 # those seconds (kinds, points and correct options of a used question never change).
 
-_content_cache: dict[int, tuple[float, Any]] = {}
-_content_lock = threading.Lock()
-
-
 def _question_content(ids: Iterable[int]) -> tuple[dict[int, Any], dict[int, Any]]:
     """({question id: row}, {option id: row}) for `ids`; a question row has id, kind, points,
     text, explanation, used and options (rows with id, question_id, text, correct, by
     position)."""
     ttl = float(current_app.config.get("QUIZ_CONTENT_CACHE_S", 2.0))
     now = time.monotonic()
+    state = app_state()
+    cache = state.quiz_content
     questions: dict[int, Any] = {}
     missing = []
     for qid in ids:
-        hit = _content_cache.get(qid) if ttl > 0 else None
+        hit = cache.get(qid) if ttl > 0 else None
         if hit is not None and hit[0] > now:
             questions[qid] = hit[1]
         else:
@@ -728,41 +725,36 @@ def _question_content(ids: Iterable[int]) -> tuple[dict[int, Any], dict[int, Any
                                          options=by_question[qid])
         questions.update(fresh)
         if ttl > 0:
-            with _content_lock:
-                if len(_content_cache) > 50_000:
-                    _content_cache.clear()
-                _content_cache.update({qid: (now + ttl, q) for qid, q in fresh.items()})
+            with state.lock:
+                cache.update({qid: (now + ttl, q) for qid, q in fresh.items()})
     options = {o.id: o for q in questions.values() for o in q.options}
     return questions, options
 
 
 @event.listens_for(OrmSession, "after_flush")
 def _forget_changed_content(session: OrmSession, _context: Any) -> None:
-    if (_content_cache or _plan_cache) and any(
+    if has_app_context() and any(
             isinstance(obj, (Question, Option, Quiz, QuizItem, QuizDraw))
             for obj in (*session.dirty, *session.new, *session.deleted)):
-        with _content_lock:
-            _content_cache.clear()
-            _plan_cache.clear()
-
-
-_plan_cache: dict[int, tuple[float, Any, list[int], list[tuple[str, int]]]] = {}
+        state = app_state()
+        with state.lock:
+            state.quiz_content.clear()
+            state.quiz_plans.clear()
 
 
 def _plan(quiz: Quiz) -> tuple[list[int], list[tuple[str, int]]]:
     """(picked question ids, [(topic, count) drawn]) of a quiz, cached like the question
     content (QUIZ_CONTENT_CACHE_S, and for as long as the quiz row is unchanged)."""
     ttl = float(current_app.config.get("QUIZ_CONTENT_CACHE_S", 2.0))
-    hit = _plan_cache.get(quiz.id)
+    state = app_state()
+    hit = state.quiz_plans.get(quiz.id)
     if ttl > 0 and hit is not None and hit[0] > time.monotonic() and hit[1] == quiz.updated_at:
         return hit[2], hit[3]
     picked = [item.question_id for item in quiz.items]
     draws = [(draw.topic, draw.count) for draw in quiz.draws]
     if ttl > 0:
-        with _content_lock:
-            if len(_plan_cache) > 10_000:
-                _plan_cache.clear()
-            _plan_cache[quiz.id] = (time.monotonic() + ttl, quiz.updated_at, picked, draws)
+        with state.lock:
+            state.quiz_plans[quiz.id] = (time.monotonic() + ttl, quiz.updated_at, picked, draws)
     return picked, draws
 
 
@@ -1033,85 +1025,6 @@ def _time_up(attempt: Attempt) -> Conflict:
                     reason="time_up", result=result_of(attempt))
 
 
-_FAST_SAVE: dict[str, Any] = {}
-
-
-def _fast_save_statements() -> dict[str, Any]:
-    from sqlalchemy import bindparam
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    from trainer.fastsql import Prepared
-
-    def upsert(insert: Any) -> Prepared:
-        stmt = insert(Answer.__table__).values(
-            attempt_id=bindparam("attempt_id"), question_id=bindparam("question_id"),
-            option_ids=bindparam("option_ids"), saved_at=bindparam("saved_at"))
-        return Prepared(stmt.on_conflict_do_update(
-            index_elements=["attempt_id", "question_id"],
-            set_={"option_ids": stmt.excluded.option_ids, "saved_at": stmt.excluded.saved_at}))
-
-    return {
-        "read": Prepared(select(Attempt.id, Attempt.token_key, Attempt.layout, Attempt.deadline,
-                                Attempt.submitted_at).where(Attempt.id == bindparam("id"))),
-        "claim": Prepared(update(Attempt)
-                          .where(Attempt.id == bindparam("id"), Attempt.submitted_at.is_(None))
-                          .values(saved_at=bindparam("now")).returning(Attempt.id)),
-        "upsert:sqlite": upsert(sqlite_insert),
-        "upsert:postgresql": upsert(pg_insert),
-        "submit_read": Prepared(
-            select(Attempt.id, Attempt.token_key, Attempt.layout, Attempt.deadline,
-                   Attempt.submitted_at, Quiz.id, Quiz.session_id, Quiz.multiple_rule,
-                   Quiz.pass_percent)
-            .join(Quiz, Quiz.id == Attempt.quiz_id).where(Attempt.id == bindparam("id"))),
-        "answers": Prepared(select(Answer.question_id, Answer.option_ids)
-                            .where(Answer.attempt_id == bindparam("id"))),
-        "finalise": Prepared(
-            update(Attempt).where(Attempt.id == bindparam("id"),
-                                  Attempt.submitted_at.is_(None))
-            .values(submitted_at=bindparam("now"), ended_by="submit",
-                    score=bindparam("score_"), max_score=bindparam("max_score_"),
-                    percent=bindparam("percent_"), passed=bindparam("passed_"))
-            .returning(Attempt.id)),
-        "answer_score": Prepared(
-            update(Answer).where(Answer.attempt_id == bindparam("id"),
-                                 Answer.question_id == bindparam("qid"))
-            .values(score=bindparam("score_"))),
-    }
-
-
-def _in_progress(read: str, job: Any, conn: Any) -> tuple[Any, Any, datetime] | None:
-    """(attempt, row, now) read with the `read` statement (its first five columns: id,
-    token_key, layout, deadline, submitted_at), the token checked; None when the attempt is
-    unknown, submitted or out of time (the general path answers those)."""
-    row = _FAST_SAVE[read].first({"id": job.attempt_id}, conn)
-    if row is None:
-        return None
-    attempt = SimpleNamespace(id=row[0], token_key=row[1], layout=row[2], deadline=row[3],
-                              submitted_at=row[4])
-    check_token(attempt, job.token)  # type: ignore[arg-type]
-    now = utcnow()
-    if attempt.submitted_at is not None or _expired(attempt, now):  # type: ignore[arg-type]
-        return None
-    return attempt, row, now
-
-
-def _save_one(job: Any, conn: Any, upsert: Any) -> dict[str, Any] | None:
-    found = _in_progress("read", job, conn)
-    if found is None:
-        return None
-    attempt, _, now = found
-    clean = _validate_answers(attempt, job.answers)
-    if not _FAST_SAVE["claim"].all({"id": attempt.id, "now": now}, conn):
-        return None  # submitted meanwhile
-    for qid, oids in clean.items():
-        upsert.all({"attempt_id": attempt.id, "question_id": qid, "option_ids": oids,
-                    "saved_at": now}, conn)
-    deadline = attempt.deadline
-    seconds_left = max(0, int((deadline - now).total_seconds())) if deadline is not None else None
-    return {"saved": len(clean), "saved_at": now, "seconds_left": seconds_left}
-
-
 def _score(layout: Sequence[Mapping[str, Any]], chosen: Mapping[int, Sequence[int]],
            rule: MultipleRule, pass_percent: Any) -> tuple[dict[str, Any], dict[int, float]]:
     """The result columns of an attempt ({score, max_score, percent, passed}) and the score
@@ -1137,61 +1050,10 @@ def _score(layout: Sequence[Mapping[str, Any]], chosen: Mapping[int, Sequence[in
              "percent": round(float(res.percent), 2), "passed": bool(res.passed)}, per_answer)
 
 
-def _submit_one(job: Any, conn: Any) -> dict[str, Any] | None:
-    """_finalise for an attempt in progress, scored from the saved answers."""
-    found = _in_progress("submit_read", job, conn)
-    if found is None:
-        return None
-    attempt, row, now = found
-    quiz_id, session_id, rule, pass_percent = row[5], row[6], row[7], row[8]
-    chosen = dict(_FAST_SAVE["answers"].all({"id": attempt.id}, conn))
-    out, per_answer = _score(attempt.layout, chosen, MultipleRule(rule), pass_percent)
-    if not _FAST_SAVE["finalise"].all({
-            "id": attempt.id, "now": now, "score_": out["score"],
-            "max_score_": out["max_score"], "percent_": out["percent"],
-            "passed_": out["passed"]}, conn):
-        return None  # submitted meanwhile
-    for qid, answer_score in per_answer.items():
-        _FAST_SAVE["answer_score"].all({"id": attempt.id, "qid": qid, "score_": answer_score},
-                                       conn)
-    job.quiz = SimpleNamespace(id=quiz_id, session_id=session_id)
-    return out
-
-
-def _fast(kind: str, attempt_id: int, token: str | None, answers: Any = None) -> Any:
-    """save_answers (`kind` "save") or submit ("submit") for an attempt in progress without
-    the ORM: autosaves and submits are most of a quiz rush's requests. Returns the job, its
-    `out` the answer once committed, or None, with nothing written, for the general path
-    (unknown attempt, submitted, time up, a refusal, a race), which answers it. Token and
-    answers are checked exactly as there."""
-    if not _FAST_SAVE:
-        _FAST_SAVE.update(_fast_save_statements())
-    job = SimpleNamespace(kind=kind, attempt_id=attempt_id, token=token, answers=answers,
-                          out=None, quiz=None)
-    upsert = _FAST_SAVE.get(f"upsert:{db.engine.dialect.name}")
-    if upsert is None:
-        return job
-    try:
-        conn = db.session.connection()
-        job.out = (_submit_one(job, conn) if kind == "submit"
-                   else _save_one(job, conn, upsert))
-        if job.out is None:
-            db.session.rollback()
-        else:
-            db.session.commit()
-    except Exception:  # noqa: BLE001 - a refusal, a race, an error: the general path answers
-        db.session.rollback()
-        job.out = None
-    return job
-
-
 def save_answers(attempt_id: int, token: str | None, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Autosave: merges the given questions' answers into the attempt (the last save wins per
     question; an empty list clears one). 409 once submitted or after the deadline; 422 (and
     nothing saved) for a question or option that is not in this attempt."""
-    fast = _fast("save", attempt_id, token, answers).out
-    if fast is not None:
-        return dict(fast)
     attempt = _attempt_for(attempt_id, token)
     if attempt.submitted_at is not None:
         raise Conflict(gettext("This attempt has been submitted: answers can no longer be "
@@ -1262,10 +1124,6 @@ def _finalise(attempt: Attempt, quiz: Quiz, ended_by: str, *, at: datetime | Non
 def submit(attempt_id: int, token: str | None) -> dict[str, Any]:
     """Finalise the attempt -> {score, max_score, percent, passed}. Idempotent: a retry returns
     the same result; after the deadline it scores what was saved."""
-    job = _fast("submit", attempt_id, token)
-    if job.out is not None:
-        _push_progress(job.quiz)
-        return dict(job.out)
     attempt = _attempt_for(attempt_id, token)
     if attempt.submitted_at is None:
         ended_by = "deadline" if _expired(attempt) else "submit"
