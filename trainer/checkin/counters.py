@@ -87,6 +87,7 @@ def change(session_id: int, site_id: int, sex: str, at: datetime | None, *,
     conn = db.session.connection()
     params = {"session_id": session_id, "site_id": site_id, "at": at, "version": version,
               **{s: int(s == sex) for s in SEXES}}
+    counts: Any
     if removed:
         counts = conn.execute(_REMOVE, {f"b_{k}": v for k, v in params.items()}).first()
     else:

@@ -492,7 +492,7 @@ def _after_race(user: User, session_id: int, site_id: int, participant_id: int |
     client_id belongs to another one."""
     row = _lookup(session_id, site_id, participant_id, code, client_id)
     participant, existing = _found(row, session_id) if row and row.p_id else (None, None)
-    if existing is None:
+    if participant is None or existing is None:
         if client_id is not None and db.session.scalar(
                 select(Checkin.id).where(Checkin.client_id == client_id)) is not None:
             raise Invalid.field("client_id", gettext(
