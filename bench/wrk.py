@@ -45,7 +45,7 @@ THREADS, CONNECTIONS = 2, 32
 
 def wrk(url: str, seconds: float, *script: str) -> tuple[float, int, str]:
     """(requests/s, requests sent, wrk's output)."""
-    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--latency"]
     if script:
         cmd += ["-s", LUA, url, "--", *script]
     else:

@@ -8,10 +8,12 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, inspect, select, update
+from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from trainer.auth.models import ApiToken, LoginFailure, Role, User
@@ -258,21 +260,38 @@ def issue_token(user: User) -> IssuedToken:
     return IssuedToken(token=token, expires_at=expires_at, user=user)
 
 
+@functools.cache
+def _token_user() -> tuple[Any, list[str], Any]:
+    """(User's mapper, the attributes read, the statement): built once, when the models are
+    mapped."""
+    mapper = inspect(User)
+    keys = [prop.key for prop in mapper.column_attrs]
+    return mapper, keys, (select(*[getattr(User, key) for key in keys], ApiToken.expires_at,
+                         ApiToken.revoked_at)
+                  .join(ApiToken, ApiToken.user_id == User.id)
+                  .where(ApiToken.token_hash == bindparam("digest")))
+
+
 def user_for_token(token: str) -> User | None:
-    """The active account of a valid bearer token (one query, on every request: a revoked
-    token, a disabled account or a changed site list applies at once, in every process)."""
+    """The active account of a valid bearer token. One Core query on every request, so a
+    revoked token, a disabled account or a changed site list applies at once, in every
+    process; the account is made persistent in the session from that row, not loaded again."""
     if not token or len(token) > 200:
         return None
-    row = db.session.execute(
-        select(User, ApiToken.expires_at, ApiToken.revoked_at)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(token))
-    ).first()
+    mapper, keys, statement = _token_user()
+    row = db.session.connection().execute(statement, {"digest": hash_token(token)}).first()
     if row is None:
         return None
-    user, expires_at, revoked_at = row
-    if revoked_at is not None or expires_at <= utcnow() or not user.active:
+    values = dict(zip(keys, row, strict=False))
+    if row.revoked_at is not None or row.expires_at <= utcnow() or not values["active"]:
         return None
+    session = db.session()
+    known = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
+    if known is not None:
+        return known  # type: ignore[no-any-return]
+    user = User(**values)
+    make_transient_to_detached(user)  # as if loaded: no pending change, nothing to flush
+    session.add(user)
     return user
 
 

@@ -477,7 +477,7 @@ def check_in(actor: User | None, session_id: int, *, site_id: int,
            participant_id=participant.id, checkin_id=new_id, client_id=client_id,
            device_at=iso(device_at), server_at=iso(now), flags=flags or None, method=method,
            version=version)
-    db.session.commit()
+    commit_keeping_objects()  # the answer is built from what was written: nothing to reload
     checkin: Any = SimpleNamespace(id=new_id, participant=participant, **values)
     sites = {site_id} | ({registered_site_id} if registered_site_id else set())
     _after_change(session_id, "checkin", _checkin_event(checkin, participant), sites,
