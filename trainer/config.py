@@ -60,6 +60,10 @@ def from_environment() -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": "https" if os.environ.get("TRAINER_SECURE_COOKIES") == "1" else "http",
         "CORS_ORIGINS": [o for o in os.environ.get("TRAINER_ALLOWED_ORIGINS", "").split(",") if o],
         "PROXY_COUNT": _int("TRAINER_PROXY_COUNT", 0),
+        # Refused quiz codes (limits' notation: "10 per minute"), per address and per quiz.
+        "QUIZ_CODE_LIMIT_ADDRESS": os.environ.get("TRAINER_QUIZ_CODE_LIMIT", "10 per minute"),
+        "QUIZ_CODE_LIMIT_QUIZ": os.environ.get("TRAINER_QUIZ_CODE_LIMIT_PER_QUIZ",
+                                               "300 per minute"),
         "TIMEZONE": os.environ.get("TRAINER_TIMEZONE", "Asia/Ho_Chi_Minh"),
     }
 
