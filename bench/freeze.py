@@ -109,7 +109,7 @@ def bench_freeze(db: Database, runs: int) -> list[Row]:
             for data in (attack, largest):
                 done: list[float] = []
 
-                def export() -> None:
+                def export(done: list[float] = done) -> None:
                     t0 = time.perf_counter()
                     r = requests.get(f"{server.url}/api/v1/quizzes/{fx.quiz_id}/results.xlsx",
                                      headers=headers, timeout=600)
