@@ -54,7 +54,10 @@ def from_environment() -> dict[str, Any]:
         "TOKEN_TTL_HOURS": _int("TRAINER_TOKEN_TTL_HOURS", 24 * 14),
         # Seconds a bearer token's account is kept in memory (trainer.auth.services); 0: off.
         "TOKEN_CACHE_S": float(os.environ.get("TRAINER_TOKEN_CACHE_S", 5)),
-        "LOGIN_MAX_FAILURES": _int("TRAINER_LOGIN_MAX_FAILURES", 10),
+        # Free failed logins per (user name, address); then each try waits twice as long.
+        "LOGIN_MAX_FAILURES": _int("TRAINER_LOGIN_MAX_FAILURES", 5),
+        # Failed logins from one address (any names) within the window before it waits.
+        "LOGIN_ADDRESS_MAX_FAILURES": _int("TRAINER_LOGIN_ADDRESS_MAX_FAILURES", 100),
         "LOGIN_WINDOW_S": _int("TRAINER_LOGIN_WINDOW_S", 15 * 60),
         "SESSION_COOKIE_SECURE": os.environ.get("TRAINER_SECURE_COOKIES", "") == "1",
         "PREFERRED_URL_SCHEME": "https" if os.environ.get("TRAINER_SECURE_COOKIES") == "1" else "http",
