@@ -1,6 +1,7 @@
 """`make bench`: run the benchmarks against real `trainer serve` processes and print tables.
 
-python -m bench [--only checkin,latency,connections,quiz,scaleout,pages,wall] [--runs 3] [--quick]
+python -m bench [--only checkin,latency,connections,quiz,scaleout,pages,wall,freeze] [--runs 3]
+    [--quick]
 
 --quick: shorter runs and smaller loads (200 watchers, 1,000 connections, 400 trainees in
 20 s): a smoke test of the harness, not the goals.
@@ -15,7 +16,7 @@ import time
 from bench import scenarios
 from bench.common import machine, postgres_database, sqlite_database, table
 
-ALL = ("checkin", "latency", "connections", "quiz", "scaleout", "pages", "wall")
+ALL = ("checkin", "latency", "connections", "quiz", "scaleout", "pages", "wall", "freeze")
 
 
 def main() -> int:
@@ -95,6 +96,12 @@ def main() -> int:
                     rows = bench_wall(db, args.runs, seconds=5.0 if quick else 10.0)
                     title = ("7. The live wall in Chromium (one process, 1,000 sites, 30,000 "
                              "participants, 15,000 checked in, 200 check-ins/s streaming)")
+                elif name == "freeze":
+                    from bench.freeze import bench_freeze
+
+                    rows = bench_freeze(db, 1 if quick else args.runs)
+                    title = ("8. No request freezes the server (one process, a 700,000-row "
+                             "import, a 100,000-row import check, 30,000-row exports)")
                 else:
                     rows = scenarios.bench_pages(db, args.runs)
                     title = ("6. Pages at scale (SQLite, one process, 1,000 sites, 30,000 "

@@ -182,6 +182,7 @@ def app() -> Iterator[Flask]:
     application = _shared["app"]
     socketio.server = _shared["socketio"]  # a test may have built another app meanwhile
     _reset_schema(application)
+    application.extensions["trainer.throttle"].reset()  # rate limits start afresh
     with application.app_context():
         try:
             yield application

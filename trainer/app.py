@@ -180,6 +180,9 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     errors.register_error_handlers(app)
     security.register(app, csp=CSP)
+    from trainer import throttle
+
+    throttle.init_app(app)
 
     _import_models()
     for name in FEATURES:

@@ -52,12 +52,19 @@ def from_environment() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _int("TRAINER_MAX_UPLOAD_MB", 200) * 1024 * 1024,
         "IMPORT_MAX_BYTES": _int("TRAINER_IMPORT_MAX_MB", 10) * 1024 * 1024,
         "TOKEN_TTL_HOURS": _int("TRAINER_TOKEN_TTL_HOURS", 24 * 14),
-        "LOGIN_MAX_FAILURES": _int("TRAINER_LOGIN_MAX_FAILURES", 10),
+        # Free failed logins per (user name, address); then each try waits twice as long.
+        "LOGIN_MAX_FAILURES": _int("TRAINER_LOGIN_MAX_FAILURES", 5),
+        # Failed logins from one address (any names) within the window before it waits.
+        "LOGIN_ADDRESS_MAX_FAILURES": _int("TRAINER_LOGIN_ADDRESS_MAX_FAILURES", 100),
         "LOGIN_WINDOW_S": _int("TRAINER_LOGIN_WINDOW_S", 15 * 60),
         "SESSION_COOKIE_SECURE": os.environ.get("TRAINER_SECURE_COOKIES", "") == "1",
         "PREFERRED_URL_SCHEME": "https" if os.environ.get("TRAINER_SECURE_COOKIES") == "1" else "http",
         "CORS_ORIGINS": [o for o in os.environ.get("TRAINER_ALLOWED_ORIGINS", "").split(",") if o],
         "PROXY_COUNT": _int("TRAINER_PROXY_COUNT", 0),
+        # Refused quiz codes (limits' notation: "10 per minute"), per address and per quiz.
+        "QUIZ_CODE_LIMIT_ADDRESS": os.environ.get("TRAINER_QUIZ_CODE_LIMIT", "10 per minute"),
+        "QUIZ_CODE_LIMIT_QUIZ": os.environ.get("TRAINER_QUIZ_CODE_LIMIT_PER_QUIZ",
+                                               "300 per minute"),
         "TIMEZONE": os.environ.get("TRAINER_TIMEZONE", "Asia/Ho_Chi_Minh"),
     }
 

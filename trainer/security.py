@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ from flask_login import current_user
 from trainer.extensions import csrf, db, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 
 
 def public(view: F) -> F:
@@ -104,6 +106,19 @@ def register(app: Flask, *, csp: str) -> None:
         if request.path.startswith("/api/") and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
         return response
+
+    @app.before_request
+    def warn_unset_proxy_count() -> None:
+        """Behind a proxy that TRAINER_PROXY_COUNT does not declare, every caller has the
+        proxy's address: login and quiz-code throttling would then slow everyone at once."""
+        if app.config.get("PROXY_COUNT") or app.extensions.get("trainer.proxy_warned"):
+            return
+        if "X-Forwarded-For" in request.headers:
+            app.extensions["trainer.proxy_warned"] = True
+            log.warning("Requests carry X-Forwarded-For but TRAINER_PROXY_COUNT is 0: every "
+                        "caller is seen as the proxy's address %s, so throttling treats them "
+                        "as one. Set TRAINER_PROXY_COUNT to the number of proxies in front.",
+                        request.remote_addr)
 
     @app.before_request
     def refuse_nul_characters() -> Any:

@@ -52,6 +52,19 @@ function store(key, value) {
 }
 const pendingKey = (attemptId) => "trainer.attempt." + attemptId + ".answers";
 
+// A random key this browser keeps: the phone that started an attempt may resume it with the
+// code and this key (a start whose answer was lost), which a code alone cannot.
+function deviceKey() {
+  let key = load("trainer.device");
+  if (!key) {
+    const bytes = new Uint8Array(18);
+    window.crypto.getRandomValues(bytes);
+    key = Array.prototype.map.call(bytes, (b) => ("0" + b.toString(16)).slice(-2)).join("");
+    store("trainer.device", key);
+  }
+  return key;
+}
+
 // ---------------------------------------------------------------- clock and HTTP
 // offset = server clock - this phone's clock, from the Date header of the quickest answer.
 let clockOffset = 0;
@@ -139,7 +152,9 @@ function remember() {
 
 function forget(keepCode) {
   if (state.attemptId) store(pendingKey(state.attemptId), null);
-  store(STORE_KEY, keepCode && state.code ? { code: state.code } : null);
+  // The token stays with the code: it proves this phone holds the attempt, so the same code
+  // can resume it, retry or read the result here (a code alone cannot, on another phone).
+  store(STORE_KEY, keepCode && state.code ? { code: state.code, token: state.token } : null);
   state.attemptId = null;
   state.token = null;
   state.submitting = false;
@@ -614,7 +629,10 @@ async function start(event) {
   els.startBtn.disabled = true;
   els.startError.textContent = t("starting");
   try {
-    const res = await call("POST", "/quizzes/" + QUIZ_ID + "/attempts", { participant_code: code });
+    const saved = load(STORE_KEY);
+    const held = state.token || (saved && saved.code === code ? saved.token : null);
+    const res = await call("POST", "/quizzes/" + QUIZ_ID + "/attempts",
+      { participant_code: code, device: deviceKey() }, held);
     state.code = code;
     state.questionsShown = false;
     applyAttempt(res.data);

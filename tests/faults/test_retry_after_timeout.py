@@ -69,7 +69,7 @@ def _checkin(base: str, proxy: TcpProxy, world: Any, database: str) -> None:
 def _quiz(base: str, proxy: TcpProxy, world: Any, database: str) -> None:
     person = world.people["a"][0]  # checked in above: may take the quiz
     start_path = f"/api/v1/quizzes/{world.quiz_id}/attempts"
-    code = {"participant_code": person["code"]}
+    code = {"participant_code": person["code"], "device": "phone-of-a-0123456789"}
 
     lost_answer(proxy, "POST", start_path, json=code)
     started = requests.post(base + start_path, json=code, timeout=10)

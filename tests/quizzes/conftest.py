@@ -112,15 +112,22 @@ class Trainee:
         self.client = client
         self.headers = {"Accept-Language": lang} if lang else {}
         self.bodies: list[Any] = []  # every JSON body received, for leak checks
+        self.held: dict[tuple[int, str], str] = {}  # (quiz id, code) -> the token held
 
     def _keep(self, response: Any) -> Any:
         self.bodies.append(response.get_json(silent=True))
         return response
 
-    def start(self, quiz_id: int, code: str) -> Any:
-        return self._keep(self.client.post(f"/api/v1/quizzes/{quiz_id}/attempts",
-                                           json={"participant_code": code},
-                                           headers=self.headers))
+    def start(self, quiz_id: int, code: str, token: str | None = None) -> Any:
+        """Like the quiz page, the phone sends the token it holds for this quiz and code (or
+        `token` when given): a code alone cannot resume an attempt held by another phone."""
+        key = (quiz_id, code)
+        response = self._keep(self.client.post(
+            f"/api/v1/quizzes/{quiz_id}/attempts", json={"participant_code": code},
+            headers=self._auth(token or self.held.get(key))))
+        if response.status_code in (200, 201):
+            self.held[key] = response.get_json()["token"]
+        return response
 
     def get(self, attempt_id: int, token: str | None) -> Any:
         return self._keep(self.client.get(f"/api/v1/attempts/{attempt_id}",

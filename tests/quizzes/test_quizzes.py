@@ -185,7 +185,8 @@ def _submit(trainee: Any, quiz: Any, participant: Any) -> tuple[int, str]:
     return body["attempt_id"], body["token"]
 
 
-def test_review_after_close_by_default(world: Any, make_quiz: Any, trainee: Any) -> None:
+def test_review_after_close_by_default(world: Any, make_quiz: Any, trainee: Any,
+                                       api_as: Any) -> None:
     quiz = make_quiz()
     aid, token = _submit(trainee, quiz, world.a)
     assert trainee.get(aid, token).get_json()["review"] is None
@@ -195,9 +196,16 @@ def test_review_after_close_by_default(world: Any, make_quiz: Any, trainee: Any)
     assert len(review) == 3 and all(r["correct_option_ids"] for r in review)
     assert review[0]["explanation"] == "Mỗi xã, phường, thị trấn có một trung tâm."
     assert review[0]["chosen_option_ids"] == [] and review[0]["score"] == 0.0
-    # a trainee on a new phone after the close: their attempt, result and review
+    # the phone that took the quiz sees its attempt, result and review after the close
     again = trainee.start(quiz.id, world.a.code)
     assert again.status_code == 200 and again.get_json()["review"]
+    # a new phone with the code alone does not, until the site's coordinator approves
+    stranger = type(trainee)(trainee.client)
+    refused = stranger.start(quiz.id, world.a.code)
+    assert refused.status_code == 403 and "review" not in refused.get_json()
+    assert api_as(world.coord_x).post(
+        f"/api/v1/attempts/{aid}/handover").status_code == 204
+    assert stranger.start(quiz.id, world.a.code).get_json()["review"]
 
 
 def test_review_after_submit_and_never(world: Any, make_quiz: Any, trainee: Any) -> None:
@@ -237,7 +245,8 @@ def test_two_phones_starting_at_once_share_one_attempt(world: Any, make_quiz: An
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
-    attempt, _, created = services.start_attempt(quiz.id, world.a.code)
+    attempt, _, created = services.start_attempt(quiz.id, world.a.code,
+                                                 services.issue_token(first))
     assert not created and attempt.id == first.id
 
 

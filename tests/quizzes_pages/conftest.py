@@ -134,9 +134,12 @@ def trainee(client: Any) -> Any:
     """A trainee speaking the attempt API as quiz-take.js does."""
 
     class Trainee:
-        def start(self, quiz_id: int, code: str) -> Any:
+        device = "this-phone-0123456789"  # the page's random device key
+
+        def start(self, quiz_id: int, code: str, device: str | None = None) -> Any:
             return client.post(f"/api/v1/quizzes/{quiz_id}/attempts",
-                               json={"participant_code": code})
+                               json={"participant_code": code,
+                                     "device": device or self.device})
 
         def save(self, attempt_id: int, token: str, answers: dict[str, list[int]]) -> Any:
             return client.put(f"/api/v1/attempts/{attempt_id}/answers",

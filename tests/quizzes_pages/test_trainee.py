@@ -138,11 +138,14 @@ def test_what_the_trainee_receives_before_submitting(client: Any, qp: Any, train
     assert not _keys(view) & forbidden - {"correct_option_ids"}
     assert view["review"] is None
     assert view["answers"] == {str(first["id"]): [first["options"][1]["id"]]}
-    # The same code on another phone resumes the same attempt with its saved answers.
+    # The same phone (a reload) resumes the same attempt with its saved answers; the code on
+    # another phone does not.
     again = trainee.start(qp.quiz.id, qp.a.code)
     assert again.status_code == 200
     assert again.get_json()["attempt_id"] == body["attempt_id"]
     assert again.get_json()["answers"] == view["answers"]
+    other = trainee.start(qp.quiz.id, qp.a.code, device="another-phone-0123456789")
+    assert other.status_code == 403 and "answers" not in other.get_json()
     result = trainee.submit(body["attempt_id"], body["token"]).get_json()
     assert set(result) == {"score", "max_score", "percent", "passed"}
     # Revealed only once the quiz closes (the default).
@@ -154,10 +157,13 @@ def test_what_the_trainee_receives_before_submitting(client: Any, qp: Any, train
     assert review and {"correct_option_ids", "explanation"} <= set(review[0])
 
 
-def test_a_participant_not_checked_in_is_told_why(client: Any, qp: Any, trainee: Any) -> None:
+def test_a_participant_not_checked_in_is_refused_naming_nobody(client: Any, qp: Any,
+                                                               trainee: Any) -> None:
     response = trainee.start(qp.quiz.id, qp.late.code)
     assert response.status_code == 403
-    assert "Lê Thị Cúc" in response.get_json()["detail"]
+    assert "Cúc" not in response.get_json()["detail"]
+    assert "coordinator" in response.get_json()["detail"]
+    assert trainee.start(qp.quiz.id, "ZZZZZZ").get_json() == response.get_json()
 
 
 def test_materials_link_only_when_the_route_exists(client: Any, qp: Any) -> None:

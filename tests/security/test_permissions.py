@@ -387,9 +387,11 @@ TABLE: list[R] = [
     R("POST", "/api/v1/quizzes/{quiz}/status", "401 401 403 403 200 200",
       json=lambda c: {"status": "closed"}),
     R("GET", "/api/v1/quizzes/{quiz}/intro", "200 200 200 200 200 200"),
-    # the trainee's own attempt is resumed, whoever asks with the code
-    R("POST", "/api/v1/quizzes/{quiz}/attempts", "200 200 200 200 200 200",
+    # the trainee's attempt resumes only for the device holding it, never for a code alone
+    R("POST", "/api/v1/quizzes/{quiz}/attempts", "403 200 403 403 403 403",
       json=lambda c: {"participant_code": c.trainee_code}),
+    # handing it over to another device: the trainee's site coordinator, or staff
+    R("POST", "/api/v1/attempts/{attempt}/handover", "401 401 403 204 204 204"),
     R("POST", "/api/v1/quizzes/{quiz}/paper", "401 401 403 201 201 201",
       json=lambda c: {"participant_id": c.trainee,
                       "answers": {str(c.question): [c.option_ok]}}),

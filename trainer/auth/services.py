@@ -205,28 +205,44 @@ def update_user(actor: User, user: User, *, role: str | None = None,
 
 # --- login and throttling -------------------------------------------------------------------
 
+def _wait_message(seconds: int) -> str:
+    if seconds < 120:
+        return gettext("Too many failed logins. Wait %(seconds)d seconds and try again.",
+                       seconds=seconds)
+    return gettext("Too many failed logins. Wait %(minutes)d minutes and try again.",
+                   minutes=(seconds + 59) // 60)
+
+
 def _throttle(username: str, address: str) -> None:
+    """Failed logins slow down the (user name, address) pair that fails: after
+    LOGIN_MAX_FAILURES free tries, each further try waits twice as long as the last (1 s,
+    2 s, 4 s ... up to LOGIN_WINDOW_S). An address that fails LOGIN_ADDRESS_MAX_FAILURES
+    times within the window (any names) waits for the window. Nothing else is refused: the
+    right password from an address that has not been failing always gets in."""
     cfg = current_app.config
-    since = utcnow() - timedelta(seconds=cfg["LOGIN_WINDOW_S"])
-    limit = cfg["LOGIN_MAX_FAILURES"]
-    by_name = db.session.scalar(
-        select(func.count()).select_from(LoginFailure)
-        .where(LoginFailure.username == username.lower(), LoginFailure.at >= since)
-    ) or 0
-    by_address = db.session.scalar(
-        select(func.count()).select_from(LoginFailure)
-        .where(LoginFailure.address == address, LoginFailure.at >= since)
-    ) or 0
-    if by_name >= limit or by_address >= limit * 5:
-        raise TooMany(
-            gettext("Too many failed logins. Wait %(minutes)d minutes and try again.",
-                    minutes=max(1, cfg["LOGIN_WINDOW_S"] // 60)),
-            retry_after=cfg["LOGIN_WINDOW_S"],
-        )
+    now = utcnow()
+    since = now - timedelta(seconds=cfg["LOGIN_WINDOW_S"])
+    count, last = db.session.execute(
+        select(func.count(), func.max(LoginFailure.at))
+        .where(LoginFailure.username == username.lower(), LoginFailure.address == address,
+               LoginFailure.at >= since)).one()
+    free = cfg["LOGIN_MAX_FAILURES"]
+    if count >= free and last is not None:
+        delay = min(2 ** min(count - free, 20), cfg["LOGIN_WINDOW_S"])
+        wait = int((last + timedelta(seconds=delay) - now).total_seconds() + 0.999)
+        if wait > 0:
+            raise TooMany(_wait_message(wait), retry_after=wait)
+    by_address, first = db.session.execute(
+        select(func.count(), func.min(LoginFailure.at))
+        .where(LoginFailure.address == address, LoginFailure.at >= since)).one()
+    if by_address >= cfg["LOGIN_ADDRESS_MAX_FAILURES"] and first is not None:
+        wait = max(1, int((first - since).total_seconds() + 0.999))
+        raise TooMany(_wait_message(wait), retry_after=wait)
 
 
 def authenticate(username: str, password: str, address: str) -> User:
-    """Check a password; failures are recorded and throttled per user name and per address."""
+    """Check a password; failures are recorded and throttled per (user name, address) pair,
+    and more widely per address (see _throttle)."""
     username = nfc(username or "")[:64]
     address = (address or "unknown")[:64]
     _throttle(username, address)
@@ -239,8 +255,9 @@ def authenticate(username: str, password: str, address: str) -> User:
         db.session.add(LoginFailure(username=username.lower(), address=address))
         db.session.commit()
         raise Unauthorized(gettext("Wrong user name or password."))
-    # Old failures are of no further use once the right password is given.
-    db.session.execute(delete(LoginFailure).where(LoginFailure.username == username.lower()))
+    # This pair's failures are of no further use; other addresses' stay counted.
+    db.session.execute(delete(LoginFailure).where(LoginFailure.username == username.lower(),
+                                                  LoginFailure.address == address))
     db.session.commit()
     return user
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from trainer.auth.models import User
 from trainer.auth.services import require_site
 from trainer.extensions import db
+from trainer.offload import off_loop
 from trainer.people.models import Participant
 from trainer.sites.models import Site
 from trainer.sites.services import get_site
@@ -51,8 +52,11 @@ def badges_for_site(actor: User, site_id: int) -> tuple[Site, list[Badge]]:
     people = db.session.scalars(
         select(Participant).where(Participant.site_id == site.id)
         .order_by(Participant.sort_key, Participant.id))
+    people = list(people)
+    codes = [p.code for p in people]
+    qrs = off_loop(lambda: [qr_data_uri(code) for code in codes])  # seconds for a big site
     return site, [
         Badge(participant_id=p.id, full_name=p.full_name, position=p.position, unit=p.unit,
-              site_name=site.name, code=p.code, qr=qr_data_uri(p.code))
-        for p in people
+              site_name=site.name, code=p.code, qr=qr)
+        for p, qr in zip(people, qrs, strict=True)
     ]

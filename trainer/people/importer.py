@@ -52,6 +52,7 @@ from trainer.auth.services import require_any, require_site
 from trainer.dbtypes import utcnow
 from trainer.errors import DomainError, Invalid, NotFound, TooLarge
 from trainer.extensions import db
+from trainer.offload import off_loop, one_at_a_time
 from trainer.people import services
 from trainer.people.models import Participant, Sex
 from trainer.sites.models import Site, Unit
@@ -63,6 +64,7 @@ PREVIEW_ROWS = 50
 REPORT_ROWS = 1000
 MAX_BLANK_RUN = 1000
 DEFAULT_MAX_ROWS = 100_000
+YIELD_EVERY = 200  # rows checked between two turns of the other requests
 BATCH = 250
 FETCH_CHUNK = 1000
 CODE_CHUNK = 5000
@@ -253,23 +255,33 @@ def _guess_delimiter(text: str) -> str:
     return best
 
 
-def parse_csv(text: str) -> list[tuple[int, list[Any]]]:
-    """Rows numbered as a spreadsheet program shows them (1-based records)."""
+def _filled(values: Iterable[Any]) -> bool:
+    return not all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def parse_csv(text: str, limit: int | None = None) -> list[tuple[int, list[Any]]]:
+    """Rows numbered as a spreadsheet program shows them (1-based records); reading stops
+    after `limit` rows that are not blank."""
     delimiter = _guess_delimiter(text)
     rows: list[tuple[int, list[Any]]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    n = 0
+    n = filled = 0
     try:
         for n, record in enumerate(reader, start=1):  # noqa: B007
             rows.append((n, list(record)))
+            if limit is not None and _filled(record):
+                filled += 1
+                if filled >= limit:
+                    break
     except csv.Error:
         raise _not_a_roster(gettext("Row %(row)d of the file cannot be read (a quote is "
                                     "not closed or a cell is too long).", row=n + 1)) from None
     return rows
 
 
-def parse_xlsx(data: bytes) -> list[tuple[int, list[Any]]]:
-    """The rows of the first sheet that has a header row (else of the first sheet)."""
+def parse_xlsx(data: bytes, limit: int | None = None) -> list[tuple[int, list[Any]]]:
+    """The rows of the first sheet that has a header row (else of the first sheet), streamed
+    (read-only mode); reading a sheet stops after `limit` rows that are not blank."""
     import openpyxl
 
     try:
@@ -285,11 +297,11 @@ def parse_xlsx(data: bytes) -> list[tuple[int, list[Any]]]:
                 continue  # a chart sheet
             ws.reset_dimensions()  # some writers record wrong dimensions; read every row
             rows: list[tuple[int, list[Any]]] = []
-            blank = 0
+            blank = filled = 0
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                    if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                    if not _filled(values):
                         blank += 1
                         if blank > MAX_BLANK_RUN:
                             break
@@ -297,6 +309,9 @@ def parse_xlsx(data: bytes) -> list[tuple[int, list[Any]]]:
                         continue
                     blank = 0
                     rows.append((n, list(values)))
+                    filled += 1
+                    if limit is not None and filled >= limit:
+                        break
             if first is None:
                 first = rows
             if find_header(rows) is not None:
@@ -310,10 +325,23 @@ def parse_xlsx(data: bytes) -> list[tuple[int, list[Any]]]:
         wb.close()
 
 
-def read_rows(data: bytes) -> list[tuple[int, list[Any]]]:
+def max_rows() -> int:
+    return int(current_app.config.get("IMPORT_MAX_ROWS") or DEFAULT_MAX_ROWS)
+
+
+def read_rows(data: bytes, max_people: int | None = None) -> list[tuple[int, list[Any]]]:
+    """The file's rows, parsed off the gevent loop (trainer.offload). Reading stops once the
+    file shows more than `max_people` people (default: the import cap), so a file of
+    700,000 short rows costs no more than one just over the cap; the caller then refuses it
+    as too large."""
+    limit = (max_people or max_rows()) + MAX_HEADER_SCAN + 2  # title rows, header, one more
+    return off_loop(_read_rows, data, limit)
+
+
+def _read_rows(data: bytes, limit: int) -> list[tuple[int, list[Any]]]:
     if file_kind(data) == "xlsx":
-        return parse_xlsx(data)
-    return parse_csv(decode_text(data))
+        return parse_xlsx(data, limit)
+    return parse_csv(decode_text(data), limit)
 
 
 # ------------------------------------------------------------------------------- header
@@ -958,6 +986,13 @@ def import_roster(actor: User, upload: Any, filename: str = "", *, dry_run: bool
     database is read in short transactions, rows are checked in memory, and the result is
     written in short slices (see SLICE_S)."""
     require_any(actor)
+    with one_at_a_time(f"import:{actor.id}"):  # one import at a time per user
+        return _import_roster(actor, upload, filename, dry_run=dry_run, site_id=site_id,
+                              preview_limit=preview_limit)
+
+
+def _import_roster(actor: User, upload: Any, filename: str, *, dry_run: bool,
+                   site_id: int | None, preview_limit: int) -> dict[str, Any]:
     who = Actor(id=actor.id, is_staff=actor.is_staff, site_ids=frozenset(actor.site_ids))
     db.session.commit()  # end the transaction the request opened (authentication)
 
@@ -990,15 +1025,16 @@ def import_roster(actor: User, upload: Any, filename: str = "", *, dry_run: bool
     importer.look.index_people(people)
     if not prepared:
         raise Invalid.field("file", gettext("The list has a header row but no people under it."))
-    max_rows = int(current_app.config.get("IMPORT_MAX_ROWS") or DEFAULT_MAX_ROWS)
-    if len(prepared) > max_rows:
-        raise TooLarge(gettext("The list has %(n)d rows; at most %(max)d can be imported at "
-                               "once. Split it into smaller files.", n=len(prepared),
-                               max=max_rows))
+    cap = max_rows()
+    if len(prepared) > cap:
+        raise TooLarge(gettext("The list has more than %(max)d rows; at most %(max)d can be "
+                               "imported at once. Split it into smaller files.", max=cap))
 
     # 2. check every row in memory
     report.rows = len(prepared)
-    for number, cells in prepared:
+    for i, (number, cells) in enumerate(prepared):
+        if i % YIELD_EVERY == 0:
+            time.sleep(0)  # under gevent: let other requests and sockets run in between
         try:
             result = importer.process(number, cells)
         except RowError as exc:

@@ -14,7 +14,7 @@ from marshmallow import ValidationError as MarshmallowValidationError
 
 from trainer.apiutil import ListArgs, StrictSchema, Text, list_schema, page_of
 from trainer.auth.services import require_staff
-from trainer.quizzes import services
+from trainer.quizzes import access, services
 from trainer.security import public
 
 blp = Blueprint("api_quizzes", __name__, url_prefix="/api/v1",
@@ -241,6 +241,10 @@ class AttemptStartSchema(AttemptViewSchema):
 
 class AttemptStartArgs(StrictSchema):
     participant_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    device = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{16,64}$"), metadata={
+        "description": "A random key the device keeps (16 to 64 letters, digits, - or _): "
+                       "the device that started an attempt may resume it with its code and "
+                       "this key, e.g. when the answer to the start was lost."})
 
 
 class AnswersArgs(StrictSchema):
@@ -486,22 +490,39 @@ def quiz_intro(quiz_id: int) -> Any:
 @blp.arguments(AttemptStartArgs)
 @blp.response(201, AttemptStartSchema, description="A new attempt.")
 @blp.alt_response(200, schema=AttemptStartSchema,
-                  description="The participant's attempt, resumed (also from another device), "
+                  description="The participant's attempt, resumed by the device that holds it "
+                              "(`X-Attempt-Token`) or after a coordinator approved a handover, "
                               "or their submitted attempt when no other is allowed.")
-@blp.alt_response(403, description="The quiz is not open, or the participant was not checked "
-                                   "in to its session (`reason`: not_open, closed, "
-                                   "not_checked_in).")
-@blp.alt_response(404, description="Unknown quiz or participant code.")
+@blp.alt_response(403, description="The quiz is not open (`reason`: not_open, closed), or the "
+                                   "code cannot take it here (`reason`: refused): unknown, not "
+                                   "checked in, or its attempt is held by another device. "
+                                   "These refusals read alike and name nobody.")
+@blp.alt_response(429, description="Too many refused codes from this address or for this "
+                                   "quiz: wait `Retry-After` seconds.")
 @blp.doc(security=[])
 @public
 def start_attempt(data: dict[str, Any], quiz_id: int) -> Any:
     """Start or resume an attempt with a participant code (trainee, no account).
 
-    Never any hint of which option is correct. Each call returns a new token; earlier tokens
-    of the attempt stay valid."""
-    attempt, token, created = services.start_attempt(quiz_id, data["participant_code"])
+    The code alone starts the first attempt; resuming, a further attempt or the result need
+    the `X-Attempt-Token` of the device that holds the attempt, or a coordinator's approval
+    (`POST /attempts/<id>/handover`). Never any hint of which option is correct. Each call
+    returns a new token; earlier tokens of the attempt stay valid."""
+    attempt, token, created = access.start_attempt(quiz_id, data["participant_code"], _token(),
+                                                  data.get("device"))
     body = {**services.attempt_view(attempt), "token": token}
     return body, 201 if created else 200
+
+
+@blp.post("/attempts/<int:attempt_id>/handover")
+@blp.response(204)
+@blp.alt_response(403, description="A coordinator of another site.")
+def approve_handover(attempt_id: int) -> Any:
+    """Let the participant's code take the attempt over on another device (a coordinator of
+    the attempt's site, or staff): the devices that held it lose it, and the code alone
+    resumes it once within 15 minutes."""
+    access.approve_handover(current_user, attempt_id)
+    return None
 
 
 def _token() -> str | None:

@@ -228,6 +228,12 @@ class Attempt(db.Model):  # type: ignore[name-defined,misc]
     percent: Mapped[float | None] = mapped_column(Float)
     passed: Mapped[bool | None]
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Until then the participant's code alone may take the attempt over on another device
+    # (a coordinator approved it; see trainer.quizzes.access).
+    resume_approved_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # SHA-256 of the random key the starting device sent: the same device may resume with its
+    # code and that key (e.g. when the answer to the start was lost on the network).
+    device_hash: Mapped[str | None] = mapped_column(String(64))
 
     quiz: Mapped[Quiz] = relationship()
     participant: Mapped[Participant] = relationship()

@@ -815,21 +815,30 @@ def _not_open(quiz: Quiz) -> Forbidden:
     return Forbidden(gettext("This quiz is closed: no new attempts."), reason="closed")
 
 
-def start_attempt(quiz_id: int, participant_code: str) -> tuple[Attempt, str, bool]:
+def start_attempt(quiz_id: int, participant_code: str, token: str | None = None,
+                  device: str | None = None) -> tuple[Attempt, str, bool]:
     """Start or resume a participant's attempt -> (attempt, new token, created).
 
-    Resumes (created False) an attempt in progress, or returns the last submitted one when no
-    further attempt is allowed or the quiz is no longer open. Raises NotFound for an unknown
-    quiz or code, Forbidden when the quiz is not open or the participant was not checked in.
+    The code alone starts the first attempt. Once one exists, the caller must hold it (see
+    trainer.quizzes.access): then this resumes (created False) an attempt in progress,
+    returns the last submitted one when no further attempt is allowed or the quiz is no
+    longer open, or starts the next. Every refusal for a code reads alike (access.refused).
     """
+    from trainer.people.services import by_code
+    from trainer.quizzes.access import device_hash, holds, refused
+
     quiz = get_quiz(quiz_id)
-    participant = _participant(participant_code)
+    participant = by_code(participant_code) if isinstance(participant_code, str) else None
+    if participant is None:
+        raise _not_open(quiz) if quiz.status != QuizStatus.OPEN else refused()
     for _ in range(3):
         attempts = list(db.session.scalars(
             select(Attempt).where(Attempt.quiz_id == quiz.id,
                                   Attempt.participant_id == participant.id)
             .order_by(Attempt.number)))
         latest = attempts[-1] if attempts else None
+        if latest is not None and not holds(latest, token, device):
+            raise _not_open(quiz) if quiz.status != QuizStatus.OPEN else refused()
         finalised = False
         if latest is not None and latest.submitted_at is None:
             if _finalise_if_expired(latest):
@@ -851,10 +860,7 @@ def start_attempt(quiz_id: int, participant_code: str) -> tuple[Attempt, str, bo
         if site_id is None and not quiz.allow_unchecked:
             if finalised:
                 db.session.commit()
-            raise Forbidden(gettext(
-                "%(name)s was not checked in to this session, so cannot take its quiz. Ask "
-                "your site's coordinator to check you in first.", name=participant.full_name),
-                reason="not_checked_in")
+            raise refused()
         layout, unused = _draw_layout(quiz)
         if not layout:
             raise Conflict(gettext("This quiz has no questions yet."))
@@ -863,7 +869,8 @@ def start_attempt(quiz_id: int, participant_code: str) -> tuple[Attempt, str, bo
             quiz=quiz, participant=participant,  # already loaded: the answer reads them
             quiz_id=quiz.id, participant_id=participant.id, number=len(attempts) + 1,
             site_id=site_id or participant.site_id, source=AttemptSource.WEB,
-            token_key=secrets.token_hex(16), layout=layout, started_at=now,
+            token_key=secrets.token_hex(16), device_hash=device_hash(device),
+            layout=layout, started_at=now,
             deadline=now + timedelta(seconds=quiz.time_limit_s) if quiz.time_limit_s else None,
             max_score=float(sum(item["p"] for item in layout)))
         try:
@@ -1488,12 +1495,19 @@ STATUS_VI = {"submitted": "Đã nộp", "in_progress": "Đang làm", "not_starte
 def export_xlsx(quiz_id: int, actor: User | None = None) -> bytes:
     """An XLSX workbook (Vietnamese headers, frozen header rows): results per site, per
     participant and per question."""
-    from openpyxl import Workbook
+
+    from trainer.offload import off_loop
 
     _require_results(actor)
     quiz = get_quiz(quiz_id)
-    results = site_results(quiz_id)
-    people = participant_results(quiz_id)
+    return off_loop(_results_workbook, quiz.title, site_results(quiz_id),
+                    participant_results(quiz_id))
+
+
+def _results_workbook(title: str, results: dict[str, Any], people: list[dict[str, Any]]) -> bytes:
+    """Built off the gevent loop (trainer.offload): 30,000 participants take seconds."""
+    from openpyxl import Workbook
+
     wb = Workbook()
     wb.remove(wb.active)
     sites = results["sites"] + [{"code": "", "name": "Tổng cộng", **results["totals"]}]
@@ -1523,7 +1537,7 @@ def export_xlsx(quiz_id: int, actor: User | None = None) -> bytes:
              q["topic"] or "", q["attempts"], q["facility"], q["discrimination"]]
             for q in results["questions"]),
            [10, 70, 16, 14, 10, 12, 16])
-    wb.properties.title = quiz.title
+    wb.properties.title = title
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

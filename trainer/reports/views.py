@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 
 from trainer.errors import Invalid
 from trainer.i18n import to_local
+from trainer.offload import off_loop
 from trainer.reports import certificates as pdf
 from trainer.reports import exports, services
 
@@ -133,14 +134,15 @@ def _session_export(session_id: int) -> tuple[dict[str, Any], str]:
 @login_required
 def session_xlsx(session_id: int) -> Response:
     report, name = _session_export(session_id)
-    return _download(exports.session_xlsx(report), XLSX, f"{name}.xlsx")
+    return _download(off_loop(exports.session_xlsx, report), XLSX, f"{name}.xlsx")
 
 
 @bp.get("/sessions/<int:session_id>/report.csv")
 @login_required
 def session_csv(session_id: int) -> Response:
     report, name = _session_export(session_id)
-    return _download(exports.session_csv(report), "text/csv; charset=utf-8", f"{name}.csv")
+    return _download(off_loop(exports.session_csv, report), "text/csv; charset=utf-8",
+                     f"{name}.csv")
 
 
 # --------------------------------------------------------------------------- summaries
@@ -167,7 +169,7 @@ def year(year: int) -> Any:
 def _summary_xlsx(training_id: int | None, year: int | None, name: str) -> Response:
     summary = services.summary_report(current_user, training_id=training_id, year=year)
     coverage = services.coverage_report(current_user, training_id=training_id, year=year)
-    return _download(exports.summary_xlsx(summary, coverage), XLSX, name)
+    return _download(off_loop(exports.summary_xlsx, summary, coverage), XLSX, name)
 
 
 @bp.get("/reports/trainings/<int:training_id>/report.xlsx")
@@ -223,13 +225,18 @@ def certificates(session_id: int) -> Any:
                            site=site, site_id=site_id, quiz_arg=quiz_id)
 
 
+def _render_pdf(views: list[Any], title: str) -> bytes:
+    """The PDF is drawn off the gevent loop; the verification links are made here first."""
+    urls = {view.code: services.verify_url(view.code) for view in views}
+    return off_loop(pdf.render, views, urls.__getitem__, title=title)
+
+
 @bp.get("/sessions/<int:session_id>/certificates.pdf")
 @login_required
 def site_certificates_pdf(session_id: int) -> Response:
     site_id = _int_arg("site_id")
     views = services.site_certificates(current_user, session_id, site_id, _int_arg("quiz_id"))
-    data = pdf.render(views, services.verify_url,
-                      title=f"Giấy chứng nhận: {views[0].session_title}")
+    data = _render_pdf(views, title=f"Giấy chứng nhận: {views[0].session_title}")
     return _download(data, "application/pdf",
                      f"giay-chung-nhan-buoi-{session_id}-diem-cau-{site_id}.pdf")
 
@@ -238,7 +245,7 @@ def site_certificates_pdf(session_id: int) -> Response:
 @login_required
 def certificate_pdf(session_id: int, participant_id: int) -> Response:
     view = services.certificate(current_user, session_id, participant_id, _int_arg("quiz_id"))
-    data = pdf.render([view], services.verify_url, title=f"Giấy chứng nhận: {view.full_name}")
+    data = _render_pdf([view], title=f"Giấy chứng nhận: {view.full_name}")
     return _download(data, "application/pdf",
                      f"giay-chung-nhan-{session_id}-{participant_id}.pdf")
 

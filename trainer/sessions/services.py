@@ -1283,7 +1283,7 @@ def _read_roster_table(data: bytes) -> tuple[list[tuple[int, list[str]]], dict[s
     may sit below a title; a file of one column without a header is a list of codes."""
     from trainer.people import importer
 
-    rows = importer.read_rows(data)
+    rows = importer.read_rows(data, IMPORT_MAX_ROWS)  # off the loop, stops past the cap
     filled = [(n, [_cell_text(v) for v in values]) for n, values in rows
               if any(_cell_text(v) for v in values)]
     if not filled:
@@ -1318,7 +1318,10 @@ def import_roster(actor: User, session: TrainingSession, filename: str,
         raise TooLarge(gettext("The file is larger than %(mb)d MB.", mb=max_bytes // 2**20))
     if not data.strip():
         raise Invalid.field("file", gettext("The file is empty."))
-    body, columns = _read_roster_table(data)
+    from trainer.offload import one_at_a_time
+
+    with one_at_a_time(f"import:{actor.id}"):  # one import at a time per user
+        body, columns = _read_roster_table(data)
     if len(body) > IMPORT_MAX_ROWS:
         raise Invalid.field("file", gettext("At most %(n)d rows.", n=IMPORT_MAX_ROWS))
 
