@@ -38,10 +38,12 @@ export class DeviceCheck {
     return $("spk")?.value || null;
   }
 
-  // Constraints for janus.js: false when the device cannot be used.
-  videoConstraints(size = { width: 1280, height: 720 }) {
+  // Constraints for janus.js: false when the device cannot be used. The height comes from the
+  // quality chosen (720, 360 or 180 lines, 16:9).
+  videoConstraints() {
     if (this.problems.video) return false;
-    const c = { width: { ideal: size.width }, height: { ideal: size.height } };
+    const height = Number($("quality")?.value) || 720;
+    const c = { width: { ideal: Math.round((height * 16) / 9) }, height: { ideal: height } };
     if (this.videoId) c.deviceId = { exact: this.videoId };
     return c;
   }

@@ -9,13 +9,15 @@ pages may use the microphone and reach the video server (security.media_page).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from trainer.auth.services import require_site, require_staff
 from trainer.conference import services
+from trainer.conference.runtime import runtime
 from trainer.security import media_page
 from trainer.sessions import services as session_services
 from trainer.text import sort_key
@@ -34,8 +36,20 @@ TILES_PER_PAGE = 12
 
 
 def _video_server_urls() -> list[str]:
-    """Where the browser reaches Janus (HTTP and WebSocket transports), for the CSP."""
-    return services.browser_server_urls()
+    """Where the browser reaches Janus, for the CSP: the configured public URL, or the URL
+    trainer drives it at; a child Janus listens on trainer's own address, which the browser
+    may know by another name (the host it reached this page on)."""
+    state = runtime()
+    url = state.public_url or (state.client.url if state.client else None)
+    if not url:
+        return []
+    parts = urlsplit(url)
+    here = urlsplit(request.host_url).hostname
+    urls = [url]
+    if here and parts.port and parts.hostname in ("127.0.0.1", "localhost"):
+        host = f"[{here}]" if ":" in here else here
+        urls.append(urlunsplit((parts.scheme, f"{host}:{parts.port}", parts.path, "", "")))
+    return urls
 
 
 def _api(session_id: int) -> str:
