@@ -51,7 +51,7 @@ def _client() -> JanusClient:
     if client is None:
         raise Unavailable(gettext(
             "The video server is not set up: install Janus (apt-get install janus) and "
-            "restart trainer, or set JANUS_URL."), slug="video-unavailable")
+            "restart trainer, or set JANUS_URL."), reason="video-unavailable")
     return client
 
 
@@ -184,9 +184,9 @@ def _builtin_session(session_id: int) -> TrainingSession:
     session = get_session(session_id)
     if session.conference_provider != BUILTIN:
         raise Conflict(gettext("This session's conference is not trainer's video room."),
-                       slug="not-builtin")
+                       reason="not-builtin")
     if session.status == SessionStatus.ENDED:
-        raise Conflict(gettext("The session has ended."), slug="session-ended")
+        raise Conflict(gettext("The session has ended."), reason="session-ended")
     return session
 
 
@@ -222,7 +222,7 @@ def join(actor: User | None, session_id: int, site_id: int | None,
         db.session.rollback()
         log.warning("video server refused or did not answer a join: %s", exc)
         raise Unavailable(gettext("The video server is not answering; try again in a moment."),
-                          slug="video-unavailable") from exc
+                          reason="video-unavailable") from exc
     db.session.commit()
     state = runtime()
     server = state.public_url or _browser_url(state.client.url if state.client else "")
