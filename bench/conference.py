@@ -195,8 +195,9 @@ def _run_room(db: Database, sites: int, *, capacity: bool) -> dict[str, Any]:
         watcher = Watcher(server.url, fixture.organiser_token, fixture.session_id)
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=str(ns.wrapper(str(CHROMIUM), db.data_dir)), args=ARGS)
+                browser = p.chromium.launch(  # camera and microphone need a secure context
+                    executable_path=str(ns.wrapper(str(CHROMIUM), db.data_dir)),
+                    args=[*ARGS, f"--unsafely-treat-insecure-origin-as-secure={server.url}"])
                 ctx = browser.new_context(base_url=server.url, locale="vi-VN",
                                           viewport={"width": 1366, "height": 768})
                 _login(ctx, server.url)

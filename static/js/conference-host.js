@@ -28,6 +28,9 @@ const hhmm = (iso) => {
 };
 
 // ------------------------------------------------------------------------------ tiles
+let floorSiteId = null;
+let calledSiteId = null;
+let page = 0;
 const tiles = new Map(); // site id -> {el, video, field(name), feed, sub, media, muted, called}
 document.querySelectorAll(".conf-tile").forEach((el) => {
   const tile = {
@@ -47,10 +50,6 @@ document.querySelectorAll(".conf-tile").forEach((el) => {
   el.querySelector('[data-action="call"]').addEventListener("click", () => callSite(tile));
   renderTile(tile);
 });
-
-let floorSiteId = null;
-let calledSiteId = null;
-let page = 0;
 
 function renderTile(tile) {
   tile.el.dataset.media = tile.media;

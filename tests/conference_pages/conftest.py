@@ -39,6 +39,12 @@ LAPTOP = {"viewport": {"width": 1366, "height": 768}}
 FULL_HD = {"viewport": {"width": 1920, "height": 1080}}
 
 
+def secure_origin(url: str) -> list[str]:
+    """Camera and microphone need a secure context: HTTPS, or this origin declared secure (the
+    namespace's private address over plain HTTP; a real deployment serves HTTPS)."""
+    return [f"--unsafely-treat-insecure-origin-as-secure={url}"]
+
+
 def skip_reason() -> str | None:
     if why := available():
         return why
@@ -133,7 +139,8 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Room]:
             server.start()
             with sync_playwright() as p:
                 browser = p.chromium.launch(
-                    executable_path=str(ns.wrapper(str(CHROMIUM), data_dir)), args=ARGS)
+                    executable_path=str(ns.wrapper(str(CHROMIUM), data_dir)),
+                    args=[*ARGS, *secure_origin(server.url)])
                 try:
                     yield Room(ns, server, world, browser, coord_b_token, data_dir)
                 finally:
