@@ -78,6 +78,8 @@ export class ConferenceClient {
       this.status("unavailable", String(err));
       return;
     }
+    await this.dropStaleSession();
+    if (generation !== this.generation || this.stopped) return;
     this.connect(generation);
   }
 
@@ -142,12 +144,17 @@ export class ConferenceClient {
   onPublisherMessage(msg, jsep) {
     const event = msg.videoroom;
     if (msg.error) {
-      // 436: this publisher id is already in the room (the site is open in another window).
-      this.status(msg.error_code === 436 ? "duplicate" : "error", msg.error);
-      if (msg.error_code !== 436) this.lost(msg.error);
+      // 436: this publisher id is already in the room: the site is open in another window, or,
+      // when rejoining, Janus has not yet let our old session go (try again).
+      if (msg.error_code === 436 && !this.rejoining) {
+        this.status("duplicate", msg.error);
+        return;
+      }
+      this.lost(msg.error);
       return;
     }
     if (event === "joined") {
+      this.rejoining = false;
       this.myId = msg.id;
       this.privateId = msg.private_id;
       this.publish();
@@ -219,6 +226,7 @@ export class ConferenceClient {
 
   lost(reason) {
     if (this.stopped) return;
+    this.rejoining = true;
     this.teardown();
     this.status("reconnecting", reason);
     this.retry();
@@ -231,6 +239,28 @@ export class ConferenceClient {
     this.timer = setTimeout(() => this.start(), wait);
   }
 
+  // After a network drop Janus still holds our old session (and our publisher id in the room)
+  // until its session timeout: end it now, so that joining again is not refused as a duplicate.
+  async dropStaleSession() {
+    const stale = this.stale;
+    this.stale = null;
+    if (!stale) return;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 5000);
+    try {
+      await fetch(`${stale.server}/${stale.id}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ janus: "destroy", transaction: window.Janus.randomString(12), token: stale.token }),
+        signal: controller.signal,
+      });
+    } catch (_err) {
+      /* gone already, or Janus restarted */
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   teardown() {
     this.generation += 1;
     clearTimeout(this.iceTimer);
@@ -241,6 +271,8 @@ export class ConferenceClient {
     const janus = this.janus;
     this.janus = null;
     this.publisher = null;
+    const id = janus?.getSessionId?.();
+    if (id && this.join) this.stale = { server: this.join.server, id, token: this.join.token };
     if (janus) {
       try {
         janus.destroy({ cleanupHandles: true, notifyDestroyed: false, unload: false });

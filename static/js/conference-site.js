@@ -54,6 +54,10 @@ function setStatus(kind, detail) {
   const el = $("conn-status");
   el.dataset.state = kind;
   el.textContent = t(kind, { reason: detail || "" });
+  // The big screen says it too while the host's picture is missing (read from across the room).
+  const waiting = $("host-waiting");
+  waiting.textContent = kind === "live" || kind === "connecting" ? t("waiting_host") : el.textContent;
+  waiting.dataset.state = kind;
   if (kind === "refused" || kind === "duplicate") {
     $("stage").dataset.blocked = "1";
   }

@@ -140,6 +140,29 @@ def test_the_floor_reaches_the_other_site(room: Room) -> None:
         pages[name].set_viewport_size(LAPTOP["viewport"])
 
 
+def test_after_a_network_drop_the_pages_rejoin_by_themselves(room: Room) -> None:
+    """Inside the namespace every packet between the browsers, Janus and the server crosses
+    its loopback device: taking it down cuts them all off, as a dropped line would."""
+    from playwright.sync_api import expect
+
+    w = room.world
+    a = pages["a"]
+    room.ns.exec_ip("link", "set", "lo", "down")
+    try:
+        status = a.get_by_test_id("conn-status")
+        expect(status).to_have_attribute("data-state", re.compile("^(reconnecting|unavailable)$"),
+                                         timeout=UP_MS)
+        expect(status).to_contain_text("Mất kết nối")
+        save(a, "site-a-network-drop")
+    finally:
+        room.ns.exec_ip("link", "set", "lo", "up")
+    expect(a.get_by_test_id("conn-status")).to_have_attribute("data-state", "live",
+                                                              timeout=2 * UP_MS)
+    frames_rise(pages["host"], f'.conf-tile[data-site-id="{w.a_id}"]')
+    frames_rise(a, "#host-video")
+    wait_until(lambda: media(room).get(w.a_id) == "connected", 20, "site A connected again")
+
+
 def test_a_coordinator_of_a_joins_neither_as_b_nor_as_host(room: Room) -> None:
     w = room.world
     token = w.coord_token
