@@ -240,3 +240,25 @@ def test_a_session_chooses_its_provider(world: Any, api_as: Any,
     assert r.status_code == 422
     assert "apt-get install janus" in r.get_json()["errors"]["conference_provider"][0]
     assert api_as(world.organiser).get(url(world.session)).get_json()["available"] is False
+
+
+def test_the_wall_board_carries_each_sites_media_for_a_builtin_session(
+        world: Any, client: Any, api_as: Any) -> None:
+    from trainer.conference.models import ConferenceRoom
+    from trainer.extensions import db
+
+    db.session.add(ConferenceRoom(session_id=world.session.id, janus_room=4245, pin="p",
+                                  secret="s"))
+    db.session.commit()
+    events = publisher_events(world.session.id, world.a.id)
+    events[1]["event"]["data"]["room"] = 4245
+    post_events(client, events)
+    organiser = api_as(world.organiser)
+    rows = {r["site_id"]: r for r in organiser.get(
+        f"/api/v1/sessions/{world.session.id}/sites").get_json()["items"]}
+    assert rows[world.a.id]["conference"]["media"] == "connected"
+    assert rows[world.a.id]["conference"]["drops"] == 0
+    assert rows[world.b.id]["conference"] == {"media": "never", "since": None,
+                                              "last_seen": None, "drops": 0}
+    link_rows = organiser.get(f"/api/v1/sessions/{world.link.id}/sites").get_json()["items"]
+    assert {r["conference"] is None for r in link_rows} == {True}
