@@ -55,6 +55,11 @@ def _client() -> JanusClient:
     return client
 
 
+def provider_of(session: TrainingSession) -> str | None:
+    """builtin, link (a session with only a link, as before providers existed) or None."""
+    return session.conference_provider or (LINK if session.conference_url else None)
+
+
 def publisher_id(site_id: int | None) -> int:
     return HOST_PUBLISHER_ID if site_id is None else site_id
 
@@ -167,12 +172,12 @@ def conference_state(actor: User | None, session_id: int) -> dict[str, Any]:
     media = media_by_site(session_id)
     now = utcnow()
     body: dict[str, Any] = {
-        "session_id": session_id, "provider": session.conference_provider,
+        "session_id": session_id, "provider": provider_of(session),
         "available": janus_available(),
         "floor_site_id": room.floor_site_id if room is not None else None,
         "sites": [media.get(i) or _site_body(i, None, now) for i in session_site_ids(session_id)],
     }
-    if session.conference_provider == LINK:
+    if body["provider"] == LINK:
         body["url"] = session.conference_url
     return body
 
