@@ -262,3 +262,12 @@ def test_the_wall_board_carries_each_sites_media_for_a_builtin_session(
                                               "last_seen": None, "drops": 0}
     link_rows = organiser.get(f"/api/v1/sessions/{world.link.id}/sites").get_json()["items"]
     assert {r["conference"] is None for r in link_rows} == {True}
+
+
+@pytest.mark.vietnamese_default
+def test_without_a_video_server_join_says_how_to_enable_it_in_vietnamese(
+        world: Any, api_as: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime(), "client", None)
+    r = api_as(world.coord_a).post(url(world.session, "/join"), json={"site_id": world.a.id})
+    assert r.status_code == 503
+    assert r.get_json()["detail"].startswith("Chưa có máy chủ truyền hình: cài Janus")
