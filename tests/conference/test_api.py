@@ -174,7 +174,7 @@ def test_a_join_under_another_sites_id_is_not_counted_for_that_site(
 @pytest.mark.parametrize("payload", [
     [{"type": 2, "session_id": 1, "handle_id": 2,
       "event": {"name": "attached", "plugin": "janus.plugin.videoroom",
-                "token": "tr.999999.1.2000000000.x"}}],
+                "token": "tr.999999.1.2000000000.n.m"}}],
     [{"type": 64, "session_id": 1, "handle_id": 3,
       "event": {"plugin": "janus.plugin.videoroom",
                 "data": {"event": "joined", "room": 77, "id": 1}}}],
@@ -271,3 +271,23 @@ def test_without_a_video_server_join_says_how_to_enable_it_in_vietnamese(
     r = api_as(world.coord_a).post(url(world.session, "/join"), json={"site_id": world.a.id})
     assert r.status_code == 503
     assert r.get_json()["detail"].startswith("Chưa có máy chủ truyền hình: cài Janus")
+
+
+def test_a_token_trainer_did_not_make_names_nobody(app: Any) -> None:
+    token = services.make_token(5, 7, services.utcnow())
+    assert services.parse_token(token)[:2] == (5, 7)
+    forged = token.replace("tr.5.7.", "tr.5.8.")
+    assert services.parse_token(forged) is None
+    assert services.parse_token(forged, verify=False)[:2] == (5, 8)
+
+
+def test_an_attached_handle_with_a_forged_token_is_not_attributed(world: Any, client: Any,
+                                                                   api_as: Any) -> None:
+    from trainer.conference.models import ConferenceHandle
+    from trainer.extensions import db
+
+    events = publisher_events(world.session.id, world.a.id)
+    token = events[0]["event"]["token"]
+    events[0]["event"]["token"] = token.replace(f".{world.a.id}.", f".{world.b.id}.", 1)
+    assert post_events(client, events).status_code == 204
+    assert db.session.query(ConferenceHandle).count() == 0

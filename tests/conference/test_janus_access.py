@@ -52,7 +52,7 @@ def publisher_ids(video: Any, room: int) -> set[int]:
 
 
 def test_without_a_token_trainer_issued_janus_refuses(video: Any) -> None:
-    for token in (None, "tr.1.1.99999999999.guessed", secrets.token_urlsafe(24)):
+    for token in (None, "tr.1.1.99999999999.guessed.mac", secrets.token_urlsafe(24)):
         answer, handle = attach(video, token)
         assert handle is None
         assert answer["janus"] == "error" and answer["error"]["code"] == 403
@@ -98,7 +98,7 @@ def test_an_expired_token_is_removed_from_janus(video: Any) -> None:
 
     w = video.world
     client = video.janus.client()
-    expired = f"tr.{w.session_id}.{w.a_id}.{int(utcnow().timestamp()) - 60}.x"
+    expired = f"tr.{w.session_id}.{w.a_id}.{int(utcnow().timestamp()) - 60}.nonce.mac"
     client.add_token(expired)
     assert attach(video, expired)[1] is not None  # valid until trainer removes it
     assert services.sweep_tokens(client, utcnow()) >= 1
