@@ -174,7 +174,7 @@ def test_a_join_under_another_sites_id_is_not_counted_for_that_site(
 @pytest.mark.parametrize("payload", [
     [{"type": 2, "session_id": 1, "handle_id": 2,
       "event": {"name": "attached", "plugin": "janus.plugin.videoroom",
-                "token": "tr.999999.1.2000000000.x"}}],
+                "token": "tr.999999.1.2000000000.n.m"}}],
     [{"type": 64, "session_id": 1, "handle_id": 3,
       "event": {"plugin": "janus.plugin.videoroom",
                 "data": {"event": "joined", "room": 77, "id": 1}}}],
@@ -240,3 +240,54 @@ def test_a_session_chooses_its_provider(world: Any, api_as: Any,
     assert r.status_code == 422
     assert "apt-get install janus" in r.get_json()["errors"]["conference_provider"][0]
     assert api_as(world.organiser).get(url(world.session)).get_json()["available"] is False
+
+
+def test_the_wall_board_carries_each_sites_media_for_a_builtin_session(
+        world: Any, client: Any, api_as: Any) -> None:
+    from trainer.conference.models import ConferenceRoom
+    from trainer.extensions import db
+
+    db.session.add(ConferenceRoom(session_id=world.session.id, janus_room=4245, pin="p",
+                                  secret="s"))
+    db.session.commit()
+    events = publisher_events(world.session.id, world.a.id)
+    events[1]["event"]["data"]["room"] = 4245
+    post_events(client, events)
+    organiser = api_as(world.organiser)
+    rows = {r["site_id"]: r for r in organiser.get(
+        f"/api/v1/sessions/{world.session.id}/sites").get_json()["items"]}
+    assert rows[world.a.id]["conference"]["media"] == "connected"
+    assert rows[world.a.id]["conference"]["drops"] == 0
+    assert rows[world.b.id]["conference"] == {"media": "never", "since": None,
+                                              "last_seen": None, "drops": 0}
+    link_rows = organiser.get(f"/api/v1/sessions/{world.link.id}/sites").get_json()["items"]
+    assert {r["conference"] is None for r in link_rows} == {True}
+
+
+@pytest.mark.vietnamese_default
+def test_without_a_video_server_join_says_how_to_enable_it_in_vietnamese(
+        world: Any, api_as: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime(), "client", None)
+    r = api_as(world.coord_a).post(url(world.session, "/join"), json={"site_id": world.a.id})
+    assert r.status_code == 503
+    assert r.get_json()["detail"].startswith("Chưa có máy chủ truyền hình: cài Janus")
+
+
+def test_a_token_trainer_did_not_make_names_nobody(app: Any) -> None:
+    token = services.make_token(5, 7, services.utcnow())
+    assert services.parse_token(token)[:2] == (5, 7)
+    forged = token.replace("tr.5.7.", "tr.5.8.")
+    assert services.parse_token(forged) is None
+    assert services.parse_token(forged, verify=False)[:2] == (5, 8)
+
+
+def test_an_attached_handle_with_a_forged_token_is_not_attributed(world: Any, client: Any,
+                                                                   api_as: Any) -> None:
+    from trainer.conference.models import ConferenceHandle
+    from trainer.extensions import db
+
+    events = publisher_events(world.session.id, world.a.id)
+    token = events[0]["event"]["token"]
+    events[0]["event"]["token"] = token.replace(f".{world.a.id}.", f".{world.b.id}.", 1)
+    assert post_events(client, events).status_code == 204
+    assert db.session.query(ConferenceHandle).count() == 0

@@ -52,7 +52,7 @@ def publisher_ids(video: Any, room: int) -> set[int]:
 
 
 def test_without_a_token_trainer_issued_janus_refuses(video: Any) -> None:
-    for token in (None, "tr.1.1.99999999999.guessed", secrets.token_urlsafe(24)):
+    for token in (None, "tr.1.1.99999999999.guessed.mac", secrets.token_urlsafe(24)):
         answer, handle = attach(video, token)
         assert handle is None
         assert answer["janus"] == "error" and answer["error"]["code"] == 403
@@ -98,7 +98,7 @@ def test_an_expired_token_is_removed_from_janus(video: Any) -> None:
 
     w = video.world
     client = video.janus.client()
-    expired = f"tr.{w.session_id}.{w.a_id}.{int(utcnow().timestamp()) - 60}.x"
+    expired = f"tr.{w.session_id}.{w.a_id}.{int(utcnow().timestamp()) - 60}.nonce.mac"
     client.add_token(expired)
     assert attach(video, expired)[1] is not None  # valid until trainer removes it
     assert services.sweep_tokens(client, utcnow()) >= 1
@@ -114,3 +114,27 @@ def test_a_coordinator_cannot_take_another_site_or_the_host(video: Any) -> None:
     assert api.post(url, json={"role": "host"}, timeout=10).status_code == 403
     host = issue(video, w.organiser_token, role="host")
     assert host["display"] == "host" and host["site_id"] is None
+
+
+def test_janus_down_the_api_says_so_then_trainer_starts_it_again(video: Any) -> None:
+    """Last in this module: it kills the child Janus."""
+    import os
+    import signal
+
+    w = video.world
+    url = f"{video.server.url}/api/v1/sessions/{w.session_id}/conference/join"
+    api = video.api(w.organiser_token)
+    pid = video.server.janus_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    r = api.post(url, json={"role": "host"}, timeout=10)
+    assert r.status_code == 503 and "video server" in r.json()["detail"]
+    # The check-in side of the session does not notice.
+    board = api.get(f"{video.server.url}/api/v1/sessions/{w.session_id}/sites", timeout=10)
+    assert board.status_code == 200
+    wait_until(lambda: "starting it again" in video.server.log_tail(20000), 30,
+               "trainer to start its Janus again")
+    again = wait_until(lambda: (r := api.post(url, json={"role": "host"}, timeout=10))
+                       .status_code == 201 and r.json(), 30, "a join to work again")
+    assert attach(video, again["token"])[1] is not None
+    assert video.janus.client().room_exists(again["room"])  # created again

@@ -54,6 +54,13 @@ def runtime(app: Flask | None = None) -> Runtime:
     return state
 
 
+def video_possible(app: Flask | None = None) -> bool:
+    """A video server is configured, or `trainer serve` will start one (janus on PATH)."""
+    target = app or current_app
+    return runtime(target).client is not None or bool(
+        target.config.get("JANUS_MANAGED", True) and janus_binary())
+
+
 def start_managed(app: Flask, host: str, port: int) -> ManagedJanus | None:
     """Start a child Janus for `trainer serve` on `host`:`port` when none is configured and
     the binary is on PATH; None otherwise (or when it fails to start: logged)."""

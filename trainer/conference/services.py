@@ -10,12 +10,14 @@ be attributed (see `trainer.conference.ingest`).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_babel import gettext
 from sqlalchemy import select
 
@@ -55,6 +57,11 @@ def _client() -> JanusClient:
     return client
 
 
+def provider_of(session: TrainingSession) -> str | None:
+    """builtin, link (a session with only a link, as before providers existed) or None."""
+    return session.conference_provider or (LINK if session.conference_url else None)
+
+
 def publisher_id(site_id: int | None) -> int:
     return HOST_PUBLISHER_ID if site_id is None else site_id
 
@@ -67,24 +74,34 @@ def display(site_id: int | None) -> str:
 # --------------------------------------------------------------------------- tokens
 
 
+def _mac(body: str) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def make_token(session_id: int, site_id: int | None, expires_at: datetime) -> str:
+    """`tr.<session>.<site or h>.<expiry>.<nonce>.<mac>`: Janus admits it because trainer
+    added it; its MAC (SECRET_KEY) lets trainer trust what it names when Janus reports it."""
     who = "h" if site_id is None else str(site_id)
-    return (f"{TOKEN_PREFIX}.{session_id}.{who}.{int(expires_at.timestamp())}."
-            f"{secrets.token_urlsafe(18)}")
+    body = (f"{TOKEN_PREFIX}.{session_id}.{who}.{int(expires_at.timestamp())}."
+            f"{secrets.token_urlsafe(12)}")
+    return f"{body}.{_mac(body)}"
 
 
-def parse_token(token: Any) -> tuple[int, int | None, int] | None:
+def parse_token(token: Any, *, verify: bool = True) -> tuple[int, int | None, int] | None:
     """(session id, site id or None for the host, expiry as a Unix time) of a token trainer
-    made, or None for anything else."""
+    made (its MAC checked unless `verify` is False), or None for anything else."""
     if not isinstance(token, str):
         return None
     parts = token.split(".")
-    if len(parts) != 5 or parts[0] != TOKEN_PREFIX:
+    if len(parts) != 6 or parts[0] != TOKEN_PREFIX:
         return None
     try:
         session_id, expires = int(parts[1]), int(parts[3])
         site_id = None if parts[2] == "h" else int(parts[2])
     except ValueError:
+        return None
+    if verify and not hmac.compare_digest(parts[5], _mac(token.rsplit(".", 1)[0])):
         return None
     return session_id, site_id, expires
 
@@ -98,7 +115,7 @@ def sweep_tokens(client: JanusClient, now: datetime) -> int:
     """Remove the tokens trainer issued whose time is over; answers how many."""
     removed = 0
     for token in client.list_tokens():
-        parsed = parse_token(token)
+        parsed = parse_token(token, verify=False)  # ours by its shape; expired, whoever made it
         if parsed is not None and parsed[2] <= now.timestamp():
             client.remove_token(token)
             removed += 1
@@ -167,12 +184,12 @@ def conference_state(actor: User | None, session_id: int) -> dict[str, Any]:
     media = media_by_site(session_id)
     now = utcnow()
     body: dict[str, Any] = {
-        "session_id": session_id, "provider": session.conference_provider,
+        "session_id": session_id, "provider": provider_of(session),
         "available": janus_available(),
         "floor_site_id": room.floor_site_id if room is not None else None,
         "sites": [media.get(i) or _site_body(i, None, now) for i in session_site_ids(session_id)],
     }
-    if session.conference_provider == LINK:
+    if body["provider"] == LINK:
         body["url"] = session.conference_url
     return body
 

@@ -22,6 +22,7 @@ POLL_S = 1.0  # Janus down -> sites "lost" within ~2 s (two failed polls)
 FAILURES_FOR_DOWN = 2
 SWEEP_EVERY = 60  # polls between two sweeps of expired tokens
 RECONCILE_EVERY = 5  # polls between two checks that sites on the call still have a session
+RESTART_AFTER = 10  # failed polls before a child Janus that exited is started again
 
 
 @dataclass
@@ -61,10 +62,24 @@ def _watch(video: Video) -> None:
             try:
                 failures = _poll(video.app, failures, sweep=polls % SWEEP_EVERY == 0,
                                  reconcile=polls % RECONCILE_EVERY == 0)
+                if failures and failures % RESTART_AFTER == 0:
+                    _restart(video)
             except Exception:  # noqa: BLE001 - the watch must keep watching
                 log.exception("the video server's health watch failed")
             finally:
                 db.session.remove()
+
+
+def _restart(video: Video) -> None:
+    """Start the child Janus again when it exited (crashed, killed); same ports, secrets."""
+    managed = video.managed
+    if managed is None or managed.running or not video.running:
+        return
+    log.warning("the child Janus exited: starting it again")
+    try:
+        managed.start()
+    except JanusUnavailable:
+        log.exception("the child Janus did not start again; next attempt later")
 
 
 def _poll(app: Flask, failures: int, *, sweep: bool, reconcile: bool) -> int:
