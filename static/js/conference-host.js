@@ -45,6 +45,7 @@ document.querySelectorAll(".conf-tile").forEach((el) => {
     called: false,
   };
   tiles.set(tile.id, tile);
+  el.querySelector('[data-action="mute"]').disabled = true; // until the site sends sound
   el.querySelector('[data-action="mute"]').addEventListener("click", () => muteSite(tile));
   el.querySelector('[data-action="floor"]').addEventListener("click", () => setFloor(floorSiteId === tile.id ? null : tile.id));
   el.querySelector('[data-action="call"]').addEventListener("click", () => callSite(tile));
@@ -144,6 +145,7 @@ const client = new ConferenceClient({
     const tile = typeof feed.owner === "number" ? tiles.get(feed.owner) : null;
     if (!tile) return;
     tile.feed = feed;
+    tile.el.querySelector('[data-action="mute"]').disabled = !feed.streams.some((s) => s.type === "audio");
     syncSubscription(tile);
   },
   onFeedGone: (feed) => {
@@ -208,7 +210,9 @@ $("take-floor").addEventListener("click", () => setFloor(null));
 
 async function muteSite(tile) {
   const muted = !tile.muted;
-  const r = await api("POST", cfg.muteUrl, { site_id: tile.id, muted });
+  const audio = tile.feed?.streams.find((s) => s.type === "audio");
+  if (!audio) return;
+  const r = await api("POST", cfg.muteUrl, { site_id: tile.id, muted, mid: String(audio.mid) });
   if (!r.ok) {
     say(t("failed", { reason: r.problem?.detail || r.status }));
     return;
@@ -287,6 +291,12 @@ socket?.on("conference_status", (p) => {
 });
 socket?.on("conference_floor", (p) => {
   if (Number(p.session_id) === sessionId) applyFloor(p.site_id ?? null);
+});
+socket?.on("conference_mute", (p) => {
+  const tile = tiles.get(Number(p.site_id));
+  if (Number(p.session_id) !== sessionId || !tile) return;
+  tile.muted = !!p.muted;
+  renderTile(tile);
 });
 socket?.on("rollcall", (p) => {
   if (Number(p.session_id) !== sessionId) return;

@@ -152,6 +152,12 @@ const socket = connectLive({
     loadFloor();
   },
 });
+socket?.on("conference_mute", (p) => {
+  if (Number(p.session_id) !== sessionId || Number(p.site_id) !== siteId) return;
+  const note = $("muted-by-host");
+  note.hidden = !p.muted;
+  note.textContent = t("muted_by_host");
+});
 socket?.on("conference_floor", (p) => {
   if (Number(p.session_id) === sessionId) showFloor(p.site_id ?? null);
 });

@@ -140,6 +140,24 @@ def test_the_floor_reaches_the_other_site(room: Room) -> None:
         pages[name].set_viewport_size(LAPTOP["viewport"])
 
 
+def test_the_host_mutes_a_site_for_everyone(room: Room) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    host, a = pages["host"], pages["a"]
+    button = host.locator(f'.conf-tile[data-site-id="{w.a_id}"] [data-action="mute"]')
+    button.click()
+    expect(a.get_by_test_id("muted-by-host")).to_be_visible()
+    expect(a.get_by_test_id("muted-by-host")).to_have_text("Điểm cầu chủ trì đã tắt tiếng điểm cầu này.")
+    expect(host.locator(f'.conf-tile[data-site-id="{w.a_id}"]')).to_have_attribute("data-muted", "1")
+    button.click()
+    expect(a.get_by_test_id("muted-by-host")).to_be_hidden()
+    # Muting is done by Janus with the room's secret: a site not on the call cannot be muted.
+    gone = api(room, "POST", "/conference/mute",
+               json={"site_id": w.host_id, "muted": True, "mid": "0"})
+    assert gone.status_code in (409, 422), gone.text
+
+
 def test_after_a_network_drop_the_pages_rejoin_by_themselves(room: Room) -> None:
     """Inside the namespace every packet between the browsers, Janus and the server crosses
     its loopback device: taking it down cuts them all off, as a dropped line would."""

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from trainer.apiutil import StrictSchema
-from trainer.conference import services
+from trainer.conference import moderation, services
 
 blp = Blueprint("api_conference", __name__, url_prefix="/api/v1",
                 description="The session's video conference (built-in room on Janus, or a "
@@ -100,3 +100,29 @@ def join(data: dict[str, Any], session_id: int) -> Any:
 def floor(data: dict[str, Any], session_id: int) -> Any:
     """Give a site the floor, or take it back with `null` (organisers)."""
     return services.set_floor(current_user, session_id, data["site_id"])
+
+
+class MuteIn(StrictSchema):
+    site_id = fields.Integer(required=True)
+    muted = fields.Boolean(required=True)
+    mid = fields.String(required=True, validate=validate.Length(min=1, max=16),
+                        metadata={"description": "The site's audio stream (its `mid` in the "
+                                                 "room's list of publishers)."})
+
+
+class MuteOut(Schema):
+    session_id = fields.Integer()
+    site_id = fields.Integer()
+    muted = fields.Boolean()
+
+
+@blp.post("/sessions/<int:session_id>/conference/mute")
+@blp.arguments(MuteIn)
+@blp.response(200, MuteOut)
+@blp.alt_response(409, response="CONFLICT", description="The site is not sending sound now.")
+@blp.alt_response(503, description="The video server is not set up or not answering.")
+def mute(data: dict[str, Any], session_id: int) -> Any:
+    """Mute a site for everyone at the video server, or let it be heard again (organisers);
+    the site's page is told with `conference_mute`."""
+    return moderation.set_muted(current_user, session_id, data["site_id"], data["muted"],
+                                data["mid"])
