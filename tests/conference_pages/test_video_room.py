@@ -140,6 +140,25 @@ def test_the_floor_reaches_the_other_site(room: Room) -> None:
         pages[name].set_viewport_size(LAPTOP["viewport"])
 
 
+def test_roll_call_by_video_grows_the_called_tile_until_the_site_confirms(room: Room) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    host = pages["host"]
+    tile = host.locator(f'.conf-tile[data-site-id="{w.a_id}"]')
+    tile.locator('[data-action="call"]').click()
+    expect(tile).to_have_class(re.compile(r"\bcalled\b"))
+    expect(tile.get_by_test_id("tile-rollcall")).to_have_text("Đã gọi: chờ điểm cầu xác nhận")
+    save(host, "host-rollcall-1366x768")
+    # The coordinator confirms as today (check-in page or API).
+    confirmed = requests.post(
+        f"{room.url}/api/v1/sessions/{w.session_id}/rollcall/{w.a_id}",
+        headers={"Authorization": f"Bearer {w.coord_token}"}, timeout=10)
+    assert confirmed.status_code == 200, confirmed.text
+    expect(tile.get_by_test_id("tile-rollcall")).to_contain_text("✓ Đã xác nhận lúc")
+    expect(tile).not_to_have_class(re.compile(r"\bcalled\b"))
+
+
 def test_the_host_mutes_a_site_for_everyone(room: Room) -> None:
     from playwright.sync_api import expect
 
