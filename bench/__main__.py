@@ -1,7 +1,7 @@
 """`make bench`: run the benchmarks against real `trainer serve` processes and print tables.
 
-python -m bench [--only checkin,latency,connections,quiz,scaleout,pages,wall,freeze] [--runs 3]
-    [--quick]
+python -m bench [--only checkin,latency,connections,quiz,scaleout,pages,wall,freeze,conference]
+    [--runs 3] [--quick]
 
 --quick: shorter runs and smaller loads (200 watchers, 1,000 connections, 400 trainees in
 20 s): a smoke test of the harness, not the goals.
@@ -16,7 +16,8 @@ import time
 from bench import scenarios
 from bench.common import machine, postgres_database, sqlite_database, table
 
-ALL = ("checkin", "latency", "connections", "quiz", "scaleout", "pages", "wall", "freeze")
+ALL = ("checkin", "latency", "connections", "quiz", "scaleout", "pages", "wall", "freeze",
+       "conference")
 
 
 def main() -> int:
@@ -41,7 +42,13 @@ def main() -> int:
     started = time.monotonic()
     for name in chosen:
         t0 = time.monotonic()
-        if name == "scaleout":
+        if name == "conference":
+            from bench.conference import bench_conference
+
+            sites = 4 if quick else 13
+            print(table(f"8. The video room ({sites} sites and the host on one Janus, 180p, "
+                        "inside a network namespace)", bench_conference(1, sites)))
+        elif name == "scaleout":
             for processes in (1, 2):  # one process first: what the second one adds
                 db = postgres_database()
                 try:

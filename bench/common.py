@@ -103,13 +103,15 @@ def _env(db: Database, **extra: str) -> dict[str, str]:
 
 
 def load(db: Database, *, sites: int, participants: int, coordinators: int = 50,
-         quiz: bool = False, checked_in: bool = False, checked_in_share: float = 1.0
-         ) -> Fixture:
+         quiz: bool = False, checked_in: bool = False, checked_in_share: float = 1.0,
+         builtin_conference: bool = False) -> Fixture:
     """Schema and data through the app's own services and models, in a child process."""
     args = [sys.executable, "-m", "bench.loader", "--sites", str(sites), "--participants",
             str(participants), "--coordinators", str(coordinators)]
     if quiz:
         args.append("--quiz")
+    if builtin_conference:
+        args.append("--builtin-conference")
     if checked_in:
         args += ["--checked-in", "--checked-in-share", str(checked_in_share)]
     out = subprocess.run(args, env=_env(db), cwd=ROOT, check=False, capture_output=True,

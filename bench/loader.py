@@ -35,6 +35,8 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=30000)
     parser.add_argument("--coordinators", type=int, default=50)
     parser.add_argument("--quiz", action="store_true")
+    parser.add_argument("--builtin-conference", action="store_true",
+                        help="the session's conference is trainer's video room (Janus)")
     parser.add_argument("--checked-in", action="store_true")
     parser.add_argument("--checked-in-share", type=float, default=1.0,
                         help="with --checked-in: the share of participants checked in")
@@ -64,6 +66,8 @@ def main() -> None:
         session = TrainingSession(title="Benchmark session", starts_at=now - timedelta(hours=1),
                                   ends_at=now + timedelta(hours=6), host_site_id=site_ids[0],
                                   status=SessionStatus.LIVE, topics=["management"])
+        if args.builtin_conference:
+            session.conference_provider = "builtin"
         db.session.add(session)
         db.session.flush()
         db.session.execute(insert(SessionSite), [

@@ -31,6 +31,7 @@ FEATURES = (
     "quizzes",
     "reports",
     "backup",
+    "conference",
 )
 
 CSP = (
@@ -252,7 +253,7 @@ def _nav_items() -> list[tuple[str, Any, tuple[str, ...]]]:
 
 def _import_models() -> None:
     for name in ("auth", "sites", "people", "sessions", "checkin", "audit", "materials",
-                 "quizzes", "reports"):
+                 "quizzes", "reports", "conference"):
         _optional(f"trainer.{name}.models")
 
 
@@ -274,6 +275,9 @@ def _register_feature(app: Flask, name: str) -> None:
     if api_module is not None and hasattr(api_module, "blp"):
         api.register_blueprint(api_module.blp)
     _optional(f"trainer.{name}.events")
+    setup = _optional(f"trainer.{name}.setup")  # state in app.extensions, more blueprints
+    if setup is not None and hasattr(setup, "init_app"):
+        setup.init_app(app)
     cli_module = _optional(f"trainer.{name}.cli")
     if cli_module is not None and hasattr(cli_module, "register"):
         cli_module.register(app)

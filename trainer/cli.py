@@ -61,19 +61,27 @@ def serve(host: str, port: int, access_log: bool) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     server = Server((host, port), app, handler_class=Handler,
                     log=sys.stderr if access_log else None, backlog=4096)
+    from trainer.conference import watch
 
-    def stop(*_: Any) -> None:
-        server.stop(timeout=5)
+    video = watch.start(app, host, port)  # a child Janus, the video server's health watch
 
     import gevent
+
+    def stop(*_: Any) -> None:
+        # Not blocking in the signal handler: the child Janus stops from its own greenlet.
+        gevent.spawn(video.stop)
+        server.stop(timeout=5)
 
     gevent.signal_handler(signal.SIGTERM, stop)
     gevent.signal_handler(signal.SIGINT, stop)
     mq = "redis" if app.config.get("REDIS_URL") else "none"
     click.echo(f"trainer serving on http://{host}:{port} (pid {os.getpid()}, "
                f"database {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
-               f"message queue {mq})", err=True)
-    server.serve_forever()
+               f"message queue {mq}, video {video.describe()})", err=True)
+    try:
+        server.serve_forever()
+    finally:
+        video.stop()
 
 
 @click.command("create-user")

@@ -66,6 +66,15 @@ def from_environment() -> dict[str, Any]:
         "QUIZ_CODE_LIMIT_QUIZ": os.environ.get("TRAINER_QUIZ_CODE_LIMIT_PER_QUIZ",
                                                "300 per minute"),
         "TIMEZONE": os.environ.get("TRAINER_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        # Video (trainer.conference): an external Janus; without JANUS_URL `trainer serve`
+        # starts its own when the `janus` binary is on PATH (JANUS_MANAGED=0: never).
+        "JANUS_URL": os.environ.get("JANUS_URL") or None,
+        "JANUS_ADMIN_URL": os.environ.get("JANUS_ADMIN_URL") or None,
+        "JANUS_ADMIN_SECRET": os.environ.get("JANUS_ADMIN_SECRET") or None,
+        "JANUS_PUBLIC_URL": os.environ.get("JANUS_PUBLIC_URL") or None,
+        "JANUS_ROOM_ADMIN_KEY": os.environ.get("JANUS_ROOM_ADMIN_KEY") or None,
+        "JANUS_EVENTS_PASSWORD": os.environ.get("JANUS_EVENTS_PASSWORD") or None,
+        "JANUS_MANAGED": os.environ.get("JANUS_MANAGED", "1") != "0",
     }
 
 

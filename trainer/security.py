@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, redirect, request, url_for
+from flask import Flask, Response, abort, current_app, make_response, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -43,8 +44,43 @@ def is_safe_next(target: str | None) -> TypeGuard[str]:
     return not parts.scheme and not parts.netloc
 
 
+def origin_of(url: str) -> str | None:
+    """scheme://host[:port] of an http(s) or ws(s) URL, for a CSP source list; None otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "ws", "wss") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def media_page(connect_to: Callable[[], Iterable[str]]) -> Callable[[F], F]:
+    """For the pages of a video call only: this origin may use the camera, microphone, autoplay
+    and full screen, and the page may reach the URLs `connect_to()` names (the video server)
+    besides its own origin. Every other page keeps the global headers (camera for the scanner,
+    no microphone)."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            response = make_response(view(*args, **kwargs))
+            origins = sorted({o for url in connect_to() if (o := origin_of(url))})
+            csp: str = current_app.extensions["trainer.csp"]
+            if origins:
+                csp = csp.replace("connect-src 'self'", "connect-src 'self' " + " ".join(origins), 1)
+            response.headers["Content-Security-Policy"] = csp
+            response.headers["Permissions-Policy"] = (
+                "camera=(self), microphone=(self), autoplay=(self), fullscreen=(self), "
+                "geolocation=()")
+            return response
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
 def register(app: Flask, *, csp: str) -> None:
     from trainer.auth.models import User
+
+    app.extensions["trainer.csp"] = csp
     from trainer.auth.services import user_for_token
 
     login_manager.session_protection = "basic"

@@ -14,7 +14,7 @@ from trainer.i18n import to_local
 
 DASH = "–"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-INT, PCT, DEC1, TEXT, DATE, NUMBER = "int", "pct", "dec1", "text", "date", "number"
+INT, PCT, DEC1, TEXT, DATE, WHEN, NUMBER = "int", "pct", "dec1", "text", "date", "when", "number"
 FORMATS = {INT: "#,##0", PCT: "0.0%", DEC1: "0.0", DATE: "dd/mm/yyyy"}
 
 

@@ -22,6 +22,7 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 @pytest.fixture
 def loaded(app: Any, monkeypatch: Any) -> Any:
     monkeypatch.setattr(demo, "FEATURE_ORDER", ("sessions",))
+    app.config["JANUS_MANAGED"] = False  # no video server: the live session keeps its link
     ctx = demo.load_demo()
     assert ctx is not None
     return ctx

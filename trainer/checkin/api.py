@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import gettext
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from trainer.apiutil import MAX_PER_PAGE, ListArgs, StrictSchema, Text, list_schema
 from trainer.checkin import services
@@ -171,6 +171,17 @@ class SiteBoardRow(AttendanceCounts):
     last_seen = _when("When a page of the site was last heard from.")
     rollcall_at = _when("When the site answered the running roll-call.")
     last_checkin_at = _when("The latest check-in at this site.")
+    conference = fields.Nested(
+        "SiteConferenceMedia", allow_none=True,
+        metadata={"description": "The site's media on trainer's video room (null when the "
+                                 "session's conference is not `builtin`)."})
+
+
+class SiteConferenceMedia(Schema):
+    media = fields.String(metadata={"enum": ["never", "connected", "degraded", "lost"]})
+    since = fields.String(allow_none=True)
+    last_seen = fields.String(allow_none=True)
+    drops = fields.Integer()
 
 
 class SiteStatusReport(StrictSchema):

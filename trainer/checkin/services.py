@@ -923,6 +923,7 @@ def site_board(actor: User | None, session_id: int) -> list[dict[str, Any]]:
         .order_by((Site.kind != SiteKind.HOST), Site.code)).all()
     counts, last = _counts(session_id)
     connected = _connected_sites(session_id)
+    media = _conference_media(s)
     started = s.rollcall_started_at
     out = []
     for ss, site in rows:
@@ -937,8 +938,22 @@ def site_board(actor: User | None, session_id: int) -> list[dict[str, Any]]:
             "status_at": iso(ss.status_at), "connected": is_connected,
             "last_seen": iso(connected.get(site.id)), "rollcall_at": iso(confirmed),
             **c, "last_checkin_at": iso(last.get(site.id)),
+            "conference": None if media is None else media[site.id],
         })
     return out
+
+
+def _conference_media(s: TrainingSession) -> dict[int, dict[str, Any]] | None:
+    """Each site's media on trainer's video room (one query; a site without a row was never
+    on the call), None when the session's conference is not the built-in room."""
+    if s.conference_provider != "builtin":
+        return None
+    from collections import defaultdict
+
+    from trainer.conference.services import media_by_site, wall_entry
+
+    return defaultdict(lambda: wall_entry(None),
+                       {k: wall_entry(v) for k, v in media_by_site(s.id).items()})
 
 
 # --- roll-call of the sites -----------------------------------------------------------------

@@ -74,6 +74,12 @@ class ReportSiteRowSchema(ReportFiguresSchema):
     name = fields.String()
     kind = fields.String(metadata={"enum": ["host", "bridge"]})
     is_host = fields.Boolean()
+    conference_first_joined_at = fields.DateTime(allow_none=True, metadata={
+        "description": "Sessions on the built-in video room: when the site first joined."})
+    conference_minutes = fields.Integer(metadata={
+        "description": "Built-in video room: minutes the site was on the call."})
+    conference_drops = fields.Integer(metadata={
+        "description": "Built-in video room: times the site fell off the call."})
 
 
 class GenderIndicatorSchema(Schema):
@@ -97,6 +103,8 @@ class SessionReportSchema(Schema):
     quizzes = fields.List(fields.Nested(ReportQuizSchema))
     scope_site_ids = fields.List(fields.Integer(), allow_none=True, metadata={
         "description": "null: every site; else the coordinator's sites the rows cover."})
+    conference = fields.String(allow_none=True, metadata={
+        "description": "The session's conference provider: builtin, link or null."})
     sites = fields.List(fields.Nested(ReportSiteRowSchema))
     totals = fields.Nested(ReportFiguresSchema)
     gender = fields.List(fields.Nested(GenderIndicatorSchema))

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from trainer.i18n import to_local
-from trainer.spreadsheet import DASH, DATE, DEC1, INT, PCT, TEXT, safe_text
+from trainer.spreadsheet import DASH, DATE, DEC1, INT, PCT, TEXT, WHEN, safe_text
 from trainer.spreadsheet import put as _put
 
 SEX_VI = {"female": "Nữ", "male": "Nam", "unspecified": "Không xác định"}
@@ -52,6 +52,19 @@ SESSION_COLUMNS = (
     Column("quiz_mean_percent", "Điểm trung bình (%)", "Mean score (%)", DEC1, 17),
 )
 
+# Sessions on trainer's own video room: each bridge point's attendance on the call.
+CONFERENCE_COLUMNS = (
+    Column("conference_first_joined_at", "Vào phòng họp lúc", "First joined the video room",
+           WHEN, 17),
+    Column("conference_minutes", "Số phút trực tuyến", "Minutes connected", INT, 14),
+    Column("conference_drops", "Số lần mất kết nối", "Drops", INT, 14),
+)
+
+
+def session_columns(report: dict[str, Any]) -> tuple[Column, ...]:
+    builtin = report.get("conference") == "builtin"
+    return SESSION_COLUMNS + (CONFERENCE_COLUMNS if builtin else ())
+
 
 def _csv_value(value: Any, kind: str) -> str:
     if value is None:
@@ -73,9 +86,10 @@ def session_csv(report: dict[str, Any]) -> bytes:
     """One row per site, then the totals; UTF-8 with BOM."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([f"{c.vi} / {c.en}" for c in SESSION_COLUMNS])
+    columns = session_columns(report)
+    writer.writerow([f"{c.vi} / {c.en}" for c in columns])
     for row in [*report["sites"], _totals_row(report["totals"])]:
-        writer.writerow([_csv_value(row.get(c.key), c.kind) for c in SESSION_COLUMNS])
+        writer.writerow([_csv_value(row.get(c.key), c.kind) for c in columns])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -203,7 +217,8 @@ def session_xlsx(report: dict[str, Any]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Theo điểm cầu"
-    _table(ws, SESSION_COLUMNS, report["sites"], _totals_row(report["totals"]), freeze="C3")
+    _table(ws, session_columns(report), report["sites"], _totals_row(report["totals"]),
+           freeze="C3")
     ws.print_title_rows = "1:2"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4

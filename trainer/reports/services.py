@@ -41,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from trainer.audit.services import record
 from trainer.auth.models import User
 from trainer.auth.services import require_any, require_site, visible_site_ids
+from trainer.conference import report as conference_report
 from trainer.dbtypes import utcnow
 from trainer.errors import Conflict, Forbidden, Invalid, NotFound
 from trainer.extensions import db
@@ -418,13 +419,16 @@ def session_report(actor: User | None, session_id: int, quiz_id: int | None = No
         site_ids &= set(scope)
     site_ids |= {site_id for (_sid, site_id) in tallies}
     sites = _sites(site_ids)
+    video = conference_report.columns_for(session)  # per site on the video room, if builtin
     rows, totals = [], Tally()
     for site in sorted(sites.values(), key=lambda s: _site_order(s, session.host_site_id)):
         t = tallies.get((session.id, site.id)) or Tally()
         totals.merge(t)
-        rows.append({**_site_info(site, session.host_site_id), **measures(t)})
+        rows.append({**_site_info(site, session.host_site_id), **measures(t),
+                     **({} if video is None else video.get(site.id, conference_report.EMPTY))})
     return {
         "session": _session_info(session),
+        "conference": session.conference_provider,
         "quiz": _quiz_info(quiz),
         "quizzes": [_quiz_info(q) for q in session_quizzes(session.id)],
         "scope_site_ids": scope,

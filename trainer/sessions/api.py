@@ -13,6 +13,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from trainer.apiutil import ListArgs, StrictSchema, Text, list_schema, page_of
+from trainer.conference import providers
 from trainer.extensions import db
 from trainer.sessions import services
 from trainer.sessions.models import TrainingSession
@@ -60,6 +61,18 @@ class AgendaReplace(StrictSchema):
     items = fields.List(fields.Nested(AgendaItemIn), required=True)
 
 
+class SessionConferenceIn(StrictSchema):
+    provider = fields.String(required=True, validate=validate.OneOf(["builtin", "link"]),
+                             metadata={"description": "builtin: trainer's video room (when a "
+                                       "video server is available); link: an external URL"})
+    url = Text(max_length=1000, allow_none=True, allow_blank=True)
+
+
+class SessionConferenceOut(Schema):
+    provider = fields.String(metadata={"enum": ["builtin", "link"]})
+    url = fields.String(allow_none=True)
+
+
 class SessionCreate(StrictSchema):
     title = Text(required=True, max_length=300)
     starts_at = fields.DateTime(required=True, metadata={
@@ -72,6 +85,8 @@ class SessionCreate(StrictSchema):
     conference_url = Text(max_length=1000, allow_none=True, allow_blank=True, load_default=None,
                           metadata={"description": "Any http(s) link; Jitsi, Zoom, Google "
                                     "Meet and Teams are recognised."})
+    conference = fields.Nested(SessionConferenceIn, allow_none=True, metadata={
+        "description": "The video conference; `conference_url` alone means a link."})
     description = Text(max_length=10000, multiline=True, allow_none=True, allow_blank=True)
     training_id = fields.Integer(allow_none=True)
     checkin_grace_minutes = fields.Integer(
@@ -89,6 +104,7 @@ class SessionPatch(StrictSchema):
     site_ids = fields.List(fields.Integer())
     topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN))
     conference_url = Text(max_length=1000, allow_none=True, allow_blank=True)
+    conference = fields.Nested(SessionConferenceIn, allow_none=True)
     description = Text(max_length=10000, multiline=True, allow_none=True, allow_blank=True)
     training_id = fields.Integer(allow_none=True)
     checkin_grace_minutes = fields.Integer(
@@ -145,6 +161,7 @@ class SessionOut(Schema):
     host_site_id = fields.Integer()
     site_ids = fields.List(fields.Integer())
     topics = fields.List(fields.String())
+    conference = fields.Nested(SessionConferenceOut, allow_none=True)
     conference_url = fields.String(allow_none=True)
     conference_service = fields.String(allow_none=True, metadata={
         "description": "zoom, meet, teams, jitsi, webex or null"})
@@ -277,6 +294,7 @@ def session_body(session: TrainingSession) -> dict[str, Any]:
         "starts_at": session.starts_at, "ends_at": session.ends_at,
         "host_site_id": session.host_site_id, "site_ids": [r.site_id for r in rows],
         "topics": list(session.topics or []), "conference_url": session.conference_url,
+        "conference": providers.body(session),
         "conference_service": services.conference_service(session.conference_url),
         "join_label": services.join_label(session.conference_url),
         "description": session.description, "status": session.status.value,
@@ -337,7 +355,8 @@ def create_session(data: dict[str, Any]) -> Any:
     """Schedule a session (organisers). `site_ids` lists the bridge points; the host takes
     part too. Answers with the session, its status "scheduled"."""
     agenda = data.pop("agenda", None)
-    return session_body(services.create_session(current_user, data, agenda=agenda))
+    return session_body(services.create_session(current_user, providers.from_api(data),
+                                                agenda=agenda))
 
 
 @blp.get("/sessions/<int:session_id>")
@@ -352,7 +371,7 @@ def get_session(session_id: int) -> Any:
 def update_session(data: dict[str, Any], session_id: int) -> Any:
     """Change some fields. 409 when a site to remove still has people on its roster."""
     session = services.get_session(current_user, session_id)
-    return session_body(services.update_session(current_user, session, data))
+    return session_body(services.update_session(current_user, session, providers.from_api(data)))
 
 
 @blp.delete("/sessions/<int:session_id>")

@@ -110,7 +110,8 @@ def _session(ctx: Any, training: Training, title: str, start: datetime, end: dat
     session = TrainingSession(
         training=training, title=title, starts_at=start, ends_at=end,
         host_site_id=ctx.sites[host.code].id, status=status, topics=topics,
-        conference_url=CONFERENCE_URL, description=None, ics_sequence=0)
+        conference_url=CONFERENCE_URL, conference_provider="link", description=None,
+        ics_sequence=0)
     session.session_sites = [
         SessionSite(site_id=ctx.sites[spec.code].id,
                     chair_name=demo_data.CHAIRS.get(spec.code),
@@ -147,6 +148,12 @@ def load(ctx: Any) -> None:
         "Hội nghị tập huấn trực tuyến: Quản lý, điều hành TTHTCĐ và lồng ghép bình đẳng giới",
         start, end, SessionStatus.LIVE, ["management", "gender"], LIVE_AGENDA)
     registered = _roster(live)
+    from trainer.conference.runtime import video_possible
+
+    if video_possible():  # the live session on trainer's own video room
+        live.conference_provider, live.conference_url = "builtin", None
+        ctx.notes.append("The live session uses trainer's own video room (Janus; "
+                         "`trainer serve` starts it).")
 
     zone = local_zone()
     next_day = (now.astimezone(zone) + timedelta(days=7)).date()

@@ -77,6 +77,10 @@ def session_data(form: MultiDict[str, str]) -> tuple[dict[str, Any], dict[str, l
         "conference_url": form.get("conference_url", ""),
         "description": form.get("description", ""),
     }
+    if "conference_provider" in form:  # builtin, or the link below (none without one)
+        builtin = form.get("conference_provider") == "builtin"
+        data["conference_provider"] = "builtin" if builtin else (
+            "link" if data["conference_url"].strip() else "")
     topics = [t for t in form.getlist("topics") if t]
     other = form.get("other_topics", "")
     topics += [t.strip() for t in other.replace(";", ",").split(",") if t.strip()]
@@ -98,7 +102,8 @@ def session_values(session: TrainingSession | None = None, *,
             "site_ids": [int(v) for v in form.getlist("site_ids") if v.isdigit()],
             "topics": topics, "other_topics": form.get("other_topics", ""),
             "conference_url": form.get("conference_url", ""),
-            "description": form.get("description", ""),
+            "conference_provider": form.get("conference_provider", ""),
+            "description": form.get("description", ""), **_video(),
         }
     if session is not None:
         topics = list(session.topics or [])
@@ -110,7 +115,8 @@ def session_values(session: TrainingSession | None = None, *,
             "topics": [t for t in topics if t in services.TOPICS],
             "other_topics": ", ".join(t for t in topics if t not in services.TOPICS),
             "conference_url": session.conference_url or "",
-            "description": session.description or "",
+            "conference_provider": session.conference_provider or "",
+            "description": session.description or "", **_video(),
         }
     d = dict(defaults or {})
     return {
@@ -118,8 +124,15 @@ def session_values(session: TrainingSession | None = None, *,
         "starts_at": local_input(d.get("starts_at")), "ends_at": local_input(d.get("ends_at")),
         "host_site_id": d.get("host_site_id", ""), "site_ids": d.get("site_ids", []),
         "topics": d.get("topics", []), "other_topics": "",
-        "conference_url": "", "description": "",
+        "conference_url": "", "description": "", **_video(),
+        "conference_provider": "builtin" if _video()["video_available"] else "",
     }
+
+
+def _video() -> dict[str, bool]:
+    from trainer.conference.services import janus_available
+
+    return {"video_available": janus_available()}
 
 
 def default_times(today: date) -> tuple[datetime, datetime]:

@@ -82,6 +82,8 @@ class TrainingSession(db.Model):  # type: ignore[name-defined,misc]
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str | None] = mapped_column(Text)
     conference_url: Mapped[str | None] = mapped_column(String(1000))
+    # 'builtin' (trainer's room on Janus), 'link' (conference_url) or None.
+    conference_provider: Mapped[str | None] = mapped_column(String(16))
     checkin_grace_minutes: Mapped[int] = mapped_column(default=0)
     attendance_version: Mapped[int] = mapped_column(default=0)
     ics_sequence: Mapped[int] = mapped_column(default=0)

@@ -467,7 +467,8 @@ def session_sites_summary(session: TrainingSession) -> dict[str, int]:
 
 
 SESSION_FIELDS = ("title", "training_id", "starts_at", "ends_at", "host_site_id", "site_ids",
-                  "topics", "conference_url", "description", "checkin_grace_minutes")
+                  "topics", "conference_url", "conference_provider", "description",
+                  "checkin_grace_minutes")
 
 
 def _int(value: Any) -> int | None:
@@ -602,6 +603,13 @@ def _session_values(data: Mapping[str, Any], current: TrainingSession | None,
     if new or "conference_url" in data:
         try:
             values["conference_url"] = clean_conference_url(data.get("conference_url"))
+        except Invalid as exc:
+            errors.take(exc)
+    if new or "conference_url" in data or "conference_provider" in data:
+        from trainer.conference.providers import choose_provider
+
+        try:
+            values.update(choose_provider(data, values, current))
         except Invalid as exc:
             errors.take(exc)
     if new or "description" in data:
@@ -805,7 +813,7 @@ def copy_session(actor: User, source: TrainingSession, data: Mapping[str, Any], 
         "host_site_id": source.host_site_id,
         "site_ids": [ss.site_id for ss in source.session_sites],
         "topics": list(source.topics or []), "conference_url": source.conference_url,
-        "description": source.description,
+        "conference_provider": source.conference_provider or "", "description": source.description,
         "checkin_grace_minutes": source.checkin_grace_minutes,
     }
     for key in ("title", "training_id", "starts_at", "ends_at"):

@@ -1,0 +1,306 @@
+"""8. The video room: how soon the wall shows a site whose media came up, what Janus and trainer
+spend per publishing site, and how many publishing sites one Janus holds on this machine.
+
+Everything with media runs inside a network namespace (tests/support_netns.py): Janus (the
+child of `trainer serve`), the server (SQLite) and Debian's Chromium with a fake camera and
+microphone (headless tabs, 180p, simulcast as the room computer sends it). The host's control
+room publishes too and receives the tiles of its first page (low layer); every site receives
+the host. Needs root, `janus` and `/usr/bin/chromium`.
+
+Latency, per site: from the moment its room computer's page sees its media up (the publisher's
+PeerConnection is up: the page turns "on the call") until (a) a Socket.IO watcher of the
+session holds `conference_status` "connected" for it, and (b) the live wall, open in another
+tab, marks the site's tile connected (MutationObserver on the tile). All times are wall-clock
+milliseconds of this one machine. Sites join one after another, each once its predecessor is
+on the call.
+
+CPU: user + system time of the Janus and `trainer serve` processes over a steady window with
+every site on the call, divided by the number of publishing sites (the host included).
+
+python -m bench.conference [--sites 13] [--runs 1] [--capacity --max-sites 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    PASSWORD,
+    ROOT,
+    TRAINER,
+    Database,
+    Row,
+    _env,
+    load,
+    percentile,
+    sqlite_database,
+    table,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        "--autoplay-policy=no-user-gesture-required"]
+GOAL_MS = 2000
+JOIN_TIMEOUT_MS = 60_000
+STEADY_S = 15.0
+
+# Installed before the page's scripts: when the page turned "on the call" (room computer), and
+# when each wall tile first showed its site connected (wall).
+PROBE = """
+window.__bench = {live: null, wall: {}};
+new MutationObserver((records) => {
+  for (const r of records) {
+    const el = r.target;
+    if (el.id === "conn-status" && el.dataset.state === "live" && !window.__bench.live)
+      window.__bench.live = Date.now();
+    if (el.dataset && el.dataset.testid === "tile" && el.dataset.media === "connected"
+        && !window.__bench.wall[el.dataset.siteId])
+      window.__bench.wall[el.dataset.siteId] = Date.now();
+  }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-state", "data-media"]});
+"""
+
+
+def _cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class NsServer:
+    """`trainer serve` (and its child Janus) inside the namespace."""
+
+    def __init__(self, ns: Any, db: Database) -> None:
+        self.ns = ns
+        self.url = f"http://{ns.address}:5000"
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for the process
+            prefix="trainer-conference-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(  # noqa: S603
+            ns.command(TRAINER, "serve", "--host", ns.address, "--port", "5000"),
+            env=_env(db, JANUS_MANAGED="1"), cwd=ROOT, stdout=self.log,
+            stderr=subprocess.STDOUT)
+        import urllib.request
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:  # noqa: S310
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            self.stop()
+            raise RuntimeError(f"server did not start; see {self.log.name}")
+        self.janus = self._janus_pid()
+        if self.janus is None:
+            self.stop()
+            raise RuntimeError(f"no Janus child (is janus installed?); see {self.log.name}")
+
+    def _janus_pid(self) -> int | None:
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                if Path(f"/proc/{child}/comm").read_text().strip() == "janus":
+                    return int(child)
+        return None
+
+    def cpu(self) -> tuple[float, float]:
+        return _cpu(self.janus), _cpu(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Watcher:
+    """A Socket.IO client watching the session: when each site was first pushed connected."""
+
+    def __init__(self, url: str, token: str, session_id: int) -> None:
+        import socketio
+
+        self.first: dict[int, float] = {}
+        self.lock = threading.Lock()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("conference_status", self._status, namespace="/live")
+        self.sio.connect(url, namespaces=["/live"], transports=["websocket"],
+                         auth={"token": token}, wait_timeout=10)
+        self.sio.call("watch", {"session_id": session_id}, namespace="/live", timeout=10)
+
+    def _status(self, p: dict[str, Any]) -> None:
+        if p.get("media") == "connected":
+            with self.lock:
+                self.first.setdefault(int(p["site_id"]), time.time() * 1000)
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+def _login(ctx: Any, base: str) -> None:
+    page = ctx.new_page()
+    page.goto(base + "/login")
+    page.fill("#username", "bench-organiser")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.close()
+
+
+def _join(ctx: Any, path: str) -> Any:
+    page = ctx.new_page()
+    page.add_init_script(PROBE)
+    page.goto(path)
+    page.get_by_test_id("quality").select_option("180")
+    page.get_by_test_id("join").click()
+    page.wait_for_function("() => window.__bench.live", timeout=JOIN_TIMEOUT_MS)
+    return page
+
+
+def run_room(sites: int, *, capacity: bool = False) -> dict[str, Any]:
+    """One room: the host, then `sites` bridge points one after another. With `capacity`,
+    stop at the first site that does not get on the call (or at `sites`)."""
+    db = sqlite_database()
+    db.cleanup.append(lambda: shutil.rmtree(db.data_dir, ignore_errors=True))
+    try:
+        return _run_room(db, sites, capacity=capacity)
+    finally:
+        db.drop()
+
+
+def _run_room(db: Database, sites: int, *, capacity: bool) -> dict[str, Any]:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    from tests.support_netns import NetNS
+
+    fixture = load(db, sites=sites + 1, participants=(sites + 1) * 20, coordinators=0,
+                   builtin_conference=True)
+    bridge_ids = fixture.site_ids[1:]  # the first is the host site
+    result: dict[str, Any] = {"to_watcher": [], "to_wall": [], "joined": 0, "failed": None}
+    with NetNS() as ns:
+        server = NsServer(ns, db)
+        watcher = Watcher(server.url, fixture.organiser_token, fixture.session_id)
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(  # camera and microphone need a secure context
+                    executable_path=str(ns.wrapper(str(CHROMIUM), db.data_dir)),
+                    args=[*ARGS, f"--unsafely-treat-insecure-origin-as-secure={server.url}"])
+                ctx = browser.new_context(base_url=server.url, locale="vi-VN",
+                                          viewport={"width": 1366, "height": 768})
+                _login(ctx, server.url)
+                wall = ctx.new_page()
+                wall.add_init_script(PROBE)
+                wall.goto(f"/sessions/{fixture.session_id}/wall")
+                _join(ctx, f"/sessions/{fixture.session_id}/conference/host")
+                for site_id in bridge_ids:
+                    try:
+                        page = _join(ctx, f"/sessions/{fixture.session_id}/conference/site/"
+                                          f"{site_id}")
+                    except PlaywrightTimeout:
+                        result["failed"] = f"site {result['joined'] + 1} did not get on the call"
+                        break
+                    result["joined"] += 1
+                    live = float(page.evaluate("window.__bench.live"))
+                    deadline = time.monotonic() + 10
+                    while time.monotonic() < deadline and site_id not in watcher.first:
+                        time.sleep(0.02)
+                    if site_id in watcher.first:
+                        result["to_watcher"].append(watcher.first[site_id] - live)
+                    if _wall_has_media(wall):
+                        shown = wall.wait_for_function(
+                            f"() => window.__bench.wall['{site_id}'] || 0", timeout=10_000)
+                        result["to_wall"].append(float(shown.json_value()) - live)
+                    if capacity:
+                        print(f"  {result['joined']} sites on the call; load average "
+                              f"{os.getloadavg()[0]:.1f}", flush=True)
+                time.sleep(3)
+                janus0, trainer0 = server.cpu()
+                t0 = time.monotonic()
+                time.sleep(STEADY_S)
+                janus1, trainer1 = server.cpu()
+                elapsed = time.monotonic() - t0
+                publishers = result["joined"] + 1  # the host publishes too
+                result["janus_cpu_pct"] = 100 * (janus1 - janus0) / elapsed
+                result["trainer_cpu_pct"] = 100 * (trainer1 - trainer0) / elapsed
+                result["publishers"] = publishers
+                browser.close()
+        finally:
+            watcher.close()
+            server.stop()
+    return result
+
+
+def _wall_has_media(wall: Any) -> bool:
+    """Whether this wall marks a tile with the site's media state (data-media)."""
+    return bool(wall.evaluate("() => !!document.querySelector('[data-testid=tile][data-media]')"))
+
+
+def bench_conference(runs: int, sites: int = 13) -> list[Row]:
+    watcher: list[float] = []
+    wall: list[float] = []
+    janus: list[float] = []
+    trainer: list[float] = []
+    for _ in range(runs):
+        r = run_room(sites)
+        watcher += r["to_watcher"]
+        wall += r["to_wall"]
+        janus.append(r["janus_cpu_pct"] / r["publishers"])
+        trainer.append(r["trainer_cpu_pct"] / r["publishers"])
+    rows = [
+        Row("media up -> watcher holds 'connected', median", [percentile(watcher, 50)], "ms"),
+        Row("media up -> watcher holds 'connected', p95", [percentile(watcher, 95)], "ms",
+            f"<= {GOAL_MS}", percentile(watcher, 95) <= GOAL_MS if watcher else None),
+    ]
+    if wall:
+        rows += [
+            Row("media up -> wall tile shows it, median", [percentile(wall, 50)], "ms",
+                f"<= {GOAL_MS}", percentile(wall, 50) <= GOAL_MS),
+            Row("media up -> wall tile shows it, p95", [percentile(wall, 95)], "ms",
+                f"<= {GOAL_MS}", percentile(wall, 95) <= GOAL_MS),
+        ]
+    rows += [
+        Row("Janus CPU per publishing site", janus, "% of a core"),
+        Row("trainer serve CPU per publishing site", trainer, "% of a core"),
+    ]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.conference")
+    parser.add_argument("--sites", type=int, default=13)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--capacity", action="store_true",
+                        help="add sites until one does not get on the call (or --max-sites)")
+    parser.add_argument("--max-sites", type=int, default=60)
+    args = parser.parse_args()
+    if args.capacity:
+        r = run_room(args.max_sites, capacity=True)
+        print(table(f"8c. Publishing sites on one Janus (180p, simulcast, headless tabs): "
+                    f"{r['joined']} of {args.max_sites} on the call"
+                    + (f"; stopped: {r['failed']}" if r["failed"] else ""), [
+                        Row("publishing sites (the host included)", [r["publishers"]], ""),
+                        Row("Janus CPU, all on the call", [r["janus_cpu_pct"]], "% of a core"),
+                        Row("trainer serve CPU, all on the call", [r["trainer_cpu_pct"]],
+                            "% of a core"),
+                        Row("media up -> watcher, p95", [percentile(r["to_watcher"], 95)], "ms"),
+                    ]))
+        return
+    print(table(f"8. The video room ({args.sites} sites + host, one Janus, 180p)",
+                bench_conference(args.runs, args.sites)))
+
+
+if __name__ == "__main__":
+    main()

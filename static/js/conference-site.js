@@ -1,0 +1,202 @@
+// The bridge point's room computer: check the devices, then full screen with the host large,
+// the site holding the floor beside it and the site's own picture small. Publishes the site's
+// camera and microphone (simulcast) and rejoins by itself after a drop.
+
+import { api } from "./api.js";
+import { DeviceCheck } from "./conference-devices.js";
+import { attachTrack, ConferenceClient, detachTrack } from "./conference-room.js";
+import { connectLive, emitAck } from "./live.js";
+
+const root = document.getElementById("conference");
+const cfg = root.dataset;
+const sessionId = Number(cfg.sessionId);
+const siteId = Number(cfg.siteId);
+const $ = (id) => document.getElementById(id);
+
+const messages = {};
+document.querySelectorAll("#conf-i18n [data-k]").forEach((el) => {
+  messages[el.dataset.k] = el.textContent;
+});
+const t = (key, params = {}) => {
+  let text = messages[key] ?? key;
+  for (const [name, value] of Object.entries(params)) text = text.split(`{${name}}`).join(String(value));
+  return text;
+};
+const siteNames = new Map([...document.querySelectorAll("#site-names [data-id]")].map((el) => [Number(el.dataset.id), el.textContent]));
+
+// ------------------------------------------------------------ a second tab of the same site
+const channel = "BroadcastChannel" in window ? new BroadcastChannel(`trainer-conference-${sessionId}-${siteId}`) : null;
+let joined = false;
+if (channel) {
+  channel.onmessage = (event) => {
+    if (event.data === "hello") channel.postMessage(joined ? "joined" : "open");
+    else if (event.data === "joined" || event.data === "open") $("second-tab").hidden = false;
+  };
+  channel.postMessage("hello");
+}
+
+// ------------------------------------------------------------------------------ devices
+const devices = new DeviceCheck({ t, onChange: applySpeaker });
+devices.start();
+
+function applySpeaker() {
+  const id = devices.speakerId;
+  if (!id) return;
+  for (const el of [$("host-video"), $("floor-video")]) el?.setSinkId?.(id).catch(() => {});
+}
+
+// ------------------------------------------------------------------------------ the call
+let floorSiteId = null;
+let hostSub = null;
+let floorSub = null;
+
+function setStatus(kind, detail) {
+  const el = $("conn-status");
+  el.dataset.state = kind;
+  el.textContent = t(kind, { reason: detail || "" });
+  // The big screen says it too while the host's picture is missing (read from across the room).
+  const waiting = $("host-waiting");
+  waiting.textContent = kind === "live" || kind === "connecting" ? t("waiting_host") : el.textContent;
+  waiting.dataset.state = kind;
+  if (kind === "refused" || kind === "duplicate") {
+    $("stage").dataset.blocked = "1";
+  }
+}
+
+const client = new ConferenceClient({
+  joinUrl: cfg.joinUrl,
+  body: { site_id: siteId, role: "site" },
+  simulcast: true,
+  onStatus: setStatus,
+  onLocalTrack: (track, on) => {
+    if (track.kind !== "video") return;
+    if (on) attachTrack($("self-video"), track);
+    else detachTrack($("self-video"), track);
+  },
+  onFeed: (feed) => {
+    if (feed.owner === "host") watchHost(feed);
+    else if (feed.owner === floorSiteId) watchFloor(feed);
+  },
+  onFeedGone: (feed) => {
+    if (feed.owner === "host") {
+      hostSub = null;
+      clearVideo($("host-video"));
+      $("host-waiting").hidden = false;
+    } else if (feed.owner === floorSiteId) {
+      floorSub = null;
+      clearVideo($("floor-video"));
+    }
+  },
+});
+
+function clearVideo(el) {
+  el.srcObject = null;
+  delete el.dataset.framesDecoded;
+}
+
+function watchHost(feed) {
+  hostSub = client.subscribe(feed, {
+    substream: 2,
+    onTrack: (track, _mid, on) => {
+      if (!on) return;
+      attachTrack($("host-video"), track);
+      $("host-waiting").hidden = true;
+      applySpeaker();
+    },
+  });
+}
+
+function watchFloor(feed) {
+  floorSub = client.subscribe(feed, {
+    substream: 2,
+    onTrack: (track, _mid, on) => {
+      if (on) attachTrack($("floor-video"), track);
+      applySpeaker();
+    },
+  });
+}
+
+function showFloor(id) {
+  if (id === floorSiteId) return;
+  if (floorSub) floorSub.close(true);
+  floorSub = null;
+  clearVideo($("floor-video"));
+  floorSiteId = id;
+  const screen = $("floor-screen");
+  screen.hidden = id === null || id === siteId;
+  $("floor-name").textContent = id === null ? "" : siteNames.get(id) || "";
+  root.dataset.floorSiteId = id === null ? "" : String(id);
+  document.querySelector(".self-view").classList.toggle("has-floor", id === siteId);
+  if (id !== null && id !== siteId) {
+    const feed = client.feedOf(id);
+    if (feed) watchFloor(feed);
+  }
+}
+
+// Frames decoded by the host's and the floor's pictures (shown to tests and to the curious).
+setInterval(async () => {
+  for (const [sub, el] of [[hostSub, $("host-video")], [floorSub, $("floor-video")]]) {
+    const s = sub && !sub.closed ? await sub.stats() : null;
+    if (s) el.dataset.framesDecoded = String(s.frames);
+  }
+}, 1000);
+
+async function loadFloor() {
+  const r = await api("GET", cfg.stateUrl);
+  if (r.ok) showFloor(r.data.floor_site_id ?? null);
+}
+
+const socket = connectLive({
+  onConnect: async (s) => {
+    await emitAck(s, "watch", { session_id: sessionId });
+    loadFloor();
+  },
+});
+socket?.on("conference_mute", (p) => {
+  if (Number(p.session_id) !== sessionId || Number(p.site_id) !== siteId) return;
+  const note = $("muted-by-host");
+  note.hidden = !p.muted;
+  note.textContent = t("muted_by_host");
+});
+socket?.on("conference_floor", (p) => {
+  if (Number(p.session_id) === sessionId) showFloor(p.site_id ?? null);
+});
+
+// ------------------------------------------------------------------------------ controls
+let selfMuted = false;
+const muteButton = $("mute-self");
+muteButton.textContent = t("mute");
+muteButton.addEventListener("click", () => {
+  selfMuted = !selfMuted;
+  client.muteOwnAudio(selfMuted);
+  muteButton.textContent = t(selfMuted ? "unmute" : "mute");
+  muteButton.setAttribute("aria-pressed", String(selfMuted));
+});
+
+$("fullscreen").addEventListener("click", () => {
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+  else root.requestFullscreen?.().catch(() => {});
+});
+
+$("leave").addEventListener("click", () => {
+  client.stop();
+  joined = false;
+  location.href = $("stage").closest("main")?.querySelector(".session-line a")?.href || "/";
+});
+
+$("join").addEventListener("click", () => {
+  const video = devices.videoConstraints();
+  const audio = devices.audioConstraints();
+  devices.release();
+  client.o.video = video;
+  client.o.audio = audio;
+  $("prejoin").hidden = true;
+  $("stage").hidden = false;
+  document.body.classList.add("in-call");
+  root.requestFullscreen?.().catch(() => {});
+  joined = true;
+  channel?.postMessage("joined");
+  client.start();
+});
+
+window.addEventListener("pagehide", () => client.stop());

@@ -1,0 +1,164 @@
+"""The video room in real browsers: Janus (started by `trainer serve` as its child), the server
+(embedded SQLite) and Debian's Chromium with fake camera and microphone, all inside a network
+namespace the fixture makes and removes (tests/support_netns.py): media never leaves it.
+
+One room for the module (starting Janus and three browsers is the slow part); the tests run
+in file order and each leaves the room as the next one expects.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support_netns import NetNS, NsServer, available
+from tests.support_servers import (
+    PASSWORD,
+    World,
+    child_env,
+    create_schema,
+    load_world,
+    loader_app,
+    sqlite_url,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        "--autoplay-policy=no-user-gesture-required"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+LAPTOP = {"viewport": {"width": 1366, "height": 768}}
+FULL_HD = {"viewport": {"width": 1920, "height": 1080}}
+
+
+def secure_origin(url: str) -> list[str]:
+    """Camera and microphone need a secure context: HTTPS, or this origin declared secure (the
+    namespace's private address over plain HTTP; a real deployment serves HTTPS)."""
+    return [f"--unsafely-treat-insecure-origin-as-secure={url}"]
+
+
+def skip_reason() -> str | None:
+    if why := available():
+        return why
+    if not shutil.which("janus"):
+        return "Debian's janus is not installed (apt-get install janus)"
+    if not CHROMIUM.exists():
+        return "Debian's Chromium (/usr/bin/chromium) is not installed (apt-get install chromium)"
+    return None
+
+
+@dataclass
+class Room:
+    ns: NetNS
+    server: NsServer
+    world: World
+    browser: Any
+    coord_b_token: str
+    data_dir: Path
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def page(self, username: str, path: str, *, name: str, viewport: dict[str, Any] = LAPTOP,
+             ) -> Any:
+        ctx = self.browser.new_context(base_url=self.url, locale="vi-VN",
+                                       timezone_id="Asia/Ho_Chi_Minh", **viewport)
+        ctx.set_default_timeout(20_000)
+        page = ctx.new_page()
+        log: list[str] = []
+        page.on("console", lambda m: log.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: log.append(f"pageerror: {e}"))
+        page.console_log = log  # type: ignore[attr-defined]
+        page.goto("/login")
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto(path)
+        page.test_name = name  # type: ignore[attr-defined]
+        return page
+
+    def janus_pid(self) -> int | None:
+        """The child Janus of the server (by the server's children in /proc)."""
+        assert self.server.proc is not None
+        pid = self.server.proc.pid
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                if Path(f"/proc/{child}/comm").read_text().strip() == "janus":
+                    return int(child)
+        return None
+
+    def stop_janus(self) -> None:
+        pid = self.janus_pid()
+        assert pid is not None, "no Janus child of the server"
+        os.kill(pid, signal.SIGTERM)
+
+
+def _prepare(url: str, data_dir: Path) -> tuple[World, str]:
+    """The demo-like world of the process tests, its session on the built-in room, and a
+    coordinator of site B."""
+    from trainer.auth.services import create_user, issue_token
+    from trainer.extensions import db
+    from trainer.sessions.models import TrainingSession
+
+    world = load_world(url, data_dir, at_a=2, at_b=2, at_host=1)
+    app = loader_app(url, data_dir)
+    with app.app_context():
+        session = db.session.get(TrainingSession, world.session_id)
+        session.conference_provider = "builtin"
+        coord_b = create_user("coord_b", PASSWORD, "coordinator", [world.b_id])
+        token = issue_token(coord_b).token
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return world, token
+
+
+@pytest.fixture(scope="module")
+def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Room]:
+    if why := skip_reason():
+        pytest.skip(why)
+    from playwright.sync_api import sync_playwright
+
+    data_dir = tmp_path_factory.mktemp("conference")
+    url = sqlite_url(data_dir)
+    create_schema(url, data_dir)
+    world, coord_b_token = _prepare(url, data_dir)
+    with NetNS() as ns:
+        server = NsServer(ns, "conference", child_env(url, data_dir, JANUS_MANAGED="1"), data_dir)
+        try:
+            server.start()
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path=str(ns.wrapper(str(CHROMIUM), data_dir)),
+                    args=[*ARGS, *secure_origin(server.url)])
+                try:
+                    yield Room(ns, server, world, browser, coord_b_token, data_dir)
+                finally:
+                    browser.close()
+        finally:
+            server.stop()
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / "conference-server.log").write_text(server.log_tail(200_000))
+            janus_log = data_dir / "janus" / "janus.log"
+            if janus_log.exists():
+                (ARTIFACTS / "conference-janus.log").write_text(janus_log.read_text()[-200_000:])
+
+
+def save(page: Any, stem: str) -> Path:
+    """A screenshot and the page's console in test-artifacts/ (to look at, and on failure)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"conference-{stem}.png"
+    page.screenshot(path=str(path))
+    (ARTIFACTS / f"conference-{stem}.console.txt").write_text(
+        "\n".join(getattr(page, "console_log", [])))
+    return path

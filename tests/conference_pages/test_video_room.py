@@ -1,0 +1,244 @@
+"""The built-in video room end to end: the host's control room and two bridge points' room
+computers in Chromium (fake camera and microphone), Janus and `trainer serve` inside a network
+namespace (see conftest.py). The tests run in file order on one room.
+
+Waits are on what a page shows or the API answers (bounded), never on the clock.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conference_pages.conftest import FULL_HD, LAPTOP, Room, save
+from tests.support_servers import wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.processes]
+
+UP_MS = 30_000  # ICE, DTLS and the first frames on a busy two-core machine: the ceiling
+pages: dict[str, Any] = {}
+
+
+class Watcher:
+    """A Socket.IO client watching the session, as the wall does: keeps every
+    `conference_status` it receives."""
+
+    def __init__(self, room: Room) -> None:
+        import socketio
+
+        self.events: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("conference_status", self._on_status, namespace="/live")
+        self.sio.connect(room.url, namespaces=["/live"], transports=["websocket"],
+                         auth={"token": room.world.organiser_token}, wait_timeout=10)
+        self.sio.call("watch", {"session_id": room.world.session_id}, namespace="/live",
+                      timeout=10)
+
+    def _on_status(self, payload: dict[str, Any]) -> None:
+        with self.lock:
+            self.events.append(payload)
+
+    def saw(self, site_id: int, media: str) -> bool:
+        with self.lock:
+            return any(e.get("site_id") == site_id and e.get("media") == media
+                       for e in self.events)
+
+
+@pytest.fixture(scope="module")
+def watcher(room: Room) -> Iterator[Watcher]:
+    w = Watcher(room)
+    try:
+        yield w
+    finally:
+        w.sio.disconnect()
+
+
+def api(room: Room, method: str, path: str, token: str | None = None, **kw: Any) -> Any:
+    headers = {"Authorization": f"Bearer {token or room.world.organiser_token}"}
+    return requests.request(method, f"{room.url}/api/v1/sessions/{room.world.session_id}{path}",
+                            headers=headers, timeout=10, **kw)
+
+
+def media(room: Room) -> dict[int, str]:
+    body = api(room, "GET", "/conference").json()
+    return {row["site_id"]: row["media"] for row in body["sites"]}
+
+
+def join_call(page: Any, quality: str = "360") -> None:
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("join")).to_be_enabled()
+    expect(page.get_by_test_id("guidance")).to_be_hidden()  # fake devices: nothing missing
+    page.get_by_test_id("quality").select_option(quality)
+    page.get_by_test_id("join").click()
+    expect(page.get_by_test_id("conn-status")).to_have_attribute("data-state", "live",
+                                                                 timeout=UP_MS)
+
+
+def frames_rise(page: Any, selector: str) -> None:
+    """The element's data-frames-decoded (from getStats of the received stream) grows."""
+    first = int(page.wait_for_function(
+        f"() => Number(document.querySelector({selector!r})?.dataset.framesDecoded || 0)",
+        timeout=UP_MS).json_value())
+    page.wait_for_function(
+        f"() => Number(document.querySelector({selector!r})?.dataset.framesDecoded || 0) > {first}",
+        timeout=UP_MS)
+
+
+def test_host_and_two_sites_join_and_the_host_sees_both(room: Room, watcher: Watcher) -> None:
+    w = room.world
+    sid = w.session_id
+    host = pages["host"] = room.page("organiser", f"/sessions/{sid}/conference/host", name="host")
+    join_call(host)
+    pages["a"] = room.page("coord_a", f"/sessions/{sid}/conference/site/{w.a_id}", name="a")
+    join_call(pages["a"])
+    pages["b"] = room.page("coord_b", f"/sessions/{sid}/conference/site/{w.b_id}", name="b")
+    join_call(pages["b"])
+
+    # The control room plays both sites' pictures: frames decoded from what it receives.
+    for site_id in (w.a_id, w.b_id):
+        frames_rise(host, f'.conf-tile[data-site-id="{site_id}"]')
+    # Each site sees the host.
+    frames_rise(pages["a"], "#host-video")
+
+    # The API and a Socket.IO watcher say both are connected, from Janus's own events.
+    wait_until(lambda: media(room).get(w.a_id) == "connected"
+               and media(room).get(w.b_id) == "connected", 15, "both sites connected")
+    wait_until(lambda: watcher.saw(w.a_id, "connected") and watcher.saw(w.b_id, "connected"),
+               15, "conference_status connected for both sites")
+    from playwright.sync_api import expect
+
+    for site_id in (w.a_id, w.b_id):
+        expect(host.locator(f'.conf-tile[data-site-id="{site_id}"]')).to_have_attribute(
+            "data-media", "connected")
+    save(host, "host-1366x768")
+    save(pages["a"], "site-a-1366x768")
+
+
+def test_the_floor_reaches_the_other_site(room: Room) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    host = pages["host"]
+    host.locator(f'.conf-tile[data-site-id="{w.a_id}"] [data-action="floor"]').click()
+    expect(host.get_by_test_id("floor-state")).to_have_text("Huyện Cẩm Khê")
+    b = pages["b"]
+    expect(b.get_by_test_id("floor-name")).to_have_text("Huyện Cẩm Khê")
+    frames_rise(b, "#floor-video")
+    assert api(room, "GET", "/conference").json()["floor_site_id"] == w.a_id
+    expect(pages["a"].locator(".self-view")).to_have_class("self-view has-floor")
+    save(b, "site-b-floor-1366x768")
+    for name in ("host", "b"):
+        pages[name].set_viewport_size(FULL_HD["viewport"])
+        save(pages[name], f"{name}-1920x1080")
+        pages[name].set_viewport_size(LAPTOP["viewport"])
+
+
+def test_roll_call_by_video_grows_the_called_tile_until_the_site_confirms(room: Room) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    host = pages["host"]
+    tile = host.locator(f'.conf-tile[data-site-id="{w.a_id}"]')
+    tile.locator('[data-action="call"]').click()
+    expect(tile).to_have_class(re.compile(r"\bcalled\b"))
+    expect(tile.get_by_test_id("tile-rollcall")).to_have_text("Đã gọi: chờ điểm cầu xác nhận")
+    save(host, "host-rollcall-1366x768")
+    # The coordinator confirms as today (check-in page or API).
+    confirmed = requests.post(
+        f"{room.url}/api/v1/sessions/{w.session_id}/rollcall/{w.a_id}",
+        headers={"Authorization": f"Bearer {w.coord_token}"}, timeout=10)
+    assert confirmed.status_code == 200, confirmed.text
+    expect(tile.get_by_test_id("tile-rollcall")).to_contain_text("✓ Đã xác nhận lúc")
+    expect(tile).not_to_have_class(re.compile(r"\bcalled\b"))
+
+
+def test_the_host_mutes_a_site_for_everyone(room: Room) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    host, a = pages["host"], pages["a"]
+    button = host.locator(f'.conf-tile[data-site-id="{w.a_id}"] [data-action="mute"]')
+    button.click()
+    expect(a.get_by_test_id("muted-by-host")).to_be_visible()
+    expect(a.get_by_test_id("muted-by-host")).to_have_text("Điểm cầu chủ trì đã tắt tiếng điểm cầu này.")
+    expect(host.locator(f'.conf-tile[data-site-id="{w.a_id}"]')).to_have_attribute("data-muted", "1")
+    button.click()
+    expect(a.get_by_test_id("muted-by-host")).to_be_hidden()
+    # Muting is done by Janus with the room's secret: a site not on the call cannot be muted.
+    gone = api(room, "POST", "/conference/mute",
+               json={"site_id": w.host_id, "muted": True, "mid": "0"})
+    assert gone.status_code in (409, 422), gone.text
+
+
+def test_after_a_network_drop_the_pages_rejoin_by_themselves(room: Room) -> None:
+    """Inside the namespace every packet between the browsers, Janus and the server crosses
+    its loopback device: taking it down cuts them all off, as a dropped line would."""
+    from playwright.sync_api import expect
+
+    w = room.world
+    a = pages["a"]
+    room.ns.exec_ip("link", "set", "lo", "down")
+    try:
+        status = a.get_by_test_id("conn-status")
+        expect(status).to_have_attribute("data-state", re.compile("^(reconnecting|unavailable)$"),
+                                         timeout=UP_MS)
+        expect(status).to_contain_text("Mất kết nối")
+        save(a, "site-a-network-drop")
+    finally:
+        room.ns.exec_ip("link", "set", "lo", "up")
+    expect(a.get_by_test_id("conn-status")).to_have_attribute("data-state", "live",
+                                                              timeout=2 * UP_MS)
+    frames_rise(pages["host"], f'.conf-tile[data-site-id="{w.a_id}"]')
+    frames_rise(a, "#host-video")
+    wait_until(lambda: media(room).get(w.a_id) == "connected", 20, "site A connected again")
+
+
+def test_a_coordinator_of_a_joins_neither_as_b_nor_as_host(room: Room) -> None:
+    w = room.world
+    token = w.coord_token
+    as_b = api(room, "POST", "/conference/join", token, json={"site_id": w.b_id, "role": "site"})
+    assert as_b.status_code == 403, as_b.text
+    as_host = api(room, "POST", "/conference/join", token, json={"role": "host"})
+    assert as_host.status_code == 403, as_host.text
+    page = room.page("coord_a", "/", name="coord-a-elsewhere")
+    assert page.goto(f"/sessions/{w.session_id}/conference/site/{w.b_id}").status == 403
+    assert page.goto(f"/sessions/{w.session_id}/conference/host").status == 403
+    page.context.close()
+
+
+def test_closing_a_site_page_makes_it_lost(room: Room, watcher: Watcher) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    pages.pop("b").context.close()
+    wait_until(lambda: media(room).get(w.b_id) == "lost", 15, "site B lost")
+    wait_until(lambda: watcher.saw(w.b_id, "lost"), 15, "conference_status lost for B")
+    expect(pages["host"].locator(f'.conf-tile[data-site-id="{w.b_id}"]')).to_have_attribute(
+        "data-media", "lost")
+    assert media(room).get(w.a_id) == "connected"
+
+
+def test_with_janus_stopped_the_pages_and_the_api_say_so(room: Room) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    room.stop_janus()
+    for name in ("host", "a"):
+        # "reconnecting" when the page notices, "unavailable" while trainer cannot reach Janus
+        status = pages[name].get_by_test_id("conn-status")
+        expect(status).to_have_attribute("data-state", re.compile("^(reconnecting|unavailable)$"),
+                                         timeout=UP_MS)
+        expect(status).to_contain_text(re.compile("Mất kết nối|Máy chủ video"))
+    save(pages["a"], "site-a-janus-down")
+    wait_until(lambda: media(room).get(w.a_id) == "lost", 20, "site A lost while Janus is down")
+    refused = api(room, "POST", "/conference/join", w.coord_token,
+                  json={"site_id": w.a_id, "role": "site"})
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
