@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -77,7 +77,7 @@ def rp_number(value: float | int | None, digits: int = 0) -> str:
 def _labels() -> dict[str, Any]:
     # "pts" is translated here, not in the template: Jinja's gettext %-formats every message,
     # so a translation holding a bare "%" ("điểm %") would break the page there.
-    return {"indicators": INDICATOR_LABELS, "points": gettext("pts")}
+    return {"indicators": INDICATOR_LABELS, "points": pgettext("percentage points", "pts")}
 
 
 @bp.app_template_global("report_links")
