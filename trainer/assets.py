@@ -52,16 +52,32 @@ def url_path(folder: Path) -> str:
     return f"{VERSIONED}/{version(folder)}"
 
 
+def _static_view(app: Flask) -> Any:
+    def static(filename: str) -> Any:
+        """The file, read whole and closed at once (static files are small), so that it can
+        be compressed like any other answer; conditional requests still get 304."""
+        response = app.send_static_file(filename)
+        if response.status_code == 200 and response.is_streamed:
+            chunks = response.response
+            try:
+                body = b"".join(chunks)
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
+            response.direct_passthrough = False
+            response.set_data(body)
+        return response
+
+    return static
+
+
 def register(app: Flask) -> None:
     """Unversioned /static/ beside the versioned one, cache headers, compression."""
-    static_folder = app.static_folder
-
-    def plain_static(filename: str) -> Any:
-        return app.send_static_file(filename)
-
-    if static_folder and app.static_url_path != "/static":
-        app.add_url_rule("/static/<path:filename>", endpoint="static_plain",
-                         view_func=plain_static)
+    view = _static_view(app)
+    app.view_functions["static"] = view
+    if app.static_url_path != "/static":
+        app.add_url_rule("/static/<path:filename>", endpoint="static_plain", view_func=view)
 
     @app.after_request
     def cache_headers(response: Any) -> Any:
@@ -78,7 +94,6 @@ def register(app: Flask) -> None:
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
     app.config.setdefault("COMPRESS_BR_LEVEL", 5)
-    # static files are sent as streams: compressed too (gzip is not offered for streams)
-    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["br", "deflate"])
-    app.config.setdefault("COMPRESS_STREAMING_ENDPOINT_CONDITIONAL", ["static", "static_plain"])
+    # file downloads and other streams pass as they are
+    app.config.setdefault("COMPRESS_STREAMS", False)
     Compress(app)
