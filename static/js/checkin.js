@@ -454,10 +454,12 @@ async function checkIn(row, method) {
     at: isoNow(), method, label: { full_name: row.full_name, unit: row.unit || "" }, live: true,
   };
   applyLocal(item);
-  showConfirm({ key: rowKey(row), clientId: item.client_id, kind: "queued", title: t("saving"),
-    name: row.full_name, unit: row.unit, showUndo: true });
-  refreshRow(row);
-  resetField();
+  keepScroll(() => {
+    showConfirm({ key: rowKey(row), clientId: item.client_id, kind: "queued", title: t("saving"),
+      name: row.full_name, unit: row.unit, showUndo: true });
+    refreshRow(row);
+    resetField();
+  }, rowKey(row));
   await enqueue(item);
   flush();
 }
@@ -479,10 +481,17 @@ async function checkInByCode(code, method) {
 // was). The page does not move: the list keeps its scroll position.
 const toastEl = $("undo-toast");
 
-function keepScroll(change) {
-  const y = window.scrollY;
+// Run a change of the page so that the row being looked at stays where it is on the screen
+// (when it is on the screen; the confirmation above it may grow or shrink meanwhile).
+function keepScroll(change, key) {
+  const li = key ? rowEls.get(key) : null;
+  const top = li ? li.getBoundingClientRect().top : null;
+  const visible = top !== null && top >= 0 && top < window.innerHeight;
   change();
-  if (window.scrollY !== y) window.scrollTo(0, y);
+  if (visible && li.isConnected) {
+    const moved = li.getBoundingClientRect().top - top;
+    if (Math.abs(moved) >= 1) window.scrollBy(0, moved);
+  }
 }
 
 async function undo(row) {
@@ -499,7 +508,7 @@ async function undo(row) {
     }
     refreshRow(row);
     renderResults();
-  });
+  }, key);
 }
 
 function endGrace() {
@@ -522,7 +531,7 @@ function restore() {
     }
     refreshRow(row);
     renderResults();
-  });
+  }, key);
 }
 
 async function commitUndo() {
@@ -557,7 +566,7 @@ async function sendUndo(row) {
   keepScroll(() => {
     refreshRow(row);
     renderResults();
-  });
+  }, key);
 }
 
 async function removeItem(clientId) {
@@ -722,18 +731,20 @@ async function accepted(item, result) {
     if (result.status === 200) {
       already = !item.tries || (!!body.device_at && Math.abs(Date.parse(body.device_at) - Date.parse(item.at)) > 1500);
     }
-    if (state.confirm?.clientId === item.client_id) {
-      const name = row ? row.full_name : item.label.full_name;
-      const unit = row ? row.unit : "";
-      if (already) {
-        showConfirm({ key: row ? rowKey(row) : null, clientId: item.client_id, kind: "already",
-          title: t("already", { time: hhmm(body.at) }), name, unit, showUndo: false });
-      } else {
-        showConfirm({ key: row ? rowKey(row) : null, clientId: item.client_id, kind: "ok",
-          title: t("checked_in"), name, unit, showUndo: !!row });
+    keepScroll(() => {
+      if (state.confirm?.clientId === item.client_id) {
+        const name = row ? row.full_name : item.label.full_name;
+        const unit = row ? row.unit : "";
+        if (already) {
+          showConfirm({ key: row ? rowKey(row) : null, clientId: item.client_id, kind: "already",
+            title: t("already", { time: hhmm(body.at) }), name, unit, showUndo: false });
+        } else {
+          showConfirm({ key: row ? rowKey(row) : null, clientId: item.client_id, kind: "ok",
+            title: t("checked_in"), name, unit, showUndo: !!row });
+        }
       }
-    }
-    if (row) refreshRow(row);
+      if (row) refreshRow(row);
+    }, row ? rowKey(row) : null);
   } else if (item.kind === "walkin") {
     const body = result.data || {};
     const temp = state.byKey.get(`tmp:${item.client_id}`);
