@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import ARTIFACTS, PHONE, Pages
+from tests.e2e.conftest import ARTIFACTS, LAPTOP, PHONE, Pages
 from tests.support_servers import PASSWORD, Server, World, count_rows, load_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.processes]
@@ -189,11 +189,24 @@ def test_coordinator_from_login_to_checked_in_people_undo_and_offline(
     expect(phone.get_by_test_id("net-line")).to_be_hidden()
     assert checked_in(url, world, thu_ly)
     shot(phone, "coordinator-8-back-online")
+
+    # Opened from the home screen without a network: the check-in page kept on the phone.
+    app = phone.get_by_test_id("checkin-app")
+    expect(app).to_have_attribute("data-sw", "ready", timeout=LIVE_S)
+    phone.reload()  # now under the service worker, which keeps the page for the app's start
+    expect(app).to_have_attribute("data-ready", "1")
+    ctx.set_offline(True)
+    phone.goto("/sessions/checkin")
+    expect(app).to_have_attribute("data-site-id", str(world.a_id))
+    expect(phone.get_by_test_id("roster-row")).to_have_count(40)
+    shot(phone, "coordinator-9-reopened-offline")
+    ctx.set_offline(False)
     assert not pages.errors, pages.errors
 
 
+@pytest.mark.parametrize("device", ["phone", "laptop"])
 def test_trainee_from_the_session_page_to_a_submitted_quiz(
-        e2e_server: tuple[Server, str, Path], pages: Pages) -> None:
+        e2e_server: tuple[Server, str, Path], pages: Pages, device: str) -> None:
     from playwright.sync_api import expect
 
     server, url, world = start(e2e_server, quiz=True)
@@ -205,26 +218,30 @@ def test_trainee_from_the_session_page_to_a_submitted_quiz(
         headers={"Authorization": f"Bearer {world.organiser_token}"}, timeout=10)
     assert response.status_code == 201, response.text
 
-    phone = pages.page("trainee", pages.context(**PHONE))
+    phone = pages.page("trainee", pages.context(**(PHONE if device == "phone" else LAPTOP)))
+
+    def press(locator: Any) -> None:
+        locator.tap() if device == "phone" else locator.click()
+
     phone.goto(f"/s/{world.session_id}?lang=vi")  # the session's QR code
     expect(phone.get_by_test_id("public-agenda")).to_be_visible()
-    shot(phone, "trainee-1-session-page")
-    phone.get_by_test_id("quiz-link").tap()
+    shot(phone, f"trainee-{device}-1-session-page")
+    press(phone.get_by_test_id("quiz-link"))
     expect(phone.get_by_test_id("quiz-title")).to_have_text("Bài kiểm tra cuối buổi")
     start_button = phone.get_by_test_id("start")
     expect(start_button).to_have_text("Bắt đầu làm bài")
     phone.get_by_test_id("code").fill(trainee["code"].lower())
-    shot(phone, "trainee-2-start")
-    start_button.tap()
+    shot(phone, f"trainee-{device}-2-start")
+    press(start_button)
     expect(phone.get_by_test_id("question")).to_have_count(3)
     for option_ids in world.quiz_answers.values():
         for option_id in option_ids:
-            phone.get_by_test_id(f"option-{option_id}").tap()
-    shot(phone, "trainee-3-answered")
-    phone.get_by_test_id("submit").tap()
+            press(phone.get_by_test_id(f"option-{option_id}"))
+    shot(phone, f"trainee-{device}-3-answered")
+    press(phone.get_by_test_id("submit"))
     expect(phone.get_by_test_id("result-panel")).to_be_visible()
     expect(phone.get_by_test_id("score")).to_have_text("3 / 3")
-    shot(phone, "trainee-4-submitted")
+    shot(phone, f"trainee-{device}-4-submitted")
     stored = count_rows(url, "SELECT score, submitted_at FROM attempt WHERE quiz_id = :q "
                              "AND participant_id = :p", q=world.quiz_id, p=trainee["id"])
     assert len(stored) == 1 and stored[0].score == 3 and stored[0].submitted_at is not None
