@@ -207,6 +207,33 @@ def test_coordinator_from_login_to_checked_in_people_undo_and_offline(
     assert not pages.errors, pages.errors
 
 
+def test_coordinator_on_a_laptop(e2e_server: tuple[Server, str, Path], pages: Pages) -> None:
+    from playwright.sync_api import expect
+
+    server, url, world = start(e2e_server, at_a=6, names_at_a=NAMES_AT_A, at_b=2, at_host=2)
+    thu = next(p["id"] for p in world.people["a"] if p["full_name"] == "Nguyễn Thị Thu")
+    laptop = pages.page("coordinator-laptop", pages.context(**LAPTOP))
+    laptop.goto("/login?lang=vi")
+    laptop.fill("#username", "coord_a")
+    laptop.fill("#password", PASSWORD)
+    laptop.click("button[type=submit]")
+    laptop.wait_for_url(f"**/sessions/{world.session_id}/checkin/{world.a_id}")
+    expect(laptop.get_by_test_id("checkin-app")).to_have_attribute("data-ready", "1")
+    laptop.get_by_test_id("checkin-search").fill("nguyen thi thu")
+    first = laptop.get_by_test_id("result").nth(0)
+    expect(first.locator(".ck-result-name")).to_have_text("Nguyễn Thị Thu")
+    first.click()
+    expect(laptop.get_by_test_id("confirmation")).to_have_attribute("data-kind", "ok",
+                                                                    timeout=LIVE_S)
+    laptop.get_by_test_id("undo").click()
+    expect(laptop.get_by_test_id("undo-toast")).to_contain_text("Đã hủy · Khôi phục")
+    laptop.get_by_test_id("undo-restore").click()
+    expect(laptop.get_by_test_id("undo-toast")).to_be_hidden()
+    shot(laptop, "coordinator-laptop")
+    assert checked_in(url, world, thu)
+    assert not pages.errors, pages.errors
+
+
 @pytest.mark.parametrize("device", ["phone", "laptop"])
 def test_trainee_from_the_session_page_to_a_submitted_quiz(
         e2e_server: tuple[Server, str, Path], pages: Pages, device: str) -> None:
