@@ -58,7 +58,7 @@ def _static_view(app: Flask) -> Any:
         be compressed like any other answer; conditional requests still get 304."""
         response = app.send_static_file(filename)
         if response.status_code == 200 and response.is_streamed:
-            chunks = response.response
+            chunks: Any = response.response  # a file wrapper, iterated as bytes
             try:
                 body = b"".join(chunks)
             finally:

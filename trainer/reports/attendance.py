@@ -55,7 +55,9 @@ def attendance(actor: User | None, session_id: int) -> dict[str, Any]:
     """The rows (sorted by site, then the Vietnamese name order) and what they cover."""
     _user, session, scope = _session_for(actor, session_id)
     stmt = (
-        select(Participant, Registration.site_id, Checkin)
+        select(Participant.id, Participant.code, Participant.full_name, Participant.sex,
+               Participant.birth_year, Participant.unit, Participant.sort_key,
+               Registration.site_id, Checkin.site_id, Checkin.at, Checkin.method, Checkin.flags)
         .select_from(Participant)
         .outerjoin(Registration, and_(Registration.participant_id == Participant.id,
                                       Registration.session_id == session.id))
@@ -66,23 +68,24 @@ def attendance(actor: User | None, session_id: int) -> dict[str, Any]:
     if scope is not None:
         stmt = stmt.where(or_(Registration.site_id.in_(scope), Checkin.site_id.in_(scope)))
     found = db.session.execute(stmt).all()
-    site_ids = {c.site_id if c is not None else reg for _p, reg, c in found}
-    names = dict(db.session.execute(select(Site.id, Site.name).where(Site.id.in_(site_ids))).all())
-    rows = []
-    for p, reg_site, checkin in found:
-        site_id = checkin.site_id if checkin is not None else reg_site
-        rows.append({
-            "code": p.code, "full_name": p.full_name, "sex": exports.SEX_VI.get(p.sex.value, ""),
-            "birth_year": p.birth_year, "unit": p.unit or "", "site": names.get(site_id, ""),
-            "site_id": site_id, "present": YES if checkin is not None else NO,
-            "checked_in_at": checkin.at if checkin is not None else None,
-            "method": METHOD_VI.get(checkin.method, checkin.method) if checkin else "",
-            "flags": ", ".join(FLAG_VI.get(f, f) for f in (checkin.flags or [])) if checkin
-            else "",
-            "_sort": (site_id != session.host_site_id, sort_key(names.get(site_id, "")),
-                      p.sort_key or sort_key(p.full_name), p.id),
-        })
-    rows.sort(key=lambda r: r.pop("_sort"))
+    site_ids = {r[8] if r[8] is not None else r[7] for r in found}
+    names: dict[int, str] = {
+        site_id: name for site_id, name in
+        db.session.execute(select(Site.id, Site.name).where(Site.id.in_(site_ids)))}
+    keyed = []
+    for pid, code, name, sex, born, unit, name_key, reg_site, c_site, c_at, method, flags in found:
+        present = c_site is not None
+        site_id = c_site if present else reg_site
+        site = names.get(site_id, "")
+        keyed.append(((site_id != session.host_site_id, sort_key(site), name_key or "", pid), {
+            "code": code, "full_name": name, "sex": exports.SEX_VI.get(sex.value, ""),
+            "birth_year": born, "unit": unit or "", "site": site, "site_id": site_id,
+            "present": YES if present else NO, "checked_in_at": c_at if present else None,
+            "method": METHOD_VI.get(method, method) if present else "",
+            "flags": ", ".join(FLAG_VI.get(f, f) for f in (flags or [])) if present else "",
+        }))
+    keyed.sort(key=lambda pair: pair[0])
+    rows = [row for _key, row in keyed]
     return {"session": _session_info(session), "rows": rows, "scope_site_ids": scope,
             "generated_at": utcnow()}
 
