@@ -46,7 +46,7 @@ bench: $(VENV)/.test-installed translations
 
 ## Refresh the message catalogues after changing user-facing text
 messages: | $(BIN)/python
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o trainer/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o trainer/translations/messages.pot .
 	$(BIN)/pybabel update -q -N -i trainer/translations/messages.pot -d trainer/translations
 
 clean:

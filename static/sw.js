@@ -2,13 +2,14 @@
 // It keeps the check-in page and its files on the device so the page opens without a network;
 // everything else (other pages, /api/ calls, Socket.IO) passes straight to the network.
 
-const VERSION = "checkin-v1";
+const VERSION = "checkin-v2";
 const ASSETS = [
   "/static/css/app.css",
   "/static/css/checkin.css",
   "/static/js/checkin.js",
   "/static/js/api.js",
   "/static/js/fold.js",
+  "/static/js/rank.js",
   "/static/js/live.js",
   "/static/js/offline-queue.js",
   "/static/js/scanner.js",
@@ -16,6 +17,13 @@ const ASSETS = [
   "/static/vendor/jsQR-1.4.0.js",
 ];
 const CHECKIN_PAGE = /^\/sessions\/\d+\/checkin\/\d+\/?$/;
+// The installed app's start: the server sends it on to the live session's check-in page;
+// without a network it opens the check-in page used last.
+const START_PAGE = /^\/sessions\/checkin\/?$/;
+const LAST_PAGE = "/sessions/checkin#last";
+// Static files come as /static/v/<version>/<file>; they are kept under /static/<file>.
+const VERSIONED = /^\/static\/v\/[0-9a-f]+\//;
+const canonical = (pathname) => pathname.replace(VERSIONED, "/static/");
 const NETWORK_WAIT_MS = 4000;
 
 self.addEventListener("install", (event) => {
@@ -51,6 +59,7 @@ async function page(request) {
     const response = await withTimeout(fetch(request), NETWORK_WAIT_MS);
     if (response.ok && !response.redirected && response.type === "basic") {
       cache.put(key.href, response.clone());
+      cache.put(new URL(LAST_PAGE, self.location.origin).href, response.clone());
     }
     return response;
   } catch (err) {
@@ -65,6 +74,7 @@ async function page(request) {
 async function asset(request) {
   const cache = await caches.open(VERSION);
   const key = new URL(request.url);
+  key.pathname = canonical(key.pathname);
   key.search = "";
   try {
     const response = await withTimeout(fetch(request), NETWORK_WAIT_MS);
@@ -85,7 +95,19 @@ async function keep(href) {
   const response = await fetch(url.href, { credentials: "same-origin", cache: "no-store" });
   if (response.ok && !response.redirected) {
     const cache = await caches.open(VERSION);
+    await cache.put(new URL(LAST_PAGE, self.location.origin).href, response.clone());
     await cache.put(url.href, response);
+  }
+}
+
+async function start(request) {
+  try {
+    return await withTimeout(fetch(request), NETWORK_WAIT_MS);
+  } catch (err) {
+    const cache = await caches.open(VERSION);
+    const kept = await cache.match(new URL(LAST_PAGE, self.location.origin).href);
+    if (kept) return kept;
+    throw err;
   }
 }
 
@@ -102,7 +124,9 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate" && CHECKIN_PAGE.test(url.pathname)) {
     event.respondWith(page(request));
-  } else if (url.pathname.startsWith("/static/") && ASSETS.includes(url.pathname)) {
+  } else if (request.mode === "navigate" && START_PAGE.test(url.pathname)) {
+    event.respondWith(start(request));
+  } else if (ASSETS.includes(canonical(url.pathname))) {
     event.respondWith(asset(request));
   }
 });

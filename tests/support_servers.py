@@ -172,7 +172,7 @@ class World:
 
 
 def load_world(database_url: str, data_dir: Path, *, at_a: int = 6, at_b: int = 3,
-               at_host: int = 3, names_at_a: list[tuple[str, str]] | None = None,
+               at_host: int = 3, names_at_a: list[tuple[Any, ...]] | None = None,
                quiz: bool = False) -> World:
     """A live session across a host and two bridge points (A: Cẩm Khê, B: Đoan Hùng), every
     participant registered at their own site; users `organiser` and `coord_a` (coordinator of
@@ -215,9 +215,9 @@ def load_world(database_url: str, data_dir: Path, *, at_a: int = 6, at_b: int = 
         for key, site, specs in (("a", a, (names_at_a or []) + generated(at_a - len(names_at_a or []))),
                                  ("b", b, generated(at_b)), ("host", host, generated(at_host))):
             rows = []
-            for name, sex in specs:
-                p = create_participant(None, {"full_name": name, "sex": sex, "site_id": site.id},
-                                       commit=False)
+            for name, sex, *more in specs:  # more: optional participant fields (unit, ...)
+                p = create_participant(None, {"full_name": name, "sex": sex, "site_id": site.id,
+                                              **(more[0] if more else {})}, commit=False)
                 db.session.flush()
                 db.session.add(Registration(session_id=session.id, participant_id=p.id,
                                             site_id=site.id))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, gettext, pgettext
 
 from trainer.extensions import db
 
@@ -39,11 +39,12 @@ def test_every_message_in_the_code_is_in_the_vi_catalogue(tmp_path: Path) -> Non
     pot = tmp_path / "messages.pot"
     subprocess.run(
         [str(Path(sys.executable).with_name("pybabel")), "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "."],
+         "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2", "-o", str(pot), "."],
         cwd=ROOT, check=True, capture_output=True, timeout=300)
     extracted = catalogue(pot)
     vi = catalogue()
-    absent = sorted(str(m.id) for m in extracted if m.id and m.id not in vi)
+    absent = sorted(str(m.id) for m in extracted
+                    if m.id and vi.get(m.id, context=m.context) is None)
     assert absent == [], f"{len(absent)} messages not in the vi catalogue (run `make messages`)," \
                          f" e.g. {absent[:10]}"
 
@@ -54,7 +55,10 @@ def test_the_app_shows_what_the_vi_catalogue_has(app: Any) -> None:
                   and not m.pluralizable and "python-format" not in m.flags]
     with app.app_context(), app.test_request_context(headers={"Accept-Language": "vi"}):
         assert str(get_locale()) == "vi"
-        wrong = [(m.id, gettext(m.id)) for m in translated if gettext(m.id) != m.string]
+        def shown(m: Any) -> str:
+            return pgettext(m.context, m.id) if m.context else gettext(m.id)
+
+        wrong = [(m.context, m.id, shown(m)) for m in translated if shown(m) != m.string]
     assert wrong == [], "stale compiled catalogue (.mo): run `make translations`"
 
 

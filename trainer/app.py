@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from trainer import assets
 from trainer import config as config_module
 from trainer.extensions import api, babel, csrf, db, login_manager, migrate, socketio
 
@@ -108,6 +109,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         root_path=str(ROOT / "trainer"),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
+        static_url_path=assets.url_path(ROOT / "static"),
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     from trainer.apiutil import IdConverter
@@ -184,6 +186,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from trainer import throttle
 
     throttle.init_app(app)
+    assets.register(app)
 
     _import_models()
     for name in FEATURES:
@@ -223,6 +226,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 # Main navigation: (endpoint, label, roles). Entries whose feature is absent are left out.
 NAV: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("sessions.index", _l("Sessions"), ("admin", "organiser")),
+    ("checkin.today_page", _l("Check-in"), ("coordinator",)),
     ("sessions.mine", _l("My sites' sessions"), ("coordinator",)),
     ("trainings.index", _l("Trainings"), ("admin", "organiser")),
     ("sites.index", _l("Sites"), ("admin", "organiser", "coordinator")),
@@ -236,7 +240,8 @@ NAV: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
 HOME: dict[str, tuple[str, ...]] = {
     "admin": ("sessions.index", "sites.index"),
     "organiser": ("sessions.index", "sites.index"),
-    "coordinator": ("sessions.mine", "people.index"),
+    # today's check-in desk (the only live one at once), else the user's sessions
+    "coordinator": ("checkin.today_page", "sessions.mine", "people.index"),
 }
 
 

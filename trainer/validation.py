@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate
 
@@ -90,7 +90,7 @@ class Errors:
         messages = [m for ms in self.errors.values() for m in ms]
         detail = " ".join(messages[:5])
         if len(messages) > 5:
-            detail += " " + gettext("(and %(n)d more)", n=len(messages) - 5)
+            detail += " " + pgettext("more errors", "(and %(n)d more)", n=len(messages) - 5)
         cls = Conflict if conflict else Invalid
         raise cls(detail, errors=self.errors)
 

@@ -9,6 +9,7 @@ import { api, isCsrfProblem, refreshCsrfToken } from "./api.js";
 import { fold, normaliseCode } from "./fold.js";
 import { connectLive, emitAck } from "./live.js";
 import { isoNow, newClientId, openStore } from "./offline-queue.js";
+import { rankByName, sharedNames } from "./rank.js";
 import { cameraAvailable, startScanner } from "./scanner.js";
 
 const root = document.getElementById("checkin-app");
@@ -16,6 +17,7 @@ const cfg = root.dataset;
 const sessionId = Number(cfg.sessionId);
 const siteId = Number(cfg.siteId);
 const scope = `${sessionId}:${siteId}`;
+const UNDO_GRACE_MS = 5000; // "Undone · Restore" stays this long before the undo is sent
 const $ = (id) => document.getElementById(id);
 
 // ------------------------------------------------------------------ messages (translated)
@@ -75,6 +77,8 @@ const state = {
   sendFailing: false,
   socketNeverUp: true,
   connects: 0,
+  lastSendOk: false,     // the last request reached the server (online even before the socket)
+  undoing: null,         // {row, key, timer}: an undo still in its grace period
 };
 let store = null;
 let seqCounter = 0;
@@ -82,11 +86,21 @@ let seqCounter = 0;
 const rowKey = (row) => (row.participant_id ? String(row.participant_id) : `tmp:${row.tmp}`);
 // Present here: checked in at this site (a row may also show someone checked in elsewhere).
 const serverPresent = (row) => !!row.checkin_id && (row.checkin_site_id == null || Number(row.checkin_site_id) === siteId);
-const isPresent = (row) => (row.localIn === true || row.localIn === false ? row.localIn : serverPresent(row));
+const isPresent = (row) => {
+  if (row.undoing) return false;
+  return row.localIn === true || row.localIn === false ? row.localIn : serverPresent(row);
+};
 const elsewhere = (row) => row.localIn == null && !!row.checkin_id && !serverPresent(row);
 const presentAt = (row) => (row.localIn === true ? row.localAt : row.checked_in_at);
 
+let sharedCache = null;
+function sharedSet() {
+  if (!sharedCache) sharedCache = sharedNames(state.rows);
+  return sharedCache;
+}
+
 function indexRow(row) {
+  sharedCache = null;
   row._fold = fold(row.full_name);
   row._words = row._fold.split(" ");
   state.byKey.set(rowKey(row), row);
@@ -98,7 +112,7 @@ function serverRows() {
     .filter((r) => r.participant_id)
     .map((r) => ({
       participant_id: r.participant_id, code: r.code, full_name: r.full_name, sex: r.sex,
-      unit: r.unit, position: r.position, site_id: r.site_id, checkin_id: r.checkin_id || null,
+      unit: r.unit, position: r.position, birth_year: r.birth_year ?? null, site_id: r.site_id, checkin_id: r.checkin_id || null,
       checked_in_at: r.checked_in_at || null, checkin_site_id: r.checkin_site_id ?? null,
     }));
 }
@@ -114,6 +128,7 @@ function saveRosterSoon() {
 // Rows from the server (or the device cache), then every pending queue item replayed on top.
 function setRoster(rows) {
   state.rows = rows.map((r) => ({ ...r }));
+  sharedCache = null;
   state.byKey.clear();
   state.byCode.clear();
   state.rows.forEach(indexRow);
@@ -167,8 +182,9 @@ function clearLocal(row, clientId) {
 const listEl = $("roster");
 const rowEls = new Map();
 
-function rowLabel(row) {
-  return [row.unit, row.code].filter(Boolean).join(" · ");
+function rowLabel(row, withBirthYear = false) {
+  const born = withBirthYear && row.birth_year ? t("born", { year: row.birth_year }) : "";
+  return [born, row.unit, row.code].filter(Boolean).join(" · ");
 }
 
 function buildRowEl(row) {
@@ -198,7 +214,7 @@ function updateRowEl(row) {
   if (row.participant_id) li.dataset.participantId = row.participant_id;
   li.dataset.code = row.code || "";
   li.dataset.name = row.full_name;
-  li._refs.meta.textContent = rowLabel(row);
+  li._refs.meta.textContent = rowLabel(row, !!row.birth_year && sharedSet().has(row._fold));
   li.classList.toggle("elsewhere", elsewhere(row));
   li._refs.stateEl.textContent = present ? `✓ ${hhmm(presentAt(row))}` : (elsewhere(row) ? t("elsewhere") : "");
   li._refs.action.textContent = present ? t("undo") : t("check_in");
@@ -272,7 +288,8 @@ function renderPending() {
 // Online: the browser says so, the last request reached the server, and the live connection
 // is up (or has not been tried yet).
 function connected() {
-  return state.online && !state.sendFailing && (!state.socket || state.socket.connected || state.socketNeverUp);
+  return state.online && !state.sendFailing
+    && (!state.socket || state.socket.connected || state.socketNeverUp || state.lastSendOk);
 }
 
 function setNetwork() {
@@ -282,6 +299,7 @@ function setNetwork() {
   net.textContent = up ? t("online") : t("offline");
   net.classList.toggle("ok", up);
   net.classList.toggle("bad", !up);
+  $("net-line").hidden = up;
   root.classList.toggle("is-offline", !up);
 }
 
@@ -327,36 +345,38 @@ function hideConfirm() {
 const input = $("q");
 const resultsEl = $("results");
 
+// The exact code first, then names best first (rank.js), then codes starting with the query.
 function match(query) {
-  const q = fold(query);
-  if (!q) return [];
-  const terms = q.split(" ");
+  if (!fold(query)) return [];
   const code = normaliseCode(query);
   const out = [];
   const exact = code.length >= 4 ? state.byCode.get(code) : null;
   if (exact) out.push(exact);
-  for (const row of state.rows) {
-    if (row === exact) continue;
-    const byName = terms.every((term) => row._words.some((w) => w.startsWith(term))) || row._fold.includes(q);
-    const byCode = code.length >= 3 && row.code && row.code.startsWith(code);
-    if (byName || byCode) out.push(row);
-    if (out.length >= 30) break;
+  for (const row of rankByName(state.rows, query)) if (row !== exact) out.push(row);
+  if (code.length >= 3) {
+    for (const row of state.rows) {
+      if (out.length >= 30) break;
+      if (row.code && row.code.startsWith(code) && !out.includes(row)) out.push(row);
+    }
   }
-  return out;
+  return out.slice(0, 30);
 }
 
 function renderResults() {
   const query = input.value;
   const rows = query.trim() ? match(query) : [];
+  const shared = sharedSet();
   const frag = document.createDocumentFragment();
   for (const row of rows.slice(0, 12)) {
     const present = isPresent(row);
+    const same = shared.has(row._fold);
     const button = el("button", {
       type: "button", class: `ck-result${present ? " present" : ""}`, "data-testid": "result",
       "data-key": rowKey(row), "data-participant-id": row.participant_id || "",
+      "data-same-name": same ? "1" : null,
     },
     el("span", { class: "ck-result-name", text: row.full_name }),
-    el("span", { class: "ck-result-meta", text: rowLabel(row) }),
+    el("span", { class: "ck-result-meta", "data-testid": "result-meta", text: rowLabel(row, same) }),
     el("span", { class: "ck-result-state", text: present ? t("already_short", { time: hhmm(presentAt(row)) }) : t("tap_to_check_in") }));
     button.addEventListener("click", () => {
       const current = state.byKey.get(button.dataset.key);
@@ -418,6 +438,10 @@ async function enqueue(item) {
 
 async function checkIn(row, method) {
   say("");
+  if (state.undoing && state.undoing.row === row) {
+    restore(); // checked in again within the grace period: the undo never happened
+    return;
+  }
   if (isPresent(row)) {
     showConfirm({ key: rowKey(row), clientId: null, kind: "already", title: t("already", { time: hhmm(presentAt(row)) }),
       name: row.full_name, unit: row.unit, showUndo: false });
@@ -430,10 +454,12 @@ async function checkIn(row, method) {
     at: isoNow(), method, label: { full_name: row.full_name, unit: row.unit || "" }, live: true,
   };
   applyLocal(item);
-  showConfirm({ key: rowKey(row), clientId: item.client_id, kind: "queued", title: t("saving"),
-    name: row.full_name, unit: row.unit, showUndo: true });
-  refreshRow(row);
-  resetField();
+  keepScroll(() => {
+    showConfirm({ key: rowKey(row), clientId: item.client_id, kind: "queued", title: t("saving"),
+      name: row.full_name, unit: row.unit, showUndo: true });
+    refreshRow(row);
+    resetField();
+  }, rowKey(row));
   await enqueue(item);
   flush();
 }
@@ -450,8 +476,70 @@ async function checkInByCode(code, method) {
   flush();
 }
 
+// One tap on Undo takes the person off at once on this phone and shows "Undone · Restore" for
+// UNDO_GRACE_MS; only then is the undo queued (a Restore in time leaves the check-in as it
+// was). The page does not move: the list keeps its scroll position.
+const toastEl = $("undo-toast");
+
+// Run a change of the page so that the row being looked at stays where it is on the screen
+// (when it is on the screen; the confirmation above it may grow or shrink meanwhile).
+function keepScroll(change, key) {
+  const li = key ? rowEls.get(key) : null;
+  const top = li ? li.getBoundingClientRect().top : null;
+  const visible = top !== null && top >= 0 && top < window.innerHeight;
+  change();
+  if (visible && li.isConnected) {
+    const moved = li.getBoundingClientRect().top - top;
+    if (Math.abs(moved) >= 1) window.scrollBy(0, moved);
+  }
+}
+
 async function undo(row) {
   say("");
+  if (state.undoing) await commitUndo();
+  const key = rowKey(row);
+  keepScroll(() => {
+    row.undoing = true;
+    state.undoing = { row, key, timer: setTimeout(commitUndo, UNDO_GRACE_MS) };
+    $("undo-toast-name").textContent = row.full_name;
+    toastEl.hidden = false;
+    if (state.confirm && state.confirm.key === key) {
+      showConfirm({ key, clientId: null, kind: "undone", title: t("undone"), name: row.full_name, unit: row.unit, showUndo: false });
+    }
+    refreshRow(row);
+    renderResults();
+  }, key);
+}
+
+function endGrace() {
+  const pending = state.undoing;
+  if (!pending) return null;
+  state.undoing = null;
+  clearTimeout(pending.timer);
+  pending.row.undoing = false;
+  toastEl.hidden = true;
+  return pending;
+}
+
+function restore() {
+  const pending = endGrace();
+  if (!pending) return;
+  const { row, key } = pending;
+  keepScroll(() => {
+    if (state.confirm && state.confirm.key === key) {
+      showConfirm({ key, clientId: row.pending || null, kind: "ok", title: t("checked_in"), name: row.full_name, unit: row.unit, showUndo: true });
+    }
+    refreshRow(row);
+    renderResults();
+  }, key);
+}
+
+async function commitUndo() {
+  const pending = endGrace();
+  if (pending) await sendUndo(pending.row);
+}
+
+async function sendUndo(row) {
   const key = rowKey(row);
   const pendingItem = state.queue.find((i) => i.state === "pending" && i.client_id === row.pending && i.client_id !== state.inflight);
   if (pendingItem && (pendingItem.kind === "checkin" || pendingItem.kind === "walkin")) {
@@ -475,10 +563,10 @@ async function undo(row) {
     await enqueue(item);
     flush();
   }
-  showConfirm({ key, clientId: null, kind: "undone", title: t("undone"), name: row.full_name, unit: row.unit, showUndo: false });
-  refreshRow(row);
-  renderResults();
-  input.focus({ preventScroll: true });
+  keepScroll(() => {
+    refreshRow(row);
+    renderResults();
+  }, key);
 }
 
 async function removeItem(clientId) {
@@ -584,6 +672,7 @@ async function send(item) {
   if (result.network || result.status >= 500 || result.status === 429 || result.status === 408) {
     if (result.network) state.online = false;
     state.sendFailing = true;
+    state.lastSendOk = false;
     item.tries = (item.tries || 0) + 1;
     item.live = false;
     store.put(item).catch(() => {});
@@ -599,6 +688,7 @@ async function send(item) {
   }
   state.online = true;
   state.sendFailing = false;
+  state.lastSendOk = true;
   state.authLost = false;
   $("auth-banner").hidden = true;
   if (result.ok) {
@@ -641,18 +731,20 @@ async function accepted(item, result) {
     if (result.status === 200) {
       already = !item.tries || (!!body.device_at && Math.abs(Date.parse(body.device_at) - Date.parse(item.at)) > 1500);
     }
-    if (state.confirm?.clientId === item.client_id) {
-      const name = row ? row.full_name : item.label.full_name;
-      const unit = row ? row.unit : "";
-      if (already) {
-        showConfirm({ key: row ? rowKey(row) : null, clientId: item.client_id, kind: "already",
-          title: t("already", { time: hhmm(body.at) }), name, unit, showUndo: false });
-      } else {
-        showConfirm({ key: row ? rowKey(row) : null, clientId: item.client_id, kind: "ok",
-          title: t("checked_in"), name, unit, showUndo: !!row });
+    keepScroll(() => {
+      if (state.confirm?.clientId === item.client_id) {
+        const name = row ? row.full_name : item.label.full_name;
+        const unit = row ? row.unit : "";
+        if (already) {
+          showConfirm({ key: row ? rowKey(row) : null, clientId: item.client_id, kind: "already",
+            title: t("already", { time: hhmm(body.at) }), name, unit, showUndo: false });
+        } else {
+          showConfirm({ key: row ? rowKey(row) : null, clientId: item.client_id, kind: "ok",
+            title: t("checked_in"), name, unit, showUndo: !!row });
+        }
       }
-    }
-    if (row) refreshRow(row);
+      if (row) refreshRow(row);
+    }, row ? rowKey(row) : null);
   } else if (item.kind === "walkin") {
     const body = result.data || {};
     const temp = state.byKey.get(`tmp:${item.client_id}`);
@@ -841,6 +933,7 @@ function rowsFromPage() {
   return [...listEl.querySelectorAll("li[data-participant-id]")].map((li) => ({
     participant_id: Number(li.dataset.participantId), code: li.dataset.code || "",
     full_name: li.dataset.name || "", unit: li.dataset.unit || "", sex: li.dataset.sex || "unspecified",
+    birth_year: li.dataset.birthYear ? Number(li.dataset.birthYear) : null,
     site_id: siteId, checkin_id: li.dataset.checkinId ? Number(li.dataset.checkinId) : null,
     checked_in_at: li.dataset.checkedInAt || null,
     checkin_site_id: li.dataset.checkinSiteId ? Number(li.dataset.checkinSiteId) : null,
@@ -866,6 +959,7 @@ function connect() {
     },
     onDisconnect: () => {
       state.socketNeverUp = false;
+      state.lastSendOk = false;
       setNetwork();
     },
   });
@@ -1037,6 +1131,10 @@ input.addEventListener("keydown", (event) => {
 $("search-form").addEventListener("submit", (event) => {
   event.preventDefault();
   submitQuery("code");
+});
+$("undo-restore").addEventListener("click", restore);
+window.addEventListener("pagehide", () => {
+  commitUndo();
 });
 $("undo").addEventListener("click", () => {
   const c = state.confirm;

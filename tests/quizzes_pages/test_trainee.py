@@ -98,7 +98,7 @@ def test_trainee_html_holds_no_question_option_or_answer(client: Any, qp: Any) -
 def test_trainee_scripts_hold_no_quiz_data(client: Any, qp: Any) -> None:
     html = client.get(f"/q/{qp.quiz.short_code}").get_data(as_text=True)
     sources = re.findall(r'<script[^>]*src="([^"]+)"', html)
-    assert sources == ["/static/js/quiz-take.js"]
+    assert len(sources) == 1 and re.fullmatch(r"/static/v/[0-9a-f]+/js/quiz-take\.js", sources[0])
     response = client.get(sources[0])
     body = response.get_data(as_text=True)
     response.close()
@@ -196,3 +196,11 @@ def test_i18n_strings_reach_the_script_as_json(client: Any, qp: Any) -> None:
     strings = json.loads(html_lib.unescape(match.group(1)))
     assert strings["offline"] == "Offline — will retry"
     assert {"saved", "saving", "unanswered", "passed", "failed"} <= set(strings)
+
+
+@pytest.mark.vietnamese_default
+def test_the_start_button_says_start_the_quiz(client: Any, qp: Any) -> None:
+    html = client.get(f"/q/{qp.quiz.short_code}").get_data(as_text=True)
+    button = re.search(r'<button[^>]*data-testid="start"[^>]*>([^<]*)</button>', html)
+    assert button is not None and button.group(1).strip() == "Bắt đầu làm bài"
+    assert "Trang chủ" not in html

@@ -145,6 +145,7 @@ class RosterRow(StrictSchema):
     sex = fields.String(metadata={"enum": SEXES})
     unit = fields.String(allow_none=True)
     position = fields.String(allow_none=True)
+    birth_year = fields.Integer(allow_none=True)
     site_id = fields.Integer(metadata={"description": "The site the person is expected at."})
     registered = fields.Boolean()
     walk_in = fields.Boolean()

@@ -716,7 +716,7 @@ def roster(actor: User | None, session_id: int, site_id: int) -> list[dict[str, 
         rows.append({
             "participant_id": p.id, "code": p.code, "full_name": p.full_name,
             "sex": p.sex.value, "unit": p.unit, "position": p.position,
-            "site_id": reg_site if reg_site is not None else p.site_id,
+            "birth_year": p.birth_year, "site_id": reg_site if reg_site is not None else p.site_id,
             "registered": reg_site is not None, "walk_in": bool(walk),
             "checkin_id": c_id, "checked_in_at": iso(c_at), "checkin_site_id": c_site,
             "present": c_id is not None and c_site == site_id,

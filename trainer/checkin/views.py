@@ -12,16 +12,17 @@ Who sees what (the same rules as the services):
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from trainer.checkin import services
+from trainer.checkin import services, today
 from trainer.errors import Invalid, NotFound
 from trainer.sessions import services as session_services
 from trainer.text import sort_key
@@ -33,7 +34,7 @@ SW_SCOPE = "/sessions/"
 SITE_STATUS_LABELS: dict[str, Any] = {
     "online": _l("Ready"),
     "issue": _l("Problem"),
-    "offline": _l("Offline"),
+    "offline": lazy_pgettext("site status", "Offline"),
     "unknown": _l("Not reported"),
 }
 
@@ -118,6 +119,49 @@ def _api(session_id: int) -> str:
 
 def _session_for_page(session_id: int) -> Any:
     return services.get_session(session_id)
+
+
+@bp.get("/sessions/checkin")
+@login_required
+def today_page() -> Any:
+    """The coordinator's start (and the installed app's): the only live desk at once, else
+    today's desks as cards, else the user's sessions."""
+    found = today.desks(current_user)
+    desk = today.only_live_desk(found)
+    if desk is not None:
+        return redirect(url_for("checkin.checkin_page", session_id=desk.session_id,
+                                site_id=desk.site_id))
+    if not found:
+        flash(gettext("No session of your sites takes place today."), "message")
+        return redirect(url_for("sessions.index" if current_user.is_staff else "sessions.mine"))
+    return render_template("checkin/today.html", desks=found)
+
+
+@bp.get("/sessions/checkin.webmanifest")
+def manifest() -> Any:
+    """The web app manifest: the check-in page installed on a phone's home screen opens on
+    the start page above, so on the session that is live then."""
+    def icon(name: str, size: int, purpose: str = "any") -> dict[str, str]:
+        return {"src": url_for("static", filename=f"icons/{name}"), "sizes": f"{size}x{size}",
+                "type": "image/png", "purpose": purpose}
+
+    body = {
+        "name": gettext("Trainer check-in"),
+        "short_name": gettext("Check-in"),
+        "start_url": url_for("checkin.today_page"),
+        "scope": f"{request.script_root}{SW_SCOPE}",
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#f5f6f8",
+        "theme_color": "#0b5cab",
+        "lang": str(get_locale() or "vi"),
+        "icons": [icon("icon-192.png", 192), icon("icon-512.png", 512),
+                  icon("icon-512-maskable.png", 512, "maskable")],
+    }
+    response = current_app.response_class(json.dumps(body, ensure_ascii=False),
+                                          mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/sessions/<int:session_id>/checkin/<int:site_id>")

@@ -24,7 +24,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext
+from flask_babel import gettext, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -51,7 +51,7 @@ REVEAL_LABELS = {
     "after_submit": _l("Right after each trainee submits"),
     "never": _l("Never"),
 }
-STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
+STATUS_LABELS = {"draft": _l("Draft"), "open": lazy_pgettext("quiz status", "Open"), "closed": _l("Closed")}
 STATUS_BADGE = {"draft": "warn", "open": "ok", "closed": "ended"}
 MAX_OPTION_ROWS = 6
 

@@ -12,19 +12,20 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from trainer.errors import Invalid
 from trainer.i18n import to_local
 from trainer.offload import off_loop
+from trainer.reports import attendance, exports, services
 from trainer.reports import certificates as pdf
-from trainer.reports import exports, services
 
 bp = Blueprint("reports", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BLANK_ROWS = 8  # for walk-ins on the sign-in sheet
 
 INDICATOR_LABELS: dict[str, Any] = {
     "registered": _l("Registered"),
@@ -78,7 +79,7 @@ def rp_number(value: float | int | None, digits: int = 0) -> str:
 def _labels() -> dict[str, Any]:
     # "pts" is translated here, not in the template: Jinja's gettext %-formats every message,
     # so a translation holding a bare "%" ("điểm %") would break the page there.
-    return {"indicators": INDICATOR_LABELS, "points": gettext("pts")}
+    return {"indicators": INDICATOR_LABELS, "points": pgettext("percentage points", "pts")}
 
 
 @bp.app_template_global("report_links")
@@ -93,6 +94,8 @@ def report_links(session: Any) -> dict[str, str] | None:
         "csv": url_for("reports.session_csv", session_id=sid),
         "gender": url_for("reports.gender", session_id=sid),
         "certificates": url_for("reports.certificates", session_id=sid),
+        "attendance_xlsx": url_for("reports.attendance_xlsx", session_id=sid),
+        "attendance_csv": url_for("reports.attendance_csv", session_id=sid),
     }
 
 
@@ -143,6 +146,34 @@ def session_csv(session_id: int) -> Response:
     report, name = _session_export(session_id)
     return _download(off_loop(exports.session_csv, report), "text/csv; charset=utf-8",
                      f"{name}.csv")
+
+
+def _attendance_export(session_id: int) -> tuple[dict[str, Any], str]:
+    data = attendance.attendance(current_user, session_id)
+    date = to_local(data["session"]["starts_at"]).strftime("%Y-%m-%d")
+    return data, f"diem-danh-{session_id}-{date}"
+
+
+@bp.get("/sessions/<int:session_id>/attendance.xlsx")
+@login_required
+def attendance_xlsx(session_id: int) -> Response:
+    data, name = _attendance_export(session_id)
+    return _download(attendance.attendance_xlsx(data), XLSX, f"{name}.xlsx")
+
+
+@bp.get("/sessions/<int:session_id>/attendance.csv")
+@login_required
+def attendance_csv(session_id: int) -> Response:
+    data, name = _attendance_export(session_id)
+    return _download(attendance.attendance_csv(data), "text/csv; charset=utf-8", f"{name}.csv")
+
+
+@bp.get("/sessions/<int:session_id>/sites/<int:site_id>/sign-in-sheet")
+@login_required
+def signin_sheet(session_id: int, site_id: int) -> Any:
+    """A printable A4 list of the people expected at a site, to sign on paper."""
+    sheet = attendance.signin_sheet(current_user, session_id, site_id)
+    return render_template("reports/signin_sheet.html", **sheet, blank_rows=BLANK_ROWS)
 
 
 # --------------------------------------------------------------------------- summaries

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask_babel import gettext, ngettext
+from flask_babel import gettext, lazy_pgettext, ngettext, pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -57,7 +57,7 @@ MAX_TOPIC_LEN = 60
 
 STATUS_LABELS: dict[str, Any] = {
     "scheduled": _l("Scheduled"),
-    "live": _l("Live"),
+    "live": lazy_pgettext("session status", "Live"),
     "ended": _l("Ended"),
 }
 
@@ -1080,7 +1080,7 @@ def _person(name: str, code: str, site: str | None) -> str:
 def _outsiders_message(names: list[str], total: int) -> str:
     shown = ", ".join(names[:MAX_ROSTER_NAMES])
     if total > MAX_ROSTER_NAMES:
-        shown += " " + gettext("(and %(n)d more)", n=total - MAX_ROSTER_NAMES)
+        shown += " " + pgettext("more people", "(and %(n)d more)", n=total - MAX_ROSTER_NAMES)
     return ngettext(
         "%(num)d person belongs to a site that does not take part in this session, "
         "so nobody was added: %(names)s.",

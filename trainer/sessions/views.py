@@ -29,6 +29,7 @@ from trainer.extensions import db
 from trainer.i18n import local_zone
 from trainer.sessions import forms, ics, services
 from trainer.sessions.models import Training, TrainingSession
+from trainer.sessions.public import public_bp
 from trainer.sites.services import all_sites
 from trainer.validation import form_errors
 
@@ -36,7 +37,7 @@ bp = Blueprint("sessions", __name__)
 trainings_bp = Blueprint("trainings", __name__, url_prefix="/trainings")
 
 #: Registered by create_app next to `bp` (see trainer.app._register_feature).
-blueprints = (trainings_bp,)
+blueprints = (trainings_bp, public_bp)
 
 PER_PAGE = 50
 ROSTER_PER_PAGE = 200
