@@ -21,7 +21,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from trainer.checkin import liveness, services
+from trainer.checkin import live_now, liveness, services
 from trainer.dbtypes import utcnow
 from trainer.errors import Invalid, NotFound
 from trainer.i18n import fmt_time
@@ -331,3 +331,15 @@ def checkin_panel(session: Any) -> dict[str, Any] | None:
         "present": sum(s["present"] for s in sites),
         "registered": sum(s["registered"] for s in sites),
     }
+
+
+@bp.app_template_global("live_sessions")
+def live_sessions() -> list[dict[str, Any]]:
+    """The organiser's "live now" list (templates/checkin/_live_now.html)."""
+    return live_now.live_sessions(current_user)
+
+
+@bp.app_template_global("session_screens")
+def session_screens(session: Any) -> dict[str, Any] | None:
+    """A session's screens for the top of its page; None for coordinators."""
+    return live_now.session_screens(current_user, session)
