@@ -34,6 +34,15 @@ const hhmm = (iso) => {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? "" : timeFormat.format(d);
 };
+const numberFormat = new Intl.NumberFormat(document.documentElement.lang || "vi");
+const num = (n) => numberFormat.format(Number(n) || 0);
+// The server's clock minus this one: times from the server compared with Date.now().
+const clockOffset = cfg.now && !Number.isNaN(Date.parse(cfg.now)) ? Date.now() - Date.parse(cfg.now) : 0;
+const serverMs = (iso) => {
+  const ms = iso ? Date.parse(iso) : NaN;
+  return Number.isNaN(ms) ? 0 : ms + clockOffset;
+};
+const aliveMs = 1000 * Number(cfg.aliveS || 300);
 const share = (part, whole) => (whole > 0 ? Math.max(0, Math.min(100, Math.round((100 * part) / whole))) : 0);
 
 // ------------------------------------------------------------------ state, read from the page
@@ -68,9 +77,14 @@ document.querySelectorAll("#tiles .tile[data-site-id]").forEach((el, index) => {
     site_id: id, code: d.code, name: d.name, kind: d.kind, status: d.status,
     connected: d.connected === "1", registered: Number(d.registered), present: Number(d.present),
     female: Number(d.female), male: Number(d.male), unspecified: Number(d.unspecified),
-    last_checkin_at: d.lastCheckinAt || null, rollcall_at: d.rollcallAt || null, note: null,
-    quiz: null, index,
+    last_checkin_at: d.lastCheckinAt || null, rollcall_at: d.rollcallAt || null,
+    note: el.querySelector("[data-field=note]")?.textContent.trim() || null,
+    quiz: null, index, reported: d.reported || "unknown", serverPresence: d.presence,
+    lastHeard: serverMs(d.lastHeardAt), checkinSeen: 0, state: d.state,
+    conference: d.media ? { media: d.media, since: d.mediaSince || null, last_seen: d.mediaLastSeen || null } : null,
   };
+  // Alive by a recent check-in rather than an open page: that check-in's time, as the server saw it.
+  if (d.presence === "live" && d.connected !== "1") data.checkinSeen = data.lastHeard;
   data.folded = fold(`${data.name} ${data.code}`);
   state.sites.set(id, { data, el, refs: fieldsOf(el), chart: null });
   state.order.push(id);
@@ -80,6 +94,74 @@ document.querySelectorAll("#chart-rows [data-site-id]").forEach((el) => {
   if (site) site.chart = { el, refs: fieldsOf(el) };
 });
 let chartScale = Number(cfg.chartScale || 1);
+
+// ------------------------------------------------------------------ signs of life
+// The same rule as trainer.checkin.liveness: live while a page is open or a check-in arrived
+// within `aliveMs`; otherwise "lost" when heard from before, "never" when not.
+function presenceOf(d) {
+  if (d.connected) return "live";
+  if (d.checkinSeen && Date.now() - d.checkinSeen <= aliveMs) return "live";
+  return d.lastHeard || d.checkinSeen || d.serverPresence === "lost" ? "lost" : "never";
+}
+function stateOf(d) {
+  const presence = presenceOf(d);
+  if (presence !== "live") return presence;
+  return !d.reported || d.reported === "unknown" ? "online" : d.reported;
+}
+const badgeClass = (state) => ({ never: "unknown", lost: "offline" })[state] || state;
+
+// ------------------------------------------------------------------ alerts
+const soundButton = $("sound-toggle");
+const soundLabels = $("sound-labels");
+let soundOn = false;
+let audio = null;
+try {
+  soundOn = localStorage.getItem("wall-sound") === "1";
+} catch (_err) { /* private mode: off */ }
+
+function showSound() {
+  if (!soundButton) return;
+  soundButton.setAttribute("aria-pressed", soundOn ? "true" : "false");
+  soundButton.textContent = soundOn ? soundLabels.dataset.on : soundLabels.dataset.off;
+  root.dataset.sound = soundOn ? "1" : "0";
+}
+soundButton?.addEventListener("click", () => {
+  soundOn = !soundOn;
+  try {
+    localStorage.setItem("wall-sound", soundOn ? "1" : "0");
+  } catch (_err) { /* not kept */ }
+  if (soundOn && !audio && window.AudioContext) audio = new AudioContext(); // needs this tap
+  showSound();
+});
+showSound();
+
+function beep() {
+  if (!audio && window.AudioContext) audio = new AudioContext();
+  if (!audio) return;
+  const at = audio.currentTime;
+  for (const [start, freq] of [[0, 880], [0.25, 660], [0.5, 880]]) {
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.2, at + start);
+    gain.gain.exponentialRampToValueAtTime(0.001, at + start + 0.22);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(at + start);
+    osc.stop(at + start + 0.23);
+  }
+}
+
+function alertFor(site) {
+  root.dataset.alerts = String(Number(root.dataset.alerts || 0) + 1);
+  root.dataset.lastAlertSite = String(site.data.site_id);
+  site.el.classList.remove("tile-flash");
+  void site.el.offsetWidth; // restart the flash
+  site.el.classList.add("tile-flash");
+  if (soundOn) {
+    beep();
+    root.dataset.soundsPlayed = String(Number(root.dataset.soundsPlayed || 0) + 1);
+  }
+}
 
 // ------------------------------------------------------------------ rendering (batched)
 function schedule() {
@@ -95,25 +177,49 @@ function setBar(refs, d, scale) {
   if (refs.part_u) refs.part_u.style.width = `${u}%`;
 }
 
+function mediaLabel(c) {
+  if (!c) return "";
+  if (c.media === "lost") return t("media_lost", { time: hhmm(c.since || c.last_seen) || "–" });
+  return t(`media_${c.media || "never"}`);
+}
+
 function renderTile(site) {
   const { data: d, el, refs } = site;
+  const state = stateOf(d);
+  const before = d.state;
+  d.state = state;
   el.dataset.status = d.status;
+  el.dataset.state = state;
+  el.dataset.presence = presenceOf(d);
   el.dataset.connected = d.connected ? "1" : "0";
   el.dataset.registered = d.registered;
   el.dataset.present = d.present;
+  el.dataset.alert = state === "issue" ? "1" : "0";
+  el.classList.toggle("tile-alert", state === "issue");
+  if (state === "issue" && before !== "issue") alertFor(site);
   if (refs.status) {
-    refs.status.className = `badge ${d.status}`;
-    refs.status.textContent = t(`status_${d.status}`);
+    refs.status.className = `badge ${badgeClass(state)}`;
+    refs.status.textContent = t(state === "never" || state === "lost" ? `presence_${state}` : `status_${state}`);
+  }
+  if (refs.conference) {
+    refs.conference.hidden = !d.conference;
+    if (d.conference) {
+      el.dataset.media = d.conference.media || "never";
+      refs.conference.textContent = mediaLabel(d.conference);
+    }
   }
   if (refs.connected) {
     refs.connected.dataset.connected = d.connected ? "1" : "0";
     refs.connected.title = d.connected ? t("connected") : t("not_connected");
   }
-  refs.present.textContent = d.present;
-  refs.registered.textContent = d.registered;
+  refs.present.textContent = num(d.present);
+  refs.registered.textContent = num(d.registered);
   setBar(refs, d, Math.max(d.registered, d.present));
-  refs.women.textContent = `♀ ${d.present ? `${share(d.female, d.present)} %` : "–"}`;
-  refs.last.textContent = d.last_checkin_at ? t("last", { time: hhmm(d.last_checkin_at) }) : "";
+  refs.female.textContent = num(d.female);
+  refs.male.textContent = num(d.male);
+  const heard = Math.max(d.lastHeard || 0, d.checkinSeen || 0);
+  if (state === "lost" && heard) refs.last.textContent = t("last_heard", { time: hhmm(new Date(heard - clockOffset).toISOString()) });
+  else refs.last.textContent = d.last_checkin_at ? t("last", { time: hhmm(d.last_checkin_at) }) : "";
   if (refs.note && d.note !== null) {
     refs.note.textContent = d.note || "";
     refs.note.title = d.note || "";
@@ -132,8 +238,8 @@ function renderTile(site) {
   }
   if (site.chart) {
     const c = site.chart.refs;
-    c.present.textContent = d.present;
-    c.registered.textContent = d.registered;
+    c.present.textContent = num(d.present);
+    c.registered.textContent = num(d.registered);
     c.reg.style.width = `${share(Math.max(d.registered, d.present), chartScale)}%`;
     setBar(c, d, Math.max(d.registered, d.present));
   }
@@ -146,11 +252,11 @@ function renderTotals() {
     const node = document.querySelector(`#totals [data-total="${key}"]`);
     if (node) node.textContent = value;
   };
-  set("present", tot.present);
-  set("registered", tot.registered);
-  set("female", tot.female);
-  set("male", tot.male);
-  set("unspecified", tot.unspecified);
+  set("present", num(tot.present));
+  set("registered", num(tot.registered));
+  set("female", num(tot.female));
+  set("male", num(tot.male));
+  set("unspecified", num(tot.unspecified));
   set("attendance", tot.registered ? `${share(tot.present, tot.registered)} %` : "–");
   set("women", tot.present ? `${share(tot.female, tot.present)} %` : "–");
   const bar = document.querySelector("#totals .bar");
@@ -161,11 +267,12 @@ function renderSummary() {
   let online = 0;
   let confirmed = 0;
   for (const { data } of state.sites.values()) {
-    if (data.status === "online") online++;
+    if (data.state === "online") online++;
     if (data.rollcall_at) confirmed++;
   }
   const node = document.querySelector('#totals [data-total="sites-online"]');
-  if (node) node.textContent = online;
+  if (node) node.textContent = num(online);
+  renderNotes();
   const rc = $("rollcall-state");
   if (rc) {
     rc.hidden = !state.rollcallActive;
@@ -213,7 +320,7 @@ const problemsOnly = $("wall-problems");
 let lastOrderAt = 0;
 let orderTimer = 0;
 
-const problemRank = (d) => (d.status === "offline" ? 0 : d.status === "issue" ? 1 : !d.connected ? 2 : 3);
+const problemRank = (d) => ({ lost: 0, issue: 1, offline: 1, never: 2 })[d.state] ?? 3;
 const attendanceOf = (d) => (d.registered ? d.present / d.registered : 2);
 
 function comparator() {
@@ -293,9 +400,11 @@ function mergeSite(row) {
   const site = state.sites.get(Number(row.site_id));
   if (!site) return false;
   const d = site.data;
+  const presentBefore = d.present;
   for (const key of ["registered", "present", "female", "male", "unspecified"]) {
     if (row[key] !== undefined && row[key] !== null) d[key] = Number(row[key]);
   }
+  if (d.present > presentBefore) d.checkinSeen = Date.now(); // a check-in is a sign of life
   if ("last_checkin_at" in row) d.last_checkin_at = row.last_checkin_at;
   state.dirty.add(d.site_id);
   return true;
@@ -310,6 +419,7 @@ function applyAttendance(body, snapshot = false) {
   root.dataset.version = version;
   // A site added to the session after this page was rendered has no tile: a reload shows it.
   for (const row of body.sites || []) mergeSite(row);
+  if (!snapshot) refreshFeed();
   state.totals = body.totals || sumTiles();
   state.totalsDirty = true;
   requestOrder();
@@ -326,9 +436,12 @@ function applySiteStatus(p) {
   if (!p || Number(p.session_id) !== sessionId) return;
   const site = state.sites.get(Number(p.site_id));
   if (!site) return;
-  if (p.status) site.data.status = p.status;
-  if (typeof p.connected === "boolean") site.data.connected = p.connected;
-  if ("note" in p) site.data.note = p.note || "";
+  const d = site.data;
+  if (p.status) d.status = p.status;
+  if (p.reported_status) d.reported = p.reported_status;
+  if (typeof p.connected === "boolean") d.connected = p.connected;
+  if ("note" in p) d.note = p.note || "";
+  heardFrom(d, p);
   state.dirty.add(site.data.site_id);
   requestOrder();
   schedule();
@@ -339,11 +452,72 @@ function applyBoardRow(row) {
   if (!site) return;
   const d = site.data;
   d.status = row.status || d.status;
+  d.reported = row.reported_status || d.reported;
   d.connected = !!row.connected;
   d.note = row.status_note || "";
   d.rollcall_at = row.rollcall_at || null;
+  if ("conference" in row) d.conference = row.conference || null;
+  heardFrom(d, row);
   state.dirty.add(d.site_id);
 }
+
+function heardFrom(d, p) {
+  if (p.presence) d.serverPresence = p.presence;
+  const heard = serverMs(p.last_heard_at);
+  if (heard > (d.lastHeard || 0)) d.lastHeard = heard;
+  if (p.presence === "live" && p.connected === false && heard) d.checkinSeen = Math.max(d.checkinSeen || 0, heard);
+}
+
+// ------------------------------------------------------------------ the feed of the latest check-ins
+let feedTimer = 0;
+let feedAt = 0;
+function refreshFeed() {
+  const list = $("feed-items");
+  if (!list || !cfg.feedUrl || feedTimer) return;
+  const wait = Math.max(0, 2000 - (Date.now() - feedAt));
+  feedTimer = setTimeout(async () => {
+    feedAt = Date.now();
+    try {
+      const response = await fetch(cfg.feedUrl, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (response.ok) list.innerHTML = await response.text();
+    } catch (_err) { /* offline: the next push tries again */ }
+    feedTimer = 0;
+  }, wait);
+}
+
+// ------------------------------------------------------------------ notes of the sites with a problem
+function renderNotes() {
+  const box = $("notes");
+  if (!box) return;
+  const rows = [...state.sites.values()].map((s) => s.data).filter((d) => d.state === "issue" && d.note);
+  box.hidden = rows.length === 0;
+  box.replaceChildren(...rows.map((d) => {
+    const p = document.createElement("p");
+    p.dataset.siteId = d.site_id;
+    const name = document.createElement("b");
+    name.textContent = `${d.name}: `;
+    p.append(name, document.createTextNode(d.note));
+    return p;
+  }));
+  if (projector) fit();
+}
+
+// A note cut short on a tile opens in full on a tap (and shows on hover as its title).
+document.getElementById("tiles")?.addEventListener("click", (event) => {
+  const note = event.target.closest?.(".tile-note");
+  if (!note) return;
+  const open = note.getAttribute("aria-expanded") !== "true";
+  note.setAttribute("aria-expanded", open ? "true" : "false");
+});
+
+// Time passes: a site alive only by its last check-in turns "lost" after a while.
+setInterval(() => {
+  for (const site of state.sites.values()) if (stateOf(site.data) !== site.data.state) state.dirty.add(site.data.site_id);
+  if (state.dirty.size) {
+    requestOrder();
+    schedule();
+  }
+}, 10_000);
 
 // After a reconnect: statuses, connections and roll-call answers as they are now.
 async function refreshSites() {
@@ -404,6 +578,14 @@ if (socket) {
     state.dirty.add(site.data.site_id);
     schedule();
   });
+  socket.on("conference_status", (p) => {
+    if (!p || Number(p.session_id) !== sessionId) return;
+    const site = state.sites.get(Number(p.site_id));
+    if (!site) return;
+    site.data.conference = { ...(site.data.conference || {}), media: p.media || "never", since: p.since || null };
+    state.dirty.add(site.data.site_id);
+    schedule();
+  });
   socket.on("quiz_status", (p) => {
     if (!p || Number(p.session_id) !== sessionId) return;
     state.quizzes.set(p.quiz_id, p.status);
@@ -447,7 +629,11 @@ function fit() {
   const shown = [...state.sites.values()].filter((s) => !s.el.hidden).length || 1;
   const rect = tiles.getBoundingClientRect();
   const width = Math.max(200, rect.width);
-  const height = Math.max(150, window.innerHeight - rect.top - 12);
+  const below = ["notes", "feed"].reduce((sum, id) => {
+    const node = $(id);
+    return sum + (node && !node.hidden ? node.getBoundingClientRect().height + 8 : 0);
+  }, 0);
+  const height = Math.max(150, window.innerHeight - rect.top - 12 - below);
   // Many sites: two-line tiles (name, present / registered, the status as colour).
   const dense = shown > 120;
   tiles.classList.toggle("dense", dense);
@@ -472,6 +658,7 @@ function fit() {
   tiles.style.setProperty("--tile-font", `${font.toFixed(1)}px`);
 }
 
+renderNotes();
 if (projector) {
   fit();
   let resizeFrame = 0;

@@ -425,7 +425,9 @@ def test_site_status_and_board(world: Any) -> None:
                                        "Mất tiếng  ")
     assert payload == {"session_id": w.session.id, "site_id": w.a.id, "status": "issue",
                        "note": "Mất tiếng", "reported_status": "issue",
-                       "at": payload["at"], "connected": True}
+                       "at": payload["at"], "connected": True, "presence": "live",
+                       "last_heard_at": payload["last_heard_at"]}
+    assert payload["last_heard_at"] is not None
     services.check_in(w.coord_a, w.session.id, site_id=w.a.id, participant_id=w.ha.id)
     row = {r["site_id"]: r for r in services.site_board(w.organiser, w.session.id)}[w.a.id]
     assert (row["status"], row["status_note"], row["connected"], row["present"],

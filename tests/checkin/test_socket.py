@@ -134,7 +134,9 @@ def test_site_page_gets_its_checkins_and_presence_shows_on_the_wall(
     [status] = events(wall, "site_status")
     assert status == {"session_id": w.session.id, "site_id": w.a.id, "status": "online",
                       "note": None, "reported_status": "unknown", "at": None,
-                      "connected": True}
+                      "connected": True, "presence": "live",
+                      "last_heard_at": status["last_heard_at"]}
+    assert status["last_heard_at"] is not None
     other_site_page = connect(w.coord_b)
     other_site_page.emit("watch_site", {"session_id": w.session.id, "site_id": w.b.id},
                          namespace=NS, callback=True)

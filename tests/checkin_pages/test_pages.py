@@ -209,8 +209,10 @@ def test_wall_tiles_show_the_counts_from_the_database(world: Any, browser_as: An
     assert (host["data-present"], host["data-registered"]) == ("1", "1")
     assert 'data-testid="total-present">3<' in html
     assert 'data-testid="total-registered">4<' in html
-    # The bridge site's share of women among those present: 1 of 2.
-    assert "♀ 50 %" in html
+    # Women and men present at the bridge site, as numbers: 1 and 1.
+    bridge_html = html.split(f'data-site-id="{world.bridge.id}"', 1)[1].split("</article>", 1)[0]
+    assert '<b data-field="female">1</b>' in bridge_html
+    assert '<b data-field="male">1</b>' in bridge_html
     # Host first (the board's order), with its status badge.
     assert [t["data-site-id"] for t in page.by_testid("tile")][0] == str(world.host.id)
     assert page.by_id("wall")["data-version"] == str(services.attendance(world.session.id)["version"])
@@ -231,6 +233,7 @@ def test_wall_shows_site_status_and_rollcall(world: Any, browser_as: Any,
     assert tiles[str(world.bridge.id)]["data-connected"] == "1"
     assert tiles[str(world.host.id)]["data-status"] == "offline"
     assert tiles[str(world.host.id)]["data-connected"] == "0"
+    assert tiles[str(world.host.id)]["data-state"] == "never"  # never opened its page
     assert "Mất tiếng &lt;loa&gt;" in html
     assert "Roll-call: 1 of 2 sites confirmed" in html
     assert page.by_testid("rollcall-start")

@@ -96,7 +96,11 @@ def test_coverage_page(world: Any, client: Any, login: Any) -> None:
     assert "Huyện Cẩm Khê (1) Xã Sơn Tình" in missing and "Huyện Yên Lập (1) Xã Mỹ Lung" in missing
     assert "Xã Tiên Lương" not in missing
     assert row(html, f'data-site-id="{world.vt.id}"') == "Thành phố Việt Trì 2 2 100.0 % 2"
-    assert client.get("/reports/coverage").status_code == 422
+    chooser = client.get("/reports/coverage?lang=en")  # nothing chosen: a chooser
+    assert chooser.status_code == 200
+    page = chooser.get_data(as_text=True)
+    assert 'data-testid="choose-training"' in page and 'data-testid="choose-year"' in page
+    assert f'<option value="{world.training.id}">' in page
     assert client.get("/reports/coverage?year=abc").status_code == 422
 
 
@@ -112,7 +116,11 @@ def test_gender_page(world: Any, client: Any, login: Any) -> None:
                       ).get_data(as_text=True)
     assert row(html, 'data-indicator="participants"') == "Participants (people) 4 2 1 7 +2 2.00"
     assert row(html, 'data-indicator="visits"').startswith("Participant-visits (check-ins) 5 3")
-    assert client.get("/reports/gender").status_code == 422
+    chooser = client.get("/reports/gender?lang=en")  # nothing chosen: a chooser
+    assert chooser.status_code == 200
+    page = chooser.get_data(as_text=True)
+    assert 'data-testid="choose-session"' in page and 'data-testid="choose-training"' in page
+    assert f'value="{world.s1.id}"' in page
 
 
 def test_certificates_page(world: Any, client: Any, login: Any) -> None:

@@ -172,6 +172,12 @@ class SiteBoardRow(AttendanceCounts):
     last_seen = _when("When a page of the site was last heard from.")
     rollcall_at = _when("When the site answered the running roll-call.")
     last_checkin_at = _when("The latest check-in at this site.")
+    presence = fields.String(metadata={
+        "enum": ["live", "never", "lost"],
+        "description": "live: a check-in page is open or a check-in arrived in the last "
+                       "5 minutes; never: no page was ever opened and nothing checked in; "
+                       "lost: heard from before, not now."})
+    last_heard_at = _when("The latest sign of life: a page heartbeat or a check-in.")
     conference = fields.Nested(
         "SiteConferenceMedia", allow_none=True,
         metadata={"description": "The site's media on trainer's video room (null when the "
@@ -198,6 +204,8 @@ class SiteStatusEvent(StrictSchema):
     reported_status = fields.String()
     at = _when("When it was reported.")
     connected = fields.Boolean()
+    presence = fields.String(metadata={"enum": ["live", "never", "lost"]})
+    last_heard_at = _when("The latest sign of life: a page heartbeat or a check-in.")
 
 
 class RollcallSchema(StrictSchema):

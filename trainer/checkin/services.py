@@ -45,7 +45,7 @@ from trainer import live
 from trainer.audit.services import record
 from trainer.auth.models import User
 from trainer.auth.services import require_any, require_site, require_staff
-from trainer.checkin import counters, push
+from trainer.checkin import counters, liveness, push
 from trainer.checkin.models import CheckinUndo, SitePresence
 from trainer.dbtypes import commit_keeping_objects, utcnow
 from trainer.errors import Conflict, Forbidden, Invalid, NotFound
@@ -760,7 +760,8 @@ def site_status(session_id: int, site_id: int) -> dict[str, Any]:
     return {"session_id": session_id, "site_id": site_id,
             "status": shown_status(ss.status, connected), "note": ss.status_note,
             "reported_status": ss.status.value, "at": iso(ss.status_at),
-            "connected": connected}
+            "connected": connected, **liveness.annotate(session_id, [
+                {"site_id": site_id, "connected": connected}])[0]}
 
 
 def _push_site_status(session_id: int, site_id: int) -> None:
@@ -869,10 +870,11 @@ def sweep_presence(now: datetime | None = None) -> list[tuple[int, int]]:
     cutoff = (now or utcnow()) - _offline_after()
     removed = db.session.execute(
         delete(SitePresence).where(SitePresence.last_seen < cutoff)
-        .returning(SitePresence.session_id, SitePresence.site_id)
+        .returning(SitePresence.session_id, SitePresence.site_id, SitePresence.last_seen)
         .execution_options(synchronize_session=False)).all()
+    liveness.keep_heard(removed)
     db.session.commit()
-    pairs = sorted({(int(a), int(b)) for a, b in removed})
+    pairs = sorted({(int(a), int(b)) for a, b, _seen in removed})
     went_offline = []
     for session_id, site_id in pairs:
         if site_id in _connected_sites(session_id, [site_id]):
@@ -940,7 +942,7 @@ def site_board(actor: User | None, session_id: int) -> list[dict[str, Any]]:
             **c, "last_checkin_at": iso(last.get(site.id)),
             "conference": None if media is None else media[site.id],
         })
-    return out
+    return liveness.annotate(session_id, out)
 
 
 def _conference_media(s: TrainingSession) -> dict[int, dict[str, Any]] | None:

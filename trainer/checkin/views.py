@@ -22,8 +22,10 @@ from flask_babel import get_locale, gettext, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from trainer.checkin import services, today
+from trainer.checkin import live_now, liveness, services, today
+from trainer.dbtypes import utcnow
 from trainer.errors import Invalid, NotFound
+from trainer.i18n import fmt_time
 from trainer.sessions import services as session_services
 from trainer.text import sort_key
 
@@ -82,17 +84,66 @@ def _bars(row: dict[str, Any], scale: int) -> dict[str, int]:
     return {"f": f, "m": m, "u": u}
 
 
+PRESENCE_LABELS: dict[str, Any] = {
+    "never": _l("Not opened"),
+    "lost": _l("Lost contact"),
+}
+
+MEDIA_LABELS: dict[str, Any] = {
+    "connected": _l("Video room: on the call"),
+    "degraded": _l("Video room: unstable"),
+    "never": _l("Not in the video room yet"),
+}
+
+
+def tile_state(row: dict[str, Any]) -> str:
+    """What a tile shows as the site's state: "never" (never opened its page), "lost" (heard
+    from before, not now), else the status its coordinator reported ("online", "issue",
+    "offline" for off the air). The wall's script applies the same rule to live events."""
+    presence = row.get("presence") or ("live" if row.get("connected") else "never")
+    if presence != "live":
+        return presence
+    reported = row.get("reported_status") or "online"
+    return "online" if reported == "unknown" else reported
+
+
+def _conference_label(conference: dict[str, Any] | None) -> str | None:
+    if not conference:
+        return None
+    media = conference.get("media") or "never"
+    if media == "lost":
+        at = _dt(conference.get("since")) or _dt(conference.get("last_seen"))
+        return gettext("Video room: dropped at %(time)s", time=fmt_time(at) if at else "–")
+    return str(MEDIA_LABELS.get(media, media))
+
+
 def _tile(row: dict[str, Any]) -> dict[str, Any]:
     registered = int(row.get("registered") or 0)
     present = int(row.get("present") or 0)
     female = int(row.get("female") or 0)
     status = row.get("status") or "unknown"
+    state = tile_state(row)
+    last_heard = _dt(row.get("last_heard_at"))
+    last_checkin = _dt(row.get("last_checkin_at"))
+    if state == "lost" and last_heard is not None:
+        last_label = gettext("last heard %(time)s", time=fmt_time(last_heard))
+    elif last_checkin is not None:
+        last_label = gettext("last %(time)s", time=fmt_time(last_checkin))
+    else:
+        last_label = ""
     return {
         **row,
         "registered": registered,
         "present": present,
         "status": status,
-        "status_label": SITE_STATUS_LABELS.get(status, status),
+        "state": state,
+        "presence": row.get("presence") or ("live" if row.get("connected") else "never"),
+        "alert": state == "issue",
+        "badge_class": {"never": "unknown", "lost": "offline"}.get(state, state),
+        "status_label": PRESENCE_LABELS.get(state) or SITE_STATUS_LABELS.get(state, state),
+        "last_label": last_label,
+        "conference": row.get("conference"),
+        "conference_label": _conference_label(row.get("conference")),
         "women_share": _share(female, present) if present else None,
         "attendance_share": _share(present, registered) if registered else None,
         "bars": _bars(row, max(registered, present)),
@@ -210,13 +261,15 @@ def _board_page(session_id: int, template: str) -> Any:
              for t in tiles]
     confirmed = sum(1 for t in tiles if t["rollcall"])
     return render_template(
-        template,
+        template, feed_items=liveness.latest_checkins(current_user, session_id),
+        now_iso=_iso(utcnow()), alive_after_s=int(liveness.alive_after_checkin().total_seconds()),
+        feed_url=url_for("checkin.wall_feed", session_id=session_id),
         session=session, tiles=tiles, chart=chart, chart_scale=scale,
         totals=_totals(snapshot["totals"]), version=snapshot["version"],
         can_rollcall=bool(current_user.is_staff),
         rollcall_started=session.rollcall_started_at, rollcall_confirmed=confirmed,
         session_status_label=session_services.status_label(session.status),
-        status_labels={k: str(v) for k, v in SITE_STATUS_LABELS.items()},
+        status_labels={k: str(v) for k, v in {**SITE_STATUS_LABELS, **PRESENCE_LABELS}.items()},
         rollcall_url=f"{_api(session_id)}/rollcall",
         sites_url=f"{_api(session_id)}/sites",
     )
@@ -232,6 +285,15 @@ def wall(session_id: int) -> Any:
 @login_required
 def projector(session_id: int) -> Any:
     return _board_page(session_id, "checkin/projector.html")
+
+
+@bp.get("/sessions/<int:session_id>/wall/feed")
+@login_required
+def wall_feed(session_id: int) -> Any:
+    """The wall's feed of the latest check-ins (an HTML fragment its script puts in place)."""
+    services.require_session_viewer(current_user, session_id)
+    items = liveness.latest_checkins(current_user, session_id)
+    return render_template("checkin/_feed_items.html", feed_items=items)
 
 
 @bp.get("/sessions/<int:session_id>/flagged")
@@ -313,3 +375,15 @@ def checkin_panel(session: Any) -> dict[str, Any] | None:
         "present": sum(s["present"] for s in sites),
         "registered": sum(s["registered"] for s in sites),
     }
+
+
+@bp.app_template_global("live_sessions")
+def live_sessions() -> list[dict[str, Any]]:
+    """The organiser's "live now" list (templates/checkin/_live_now.html)."""
+    return live_now.live_sessions(current_user)
+
+
+@bp.app_template_global("session_screens")
+def session_screens(session: Any) -> dict[str, Any] | None:
+    """A session's screens for the top of its page; None for coordinators."""
+    return live_now.session_screens(current_user, session)

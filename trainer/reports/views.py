@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from trainer.errors import Invalid
 from trainer.i18n import to_local
 from trainer.offload import off_loop
-from trainer.reports import attendance, exports, services
+from trainer.reports import attendance, choosing, exports, services
 from trainer.reports import certificates as pdf
 
 bp = Blueprint("reports", __name__)
@@ -113,7 +113,18 @@ def index() -> Any:
         return redirect(url_for("reports.training", training_id=training_id))
     if year is not None:
         return redirect(url_for("reports.year", year=services.check_year(year)))
-    return render_template("reports/index.html", **services.report_choices(current_user))
+    choices = services.report_choices(current_user)
+    return render_template("reports/index.html", **choices,
+                           default_session=choosing.default_session(choices["sessions"]))
+
+
+def _chooser(endpoint: str, title: str, with_sessions: bool) -> Any:
+    """The coverage and gender pages before anything is chosen: what they can show."""
+    choices = services.report_choices(current_user)
+    return render_template("reports/choose.html", endpoint=endpoint, title=title,
+                           sessions=choices["sessions"] if with_sessions else [],
+                           trainings=choices["trainings"], years=choices["years"],
+                           default_session=choosing.default_session(choices["sessions"]))
 
 
 # --------------------------------------------------------------------------- session
@@ -226,6 +237,8 @@ def _which() -> tuple[int | None, int | None]:
 @login_required
 def coverage() -> Any:
     training_id, year = _which()
+    if choosing.nothing_chosen(training_id, year):
+        return _chooser("reports.coverage", gettext("Coverage of the communes"), False)
     report = services.coverage_report(current_user, training_id=training_id, year=year)
     return render_template("reports/coverage.html", coverage=report)
 
@@ -234,7 +247,10 @@ def coverage() -> Any:
 @login_required
 def gender() -> Any:
     training_id, year = _which()
-    report = services.gender_report(current_user, session_id=_int_arg("session_id"),
+    session_id = _int_arg("session_id")
+    if choosing.nothing_chosen(session_id, training_id, year):
+        return _chooser("reports.gender", gettext("Gender view"), True)
+    report = services.gender_report(current_user, session_id=session_id,
                                     training_id=training_id, year=year,
                                     quiz_id=_int_arg("quiz_id"))
     return render_template("reports/gender.html", report=report, labels=_labels())

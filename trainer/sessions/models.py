@@ -135,6 +135,9 @@ class SessionSite(db.Model):  # type: ignore[name-defined,misc]
     status_note: Mapped[str | None] = mapped_column(String(500))
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rollcall_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last time a check-in page of the site was heard from, kept when its page rows
+    # expire: the wall tells a site that never opened its page from one that dropped.
+    page_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     session: Mapped[TrainingSession] = relationship(back_populates="session_sites")
     site: Mapped[Site] = relationship()
