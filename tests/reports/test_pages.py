@@ -27,9 +27,9 @@ def test_session_report_page(world: Any, client: Any, login: Any) -> None:
     assert "css/reports.css" in html and "js/reports.js" in html
     table = html[html.index('data-testid="report-table"'):]
     assert row(table, f'data-site-id="{world.vt.id}"') == \
-        "Thành phố Việt Trì Host 3 2 66.7 % 1 1 0 50.0 % 2 1 70.0"
+        "Thành phố Việt Trì Host 3 2 66.7% 1 1 0 50.0% 2 1 70.0"
     assert row(table, f'data-site-id="{world.yl.id}"') == "Huyện Yên Lập 0 0 – 0 0 0 – 0 0 –"
-    assert row(table, 'data-testid="report-totals"') == "Total 7 5 71.4 % 2 2 1 40.0 % 4 3 72.5"
+    assert row(table, 'data-testid="report-totals"') == "Total 7 5 71.4% 2 2 1 40.0% 4 3 72.5"
     chart = html[html.index('data-testid="sex-chart"'):html.index("</ol>")]
     # CK has the most people (3): a full-width bar, one third each for women, men, unspecified.
     ck = chart[chart.index(f'data-site-id="{world.ck.id}"'):]
@@ -48,7 +48,7 @@ def test_session_report_page(world: Any, client: Any, login: Any) -> None:
 def test_vietnamese_by_default(world: Any, client: Any, login: Any) -> None:
     login(world.organiser)
     html = client.get(f"/reports/sessions/{world.s1.id}").get_data(as_text=True)
-    assert "66,7 %" in html  # Vietnamese decimal comma
+    assert "66,7%" in html  # Vietnamese decimal comma
 
 
 def test_empty_session_page(world: Any, client: Any, login: Any) -> None:
@@ -58,7 +58,7 @@ def test_empty_session_page(world: Any, client: Any, login: Any) -> None:
     html = response.get_data(as_text=True)
     assert 'data-testid="chart-empty"' in html and 'data-testid="sex-chart"' not in html
     assert "No quiz for this session." in html
-    assert row(html, 'data-testid="report-totals"') == "Total 2 0 0.0 % 0 0 0 –"
+    assert row(html, 'data-testid="report-totals"') == "Total 2 0 0.0% 0 0 0 –"
 
 
 def test_print_stylesheet_is_a4() -> None:
@@ -79,7 +79,7 @@ def test_summary_page(world: Any, client: Any, login: Any) -> None:
     assert "2 Sessions" in stats and "9 Participant-visits" in stats
     assert "7 Participants (people)" in stats and "4 / 6 Communes reached" in stats
     sites = html[html.index('data-testid="sites-table"'):]
-    assert row(sites, f'data-site-id="{world.ck.id}"').startswith("Huyện Cẩm Khê 5 4 2 1 1 50.0 %")
+    assert row(sites, f'data-site-id="{world.ck.id}"').startswith("Huyện Cẩm Khê 5 4 2 1 1 50.0%")
     units = text_of(html[html.index('data-testid="units-table"'):])
     assert "Commune not recorded" in units
     year = client.get("/reports/years/2023?lang=en")
@@ -95,7 +95,7 @@ def test_coverage_page(world: Any, client: Any, login: Any) -> None:
     missing = text_of(html[html.index('data-testid="not-reached"'):])
     assert "Huyện Cẩm Khê (1) Xã Sơn Tình" in missing and "Huyện Yên Lập (1) Xã Mỹ Lung" in missing
     assert "Xã Tiên Lương" not in missing
-    assert row(html, f'data-site-id="{world.vt.id}"') == "Thành phố Việt Trì 2 2 100.0 % 2"
+    assert row(html, f'data-site-id="{world.vt.id}"') == "Thành phố Việt Trì 2 2 100.0% 2"
     assert client.get("/reports/coverage").status_code == 422
     assert client.get("/reports/coverage?year=abc").status_code == 422
 
@@ -167,7 +167,7 @@ def test_coordinator_pages(world: Any, client: Any, login: Any) -> None:
     html = client.get(f"/reports/sessions/{world.s1.id}?lang=en").get_data(as_text=True)
     assert "Only your sites are counted" in html
     assert "Huyện Cẩm Khê" in html and "Thành phố Việt Trì" not in html
-    assert row(html, 'data-testid="report-totals"').startswith("Total 4 3 75.0 %")
+    assert row(html, 'data-testid="report-totals"').startswith("Total 4 3 75.0%")
     assert client.get(f"/reports/sessions/{world.s3.id}").status_code == 403
     index = client.get("/reports?lang=en").get_data(as_text=True)
     assert "Buổi đầu năm" not in index  # s3: none of its sites
