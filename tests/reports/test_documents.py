@@ -126,6 +126,9 @@ def test_register_numbers_count_per_year(world: Any, documents: Any, client: Any
     # Asking again keeps the numbers; a certificate of an earlier year does not count.
     again = pdf_text(client.get(f"/certificates/{world.s1.id}/{world.p1.id}.pdf").data)[0]
     assert f"Số vào sổ: 3/{year}" in flat(again)
+    listing = client.get(f"/reports/sessions/{world.s1.id}/certificates?site_id={world.ck.id}"
+                         ).get_data(as_text=True)
+    assert re.findall(r'data-k="register">([^<]*)<', listing) == [f"1/{year}", f"2/{year}"]
     certs[0].register_year = year - 1
     db.session.commit()
     from trainer.reports.issuing import _next_numbers
@@ -268,7 +271,29 @@ def test_only_admins_edit_the_settings(world: Any, client: Any, login: Any) -> N
     assert client.get("/reports/documents").status_code == 403
     assert client.post("/reports/documents", data=DEFAULTS).status_code == 403
     assert db.session.scalar(select(DocumentSettings)) is None
+    assert "documents-link" not in client.get("/reports").get_data(as_text=True)
     login(world.admin)
+    assert "documents-link" in client.get("/reports").get_data(as_text=True)
     page = client.get("/reports/documents", headers={"Accept-Language": "vi"})
     assert page.status_code == 200
     assert "Cơ quan ban hành" in page.get_data(as_text=True)
+
+
+def test_printed_pages_carry_the_header_and_the_signature(world: Any, documents: Any,
+                                                          client: Any, login: Any) -> None:
+    """The report pages print as the department's documents (shown only on paper)."""
+    login(world.organiser)
+    for path, title in ((f"/reports/sessions/{world.s1.id}",
+                         "Kết quả buổi tập huấn: Quản lý Trung tâm học tập cộng đồng"),
+                        (f"/reports/trainings/{world.training.id}",
+                         "Tổng hợp kết quả tập huấn: Tập huấn 2024")):
+        html = client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        head = html[html.index('data-testid="doc-header"'):]
+        text = flat(re.sub(r"<[^>]+>", " ", head))
+        for expected in ("UBND TỈNH PHÚ THỌ", "SỞ GIÁO DỤC VÀ ĐÀO TẠO",
+                         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                         "BÁO CÁO", title):
+            assert expected in text, (path, expected)
+        assert re.search(r"Phú Thọ, ngày \d\d tháng \d{1,2} năm \d{4}", text)
+        sign = flat(re.sub(r"<[^>]+>", " ", html[html.index('data-testid="doc-signature"'):]))
+        assert "> KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC Nguyễn Văn Khoa" in sign, sign[:80]

@@ -286,6 +286,9 @@ class CertificateDueSchema(Schema):
     code = fields.Method("_code", allow_none=True, metadata={
         "description": "The verification code, once the certificate has been issued."})
     issued_at = fields.DateTime(allow_none=True)
+    register = fields.String(allow_none=True, metadata={
+        "description": "The number in the register of the year of issue (số vào sổ), "
+                       "e.g. \"15/2026\"."})
     pdf_url = fields.String(metadata={
         "description": "GET it (cookie or bearer token) to issue and download the PDF."})
     verify_url = fields.Method("_verify", allow_none=True)

@@ -89,6 +89,15 @@ def _labels() -> dict[str, Any]:
     return {"indicators": INDICATOR_LABELS, "points": gettext("pts")}
 
 
+@bp.app_template_global("doc_place_date")
+def doc_place_date(place: str) -> str:
+    """The place-date line of a printed report: "Phú Thọ, ngày 07 tháng 12 năm 2026"."""
+    from trainer.dbtypes import utcnow
+    from trainer.reports.documents import place_date
+
+    return place_date(place, utcnow())
+
+
 @bp.app_template_global("report_links")
 def report_links(session: Any) -> dict[str, str] | None:
     """Links for templates/reports/_session_panel.html (None for anonymous visitors)."""
@@ -128,8 +137,10 @@ def index() -> Any:
 def session(session_id: int) -> Any:
     report = services.session_report(current_user, session_id, _int_arg("quiz_id"))
     widest = max((r["present"] for r in report["sites"]), default=0)
+    lh = settings.letterhead(db.session.get(Training, report["session"]["training_id"] or -1))
     return render_template("reports/session.html", report=report, widest=widest,
-                           labels=_labels(), quiz_arg=request.args.get("quiz_id") or None)
+                           labels=_labels(), quiz_arg=request.args.get("quiz_id") or None,
+                           letterhead=lh)
 
 
 def _session_export(session_id: int) -> tuple[dict[str, Any], str]:
@@ -167,8 +178,9 @@ def session_csv(session_id: int) -> Response:
 def _summary_page(training_id: int | None, year: int | None) -> Any:
     summary = services.summary_report(current_user, training_id=training_id, year=year)
     coverage = services.coverage_report(current_user, training_id=training_id, year=year)
+    lh = settings.letterhead(db.session.get(Training, training_id) if training_id else None)
     return render_template("reports/summary.html", summary=summary, coverage=coverage,
-                           labels=_labels())
+                           labels=_labels(), letterhead=lh)
 
 
 @bp.get("/reports/trainings/<int:training_id>")
