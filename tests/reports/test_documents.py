@@ -297,3 +297,17 @@ def test_printed_pages_carry_the_header_and_the_signature(world: Any, documents:
         assert re.search(r"Phú Thọ, ngày \d\d tháng \d{1,2} năm \d{4}", text)
         sign = flat(re.sub(r"<[^>]+>", " ", html[html.index('data-testid="doc-signature"'):]))
         assert "> KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC Nguyễn Văn Khoa" in sign, sign[:80]
+
+
+def test_demo_sets_who_issues_and_signs(app: Any) -> None:
+    from trainer.reports.demo import documents
+    from trainer.reports.settings import letterhead
+
+    documents()
+    lh = letterhead(None)
+    assert (lh.parent_agency, lh.issuing_agency, lh.place_name, lh.signer_authority) == \
+        ("UBND tỉnh Phú Thọ", "Sở Giáo dục và Đào tạo", "Phú Thọ", "KT. GIÁM ĐỐC")
+    db.session.scalar(select(DocumentSettings)).signer_name = "Người Đã Sửa"
+    db.session.commit()
+    documents()  # an admin's settings are never overwritten
+    assert letterhead(None).signer_name == "Người Đã Sửa"
