@@ -13,10 +13,13 @@ def text_of(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
-def row(html: str, attr: str) -> str:
+def row(html: str, attr: str, splits: bool = False) -> str:
+    """The text of a table row; without `splits`, the counts' splits by sex left out."""
     match = re.search(rf"<tr [^>]*{attr}[^>]*>(.*?)</tr>", html, re.S)
     assert match, attr
-    return text_of(match.group(1))
+    body = match.group(1) if splits else \
+        re.sub(r'<br><small class="muted rp-split".*?</small>', "", match.group(1), flags=re.S)
+    return text_of(body)
 
 
 def test_session_report_page(world: Any, client: Any, login: Any) -> None:
@@ -30,6 +33,10 @@ def test_session_report_page(world: Any, client: Any, login: Any) -> None:
         "Thành phố Việt Trì Host 3 2 66.7% 1 1 0 50.0% 2 1 70.0"
     assert row(table, f'data-site-id="{world.yl.id}"') == "Huyện Yên Lập 0 0 – 0 0 0 – 0 0 –"
     assert row(table, 'data-testid="report-totals"') == "Total 7 5 71.4% 2 2 1 40.0% 4 3 72.5"
+    # Registered, submitted and passed each carry their split by sex.
+    assert row(table, 'data-testid="report-totals"', splits=True) == (
+        "Total 7 women 3 · men 3 · not recorded 1 5 71.4% 2 2 1 40.0% "
+        "4 women 2 · men 1 · not recorded 1 3 women 2 · men 0 · not recorded 1 72.5")
     chart = html[html.index('data-testid="sex-chart"'):html.index("</ol>")]
     # CK has the most people (3): a full-width bar, one third each for women, men, unspecified.
     ck = chart[chart.index(f'data-site-id="{world.ck.id}"'):]

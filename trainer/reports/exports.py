@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from trainer.dbtypes import utcnow
-from trainer.glossary import term
+from trainer.glossary import sex_label, term
 from trainer.i18n import to_local
 from trainer.reports.documents import MOTTO, NATIONAL_TITLE, place_date, upper
 from trainer.reports.settings import Letterhead
@@ -74,7 +74,24 @@ SESSION_COLUMNS = (
     Column("quiz_submitted", "Nộp bài kiểm tra", "Quiz submitted", INT, 15),
     Column("quiz_passed", "Đạt", "Passed", INT, 9),
     Column("quiz_mean_percent", "Điểm trung bình (%)", "Mean score (%)", DEC1, 17),
+    # Every count of people by sex, after the columns API.md lists.
+    *[Column(f"by_sex.{key}.{sex}", f"{vi}: {sex_label(sex).lower()}",
+             f"{en}: {sex_label(sex, 'en').lower()}", INT, 10)
+      for key, vi, en in (("registered", "Đăng ký", "Registered"),
+                          ("quiz_submitted", "Nộp bài", "Submitted"),
+                          ("quiz_passed", "Đạt", "Passed"))
+      for sex in ("female", "male", "unspecified")],
 )
+
+
+def _get(row: dict[str, Any], key: str) -> Any:
+    """A row's value; "by_sex.registered.female" reads into the nested split."""
+    value: Any = row
+    for part in key.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
 
 
 def safe_text(value: str) -> str:
@@ -104,7 +121,7 @@ def session_csv(report: dict[str, Any], lang: str = "vi") -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.label(lang) for c in SESSION_COLUMNS])
     for row in [*report["sites"], _totals_row(report["totals"], lang)]:
-        writer.writerow([_csv_value(row.get(c.key), c.kind) for c in SESSION_COLUMNS])
+        writer.writerow([_csv_value(_get(row, c.key), c.kind) for c in SESSION_COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -165,12 +182,12 @@ def _table(ws: Any, columns: Sequence[Column], rows: Iterable[dict[str, Any]], l
     r = 1
     for r, row in enumerate(rows, start=2):
         for col, column in enumerate(columns, start=1):
-            _put(ws, r, col, row.get(column.key), column.kind)
+            _put(ws, r, col, _get(row, column.key), column.kind)
     if totals is not None:
         r += 1
         top = Side(style="thin", color="1D2430")
         for col, column in enumerate(columns, start=1):
-            cell = _put(ws, r, col, totals.get(column.key), column.kind)
+            cell = _put(ws, r, col, _get(totals, column.key), column.kind)
             cell.font = Font(bold=True)
             cell.border = Border(top=top)
     ws.freeze_panes = freeze
