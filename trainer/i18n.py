@@ -66,17 +66,24 @@ def fmt_number(value: float | int | None, digits: int = 0) -> str:
 def fmt_percent(part: float | int | None, whole: float | int | None, digits: int = 0) -> str:
     if not whole or part is None:
         return "–"
-    return fmt_number(100 * part / whole, digits) + " %"
+    return fmt_number(100 * part / whole, digits) + "%"
 
 
 def lang() -> str:
     return str(get_locale() or "vi")
 
 
+def fmt_size(value: int | float | None) -> str:
+    """A file size the way the page's language writes it ("26,3 kB" in Vietnamese)."""
+    from trainer.glossary import file_size
+
+    return file_size(value, "en" if lang().startswith("en") else "vi")
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=fmt_date, time=fmt_time, datetime=fmt_datetime, number=fmt_number,
-        local=to_local,
+        local=to_local, filesizeformat=fmt_size,
     )
     app.jinja_env.globals.update(percent=fmt_percent, lang=lang)
 

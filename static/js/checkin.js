@@ -865,6 +865,17 @@ function showWalkinErrors(problem) {
   general.hidden = shown || !problem;
 }
 
+// "Nguyễn Thị Hoa": a middle name "Thị" is almost always a woman's. A walk-in with such a
+// name and the sex left "not recorded" gets one gentle question; sending again keeps it.
+const thiHint = $("walkin-thi");
+
+function middleThi(fullName) {
+  const words = fullName.split(" ");
+  return words.slice(1, -1).some((w) => w.toLocaleLowerCase("vi") === "thị");
+}
+
+walkinForm.addEventListener("input", () => { thiHint.hidden = true; });
+
 walkinForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   const data = new FormData(walkinForm);
@@ -879,6 +890,13 @@ walkinForm.addEventListener("submit", async (event) => {
     return;
   }
   showWalkinErrors(null);
+  if (sex === "unspecified" && middleThi(fullName) && walkinForm.dataset.asked !== fullName) {
+    walkinForm.dataset.asked = fullName;
+    thiHint.hidden = false;
+    return;
+  }
+  thiHint.hidden = true;
+  delete walkinForm.dataset.asked;
   const item = {
     client_id: newClientId(), kind: "walkin", at: isoNow(), live: true,
     walkin: { full_name: fullName, sex, unit }, label: { full_name: fullName, unit },

@@ -51,7 +51,7 @@ function makeRow(file) {
   return {
     progress(fraction) {
       bar.value = Math.round(fraction * 100);
-      status.textContent = `${bar.value} %`;
+      status.textContent = `${bar.value}%`;
     },
     done(body) {
       bar.value = 100;

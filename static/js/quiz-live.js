@@ -34,18 +34,22 @@ function setStatus(next) {
   if (hadButtons) window.location.reload();  // the open/close buttons are stale
 }
 
+// Each count and its split by sex (women, men, not recorded).
+const KEYS = ["started", "submitted", "passed"].flatMap(
+  (k) => [k, k + "_female", k + "_male", k + "_unspecified"]);
+
 function setProgress(sites) {
   (sites || []).forEach((s) => {
     const row = root.querySelector('[data-site-id="' + s.site_id + '"]');
     if (!row) return;
-    ["started", "submitted", "passed"].forEach((k) => {
+    KEYS.forEach((k) => {
       const cell = row.querySelector('[data-k="' + k + '"]');
       if (cell && s[k] !== undefined) cell.textContent = fmt(s[k]);
     });
   });
   const total = root.querySelector("[data-total]");
   if (total) {
-    ["started", "submitted", "passed"].forEach((k) => {
+    KEYS.forEach((k) => {
       let sum = 0;
       each(root.querySelectorAll('[data-site-id] [data-k="' + k + '"]'), (c) => {
         sum += Number(c.textContent.replace(/[^\d]/g, "")) || 0;

@@ -460,7 +460,7 @@ function showResult() {
   const score = firstDefined(r.score, null);
   const max = firstDefined(r.max_score, null);
   els.score.textContent = score === null ? "–" : fmt(score) + " / " + fmt(max);
-  els.percent.textContent = r.percent === undefined || r.percent === null ? "" : fmt(r.percent) + " %";
+  els.percent.textContent = r.percent === undefined || r.percent === null ? "" : fmt(r.percent) + "%";
   els.verdict.textContent = r.passed ? t("passed") : t("failed");
   els.verdict.className = "qz-verdict " + (r.passed ? "ok" : "bad");
   els.verdict.setAttribute("data-passed", r.passed ? "true" : "false");

@@ -189,6 +189,16 @@ def test_walkin_form_offers_the_sites_communes(world: Any, browser_as: Any) -> N
     assert '<option value="Xã Gia Điền">' in html
 
 
+def test_walkin_form_carries_the_prompt_for_a_name_with_thi(world: Any, browser_as: Any,
+                                                           page_scan: Any) -> None:
+    html = browser_as(world.coord_bridge).get(url(world, "checkin"),
+                                              headers={"Accept-Language": "vi"}
+                                              ).get_data(as_text=True)
+    (hint,) = page_scan(html).by_testid("walkin-thi")
+    assert "hidden" in hint  # shown by the page's script only when it applies
+    assert "Tên có chữ “Thị”: học viên này là nữ?" in html
+
+
 # --------------------------------------------------------------------------- wall and projector
 
 def test_wall_tiles_show_the_counts_from_the_database(world: Any, browser_as: Any,

@@ -169,7 +169,7 @@ def test_trainee_takes_the_quiz_on_a_phone(e2e_server: tuple[Server, str, Path],
     result = phone.get_by_test_id("result-panel")
     expect(result).to_be_visible()
     expect(phone.get_by_test_id("score")).to_have_text("3 / 3")
-    expect(phone.get_by_test_id("percent")).to_have_text("100 %")
+    expect(phone.get_by_test_id("percent")).to_have_text("100%")
     expect(phone.get_by_test_id("verdict")).to_have_attribute("data-passed", "true")
     expect(phone.get_by_test_id("review-question")).to_have_count(3)
 

@@ -58,8 +58,15 @@ def test_site_results_by_hand(world: Any, taken: Any, api_as: Any) -> None:
     assert {k: sites[world.y.id][k] for k in ("present", "submitted", "mean_percent",
                                                "passed")} == {
         "present": 3, "submitted": 2, "mean_percent": 33.33, "passed": 0}
-    assert body["totals"] == {"present": 5, "started": 4, "submitted": 4,
-                              "mean_percent": 58.33, "passed": 2}  # (3+2+1+1)/12
+    totals = body["totals"]
+    assert {k: totals[k] for k in ("present", "started", "submitted", "mean_percent",
+                                   "passed")} == {
+        "present": 5, "started": 4, "submitted": 4, "mean_percent": 58.33,
+        "passed": 2}  # (3+2+1+1)/12
+    for key in ("present", "started", "submitted", "passed"):  # each split by sex adds up
+        assert sum(totals[f"{key}_{sex}"] for sex in ("female", "male", "unspecified")) \
+            == totals[key]
+        assert sum(s[f"{key}_female"] for s in body["sites"]) == totals[f"{key}_female"]
     # facility and discrimination: the same matrix as tests/quizzes/test_stats.py
     questions = [(q["facility"], q["discrimination"]) for q in body["questions"]]
     assert questions == [(0.75, 0.0), (0.5, 0.5774), (0.5, -0.3015)]
@@ -177,12 +184,18 @@ def test_xlsx_export(world: Any, make_quiz: Any, make_participant: Any, trainee:
     assert "attachment" in response.headers["Content-Disposition"]
     wb = load_workbook(io.BytesIO(response.data))
     assert wb.sheetnames == ["Theo điểm cầu", "Học viên", "Câu hỏi"]
-    for ws in wb.worksheets:
-        assert ws.freeze_panes == "A2"
+    assert [ws.freeze_panes for ws in wb.worksheets] == ["C2", "A2", "A2"]
     sites = wb["Theo điểm cầu"]
-    assert [c.value for c in sites[1]] == ["Mã điểm cầu", "Điểm cầu", "Có mặt", "Đã bắt đầu",
-                                           "Đã nộp bài", "Điểm TB (%)", "Đạt"]
-    assert [c.value for c in sites[2]] == ["VT", "Thành phố Việt Trì", 2, 1, 1, 33.33, 0]
+    head = [c.value for c in sites[1]]
+    assert head[:7] == ["Mã điểm cầu", "Điểm cầu", "Có mặt", "Có mặt: nữ", "Có mặt: nam",
+                        "Có mặt: chưa rõ", "Đã bắt đầu"]
+    assert head[10:12] == ["Đã nộp bài", "Đã nộp bài: nữ"]
+    assert head[-1] == "Điểm trung bình (%)"
+    row = [c.value for c in sites[2]]
+    assert row[:3] == ["VT", "Thành phố Việt Trì", 2] and row[-1] == 33.33
+    assert (row[6], row[10], row[14]) == (1, 1, 0)  # started, submitted, passed
+    for first in (2, 6, 10, 14):  # each count and its split by sex add up
+        assert row[first] == sum(row[first + 1:first + 4])
     assert sites.cell(row=sites.max_row, column=2).value == "Tổng cộng"
     people = wb["Học viên"]
     assert people.cell(row=1, column=2).value == "Họ và tên"

@@ -13,10 +13,13 @@ def text_of(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
-def row(html: str, attr: str) -> str:
+def row(html: str, attr: str, splits: bool = False) -> str:
+    """The text of a table row; without `splits`, the counts' splits by sex left out."""
     match = re.search(rf"<tr [^>]*{attr}[^>]*>(.*?)</tr>", html, re.S)
     assert match, attr
-    return text_of(match.group(1))
+    body = match.group(1) if splits else \
+        re.sub(r'<br><small class="muted rp-split".*?</small>', "", match.group(1), flags=re.S)
+    return text_of(body)
 
 
 def test_session_report_page(world: Any, client: Any, login: Any) -> None:
@@ -27,9 +30,13 @@ def test_session_report_page(world: Any, client: Any, login: Any) -> None:
     assert "css/reports.css" in html and "js/reports.js" in html
     table = html[html.index('data-testid="report-table"'):]
     assert row(table, f'data-site-id="{world.vt.id}"') == \
-        "Thành phố Việt Trì Host 3 2 66.7 % 1 1 0 50.0 % 2 1 70.0"
+        "Thành phố Việt Trì Host 3 2 66.7% 1 1 0 50.0% 2 1 70.0"
     assert row(table, f'data-site-id="{world.yl.id}"') == "Huyện Yên Lập 0 0 – 0 0 0 – 0 0 –"
-    assert row(table, 'data-testid="report-totals"') == "Total 7 5 71.4 % 2 2 1 40.0 % 4 3 72.5"
+    assert row(table, 'data-testid="report-totals"') == "Total 7 5 71.4% 2 2 1 40.0% 4 3 72.5"
+    # Registered, submitted and passed each carry their split by sex.
+    assert row(table, 'data-testid="report-totals"', splits=True) == (
+        "Total 7 women 3 · men 3 · not recorded 1 5 71.4% 2 2 1 40.0% "
+        "4 women 2 · men 1 · not recorded 1 3 women 2 · men 0 · not recorded 1 72.5")
     chart = html[html.index('data-testid="sex-chart"'):html.index("</ol>")]
     # CK has the most people (3): a full-width bar, one third each for women, men, unspecified.
     ck = chart[chart.index(f'data-site-id="{world.ck.id}"'):]
@@ -48,7 +55,7 @@ def test_session_report_page(world: Any, client: Any, login: Any) -> None:
 def test_vietnamese_by_default(world: Any, client: Any, login: Any) -> None:
     login(world.organiser)
     html = client.get(f"/reports/sessions/{world.s1.id}").get_data(as_text=True)
-    assert "66,7 %" in html  # Vietnamese decimal comma
+    assert "66,7%" in html  # Vietnamese decimal comma
 
 
 def test_empty_session_page(world: Any, client: Any, login: Any) -> None:
@@ -58,7 +65,7 @@ def test_empty_session_page(world: Any, client: Any, login: Any) -> None:
     html = response.get_data(as_text=True)
     assert 'data-testid="chart-empty"' in html and 'data-testid="sex-chart"' not in html
     assert "No quiz for this session." in html
-    assert row(html, 'data-testid="report-totals"') == "Total 2 0 0.0 % 0 0 0 –"
+    assert row(html, 'data-testid="report-totals"') == "Total 2 0 0.0% 0 0 0 –"
 
 
 def test_print_stylesheet_is_a4() -> None:
@@ -79,7 +86,7 @@ def test_summary_page(world: Any, client: Any, login: Any) -> None:
     assert "2 Sessions" in stats and "9 Participant-visits" in stats
     assert "7 Participants (people)" in stats and "4 / 6 Communes reached" in stats
     sites = html[html.index('data-testid="sites-table"'):]
-    assert row(sites, f'data-site-id="{world.ck.id}"').startswith("Huyện Cẩm Khê 5 4 2 1 1 50.0 %")
+    assert row(sites, f'data-site-id="{world.ck.id}"').startswith("Huyện Cẩm Khê 5 4 2 1 1 50.0%")
     units = text_of(html[html.index('data-testid="units-table"'):])
     assert "Commune not recorded" in units
     year = client.get("/reports/years/2023?lang=en")
@@ -95,7 +102,7 @@ def test_coverage_page(world: Any, client: Any, login: Any) -> None:
     missing = text_of(html[html.index('data-testid="not-reached"'):])
     assert "Huyện Cẩm Khê (1) Xã Sơn Tình" in missing and "Huyện Yên Lập (1) Xã Mỹ Lung" in missing
     assert "Xã Tiên Lương" not in missing
-    assert row(html, f'data-site-id="{world.vt.id}"') == "Thành phố Việt Trì 2 2 100.0 % 2"
+    assert row(html, f'data-site-id="{world.vt.id}"') == "Thành phố Việt Trì 2 2 100.0% 2"
     chooser = client.get("/reports/coverage?lang=en")  # nothing chosen: a chooser
     assert chooser.status_code == 200
     page = chooser.get_data(as_text=True)
@@ -175,7 +182,7 @@ def test_coordinator_pages(world: Any, client: Any, login: Any) -> None:
     html = client.get(f"/reports/sessions/{world.s1.id}?lang=en").get_data(as_text=True)
     assert "Only your sites are counted" in html
     assert "Huyện Cẩm Khê" in html and "Thành phố Việt Trì" not in html
-    assert row(html, 'data-testid="report-totals"').startswith("Total 4 3 75.0 %")
+    assert row(html, 'data-testid="report-totals"').startswith("Total 4 3 75.0%")
     assert client.get(f"/reports/sessions/{world.s3.id}").status_code == 403
     index = client.get("/reports?lang=en").get_data(as_text=True)
     assert "Buổi đầu năm" not in index  # s3: none of its sites

@@ -96,7 +96,7 @@ def build_world(app: Flask, *, names_a: tuple[str, str, str] = (
     from trainer.people.services import create as create_participant
     from trainer.quizzes import services as quizzes
     from trainer.quizzes.models import QuizStatus
-    from trainer.reports import services as reports
+    from trainer.reports import issuing as reports
     from trainer.sessions import services as sessions
     from trainer.sessions.models import Checkin, CheckinIssue, Registration
     from trainer.sites.services import add_unit, create_site

@@ -36,7 +36,7 @@ SEX_WORDS: dict[str, Sex] = {
     "male": Sex.MALE, "m": Sex.MALE, "nam": Sex.MALE,
     "unspecified": Sex.UNSPECIFIED, "": Sex.UNSPECIFIED, "khac": Sex.UNSPECIFIED,
     "khác": Sex.UNSPECIFIED, "other": Sex.UNSPECIFIED, "u": Sex.UNSPECIFIED,
-    "khong xac dinh": Sex.UNSPECIFIED,
+    "khong xac dinh": Sex.UNSPECIFIED, "chua ro": Sex.UNSPECIFIED,
 }
 
 

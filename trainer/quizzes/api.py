@@ -14,7 +14,7 @@ from marshmallow import ValidationError as MarshmallowValidationError
 
 from trainer.apiutil import ListArgs, StrictSchema, Text, list_schema, page_of
 from trainer.auth.services import require_staff
-from trainer.quizzes import access, services
+from trainer.quizzes import access, export, services
 from trainer.security import public
 
 blp = Blueprint("api_quizzes", __name__, url_prefix="/api/v1",
@@ -260,7 +260,20 @@ class AttemptSaveResultSchema(Schema):
 
 # --------------------------------------------------------------------------- results schemas
 
-class QuizSiteResultSchema(Schema):
+def _by_sex(*measures: str) -> dict[str, fields.Integer]:
+    """`<measure>_female`, `_male`, `_unspecified`: each count of people split by sex."""
+    return {f"{m}_{s}": fields.Integer(metadata={"description": f"{m}, {s}."})
+            for m in measures for s in ("female", "male", "unspecified")}
+
+
+
+ResultsBySex: Any = type("ResultsBySexSchema", (Schema,),
+                         _by_sex("present", "started", "submitted", "passed"))
+ProgressBySex: Any = type("ProgressBySexSchema", (Schema,),
+                          _by_sex("started", "submitted", "passed"))
+
+
+class QuizSiteResultSchema(ResultsBySex):
     site_id = fields.Integer()
     code = fields.String()
     name = fields.String()
@@ -273,7 +286,7 @@ class QuizSiteResultSchema(Schema):
     passed = fields.Integer(metadata={"description": "People whose best attempt passed."})
 
 
-class QuizTotalsSchema(Schema):
+class QuizTotalsSchema(ResultsBySex):
     present = fields.Integer()
     started = fields.Integer()
     submitted = fields.Integer()
@@ -308,7 +321,7 @@ class QuizResultsSchema(Schema):
     questions = fields.List(fields.Nested(QuestionStatSchema))
 
 
-class QuizProgressSiteSchema(Schema):
+class QuizProgressSiteSchema(ProgressBySex):
     site_id = fields.Integer()
     started = fields.Integer()
     submitted = fields.Integer()
@@ -624,6 +637,6 @@ def participants(args: dict[str, Any], quiz_id: int) -> Any:
                             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
 def results_xlsx(quiz_id: int) -> Any:
     """Results per site, per participant and per question as an XLSX workbook."""
-    data = services.export_xlsx(quiz_id, actor=current_user)
+    data = export.export_xlsx(quiz_id, actor=current_user)
     return Response(data, mimetype=XLSX, headers={
         "Content-Disposition": f'attachment; filename="quiz-{quiz_id}-results.xlsx"'})

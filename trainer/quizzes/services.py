@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import io
 import random
 import secrets
 import time
@@ -47,7 +46,7 @@ from trainer.dbtypes import commit_keeping_objects, utcnow
 from trainer.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from trainer.extensions import db
 from trainer.people.models import Participant
-from trainer.quizzes import scoring
+from trainer.quizzes import bysex, scoring
 from trainer.quizzes.models import (
     Answer,
     Attempt,
@@ -1329,11 +1328,13 @@ def progress(quiz_id: int) -> dict[str, Any]:
         select(func.count(Attempt.id) + func.count(Attempt.submitted_at))
         .where(Attempt.quiz_id == quiz_id)) or 0
     site_ids = _session_sites(quiz, per_site, Site.id)
+    sexes = bysex.split(counted)
     return {
         "quiz_id": quiz.id, "session_id": quiz.session_id, "status": quiz.status.value,
         "version": int(version),
         "sites": [{"site_id": i, **per_site.get(i, {"started": 0, "submitted": 0,
-                                                    "passed": 0})} for i in site_ids],
+                                                    "passed": 0}),
+                   **sexes.get(i, bysex.empty())} for i in site_ids],
     }
 
 
@@ -1374,15 +1375,19 @@ def site_results(quiz_id: int, actor: User | None = None) -> dict[str, Any]:
         return {"present": n_present, "started": len(entries), "submitted": len(done),
                 "mean_percent": mean, "passed": sum(1 for a in done if a.passed)}
 
+    sexes, present_sexes = bysex.split(counted), bysex.present(quiz.session_id)
+    rows = [{"site_id": s.id, "code": s.code, "name": s.name,
+             **summary(groups.get(s.id, []), present.get(s.id, 0)),
+             **present_sexes.get(s.id, {}), **sexes.get(s.id, bysex.empty())} for s in sites]
     return {
         "quiz_id": quiz.id,
         "session_id": quiz.session_id,
         "title": quiz.title,
         "status": quiz.status.value,
         "pass_percent": quiz.pass_percent,
-        "sites": [{"site_id": s.id, "code": s.code, "name": s.name,
-                   **summary(groups.get(s.id, []), present.get(s.id, 0))} for s in sites],
-        "totals": summary(list(counted.values()), sum(present.values())),
+        "sites": rows,
+        "totals": {**summary(list(counted.values()), sum(present.values())),
+                   **bysex.add_up(rows)},
         "questions": question_stats(quiz_id),
     }
 
@@ -1466,78 +1471,3 @@ def participant_results(quiz_id: int, actor: User | None = None,
         order[p.id] = (site.kind.value != "host", site.name_folded, p.sort_key, p.id)
     rows.sort(key=lambda r: order[r["participant_id"]])
     return rows
-
-
-# --------------------------------------------------------------------------- export
-
-def _sheet(wb: Any, title: str, headers: list[str], rows: Iterable[list[Any]],
-           widths: list[int]) -> None:
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    from trainer.spreadsheet import kind_of, put
-
-    ws = wb.create_sheet(title)
-    for col, header in enumerate(headers, start=1):
-        put(ws, 1, col, header).font = Font(bold=True)
-    for r, row in enumerate(rows, start=2):
-        for col, value in enumerate(row, start=1):
-            put(ws, r, col, value, kind_of(value))
-    for col, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = "A2"
-
-
-SEX_VI = {"female": "Nữ", "male": "Nam", "unspecified": "Không xác định"}
-STATUS_VI = {"submitted": "Đã nộp", "in_progress": "Đang làm", "not_started": "Chưa làm"}
-
-
-def export_xlsx(quiz_id: int, actor: User | None = None) -> bytes:
-    """An XLSX workbook (Vietnamese headers, frozen header rows): results per site, per
-    participant and per question."""
-
-    from trainer.offload import off_loop
-
-    _require_results(actor)
-    quiz = get_quiz(quiz_id)
-    return off_loop(_results_workbook, quiz.title, site_results(quiz_id),
-                    participant_results(quiz_id))
-
-
-def _results_workbook(title: str, results: dict[str, Any], people: list[dict[str, Any]]) -> bytes:
-    """Built off the gevent loop (trainer.offload): 30,000 participants take seconds."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    sites = results["sites"] + [{"code": "", "name": "Tổng cộng", **results["totals"]}]
-    _sheet(wb, "Theo điểm cầu",
-           ["Mã điểm cầu", "Điểm cầu", "Có mặt", "Đã bắt đầu", "Đã nộp bài", "Điểm TB (%)",
-            "Đạt"],
-           ([s["code"], s["name"], s["present"], s["started"], s["submitted"],
-             s["mean_percent"], s["passed"]] for s in sites),
-           [14, 32, 10, 12, 12, 12, 8])
-    _sheet(wb, "Học viên",
-           ["Mã học viên", "Họ và tên", "Giới tính", "Đơn vị", "Chức vụ", "Điểm cầu",
-            "Đã điểm danh", "Trạng thái", "Số lần làm", "Hình thức", "Điểm", "Điểm tối đa",
-            "Tỷ lệ (%)", "Đạt", "Nộp lúc"],
-           ([p["code"], p["full_name"], SEX_VI.get(p["sex"], p["sex"]), p["unit"] or "",
-             p["position"] or "", p["site_name"], "Có" if p["checked_in"] else "Không",
-             STATUS_VI[p["status"]], p["attempts"],
-             {"web": "Trực tuyến", "paper": "Giấy"}.get(p["source"] or "", ""),
-             p["score"], p["max_score"], p["percent"],
-             "" if p["passed"] is None else ("Đạt" if p["passed"] else "Chưa đạt"),
-             p["submitted_at"]] for p in people),
-           [12, 28, 10, 24, 22, 24, 12, 12, 10, 12, 8, 10, 10, 10, 17])
-    _sheet(wb, "Câu hỏi",
-           ["Mã câu hỏi", "Câu hỏi", "Loại", "Chủ đề", "Số bài làm", "Độ dễ (0-1)",
-            "Độ phân biệt (-1..1)"],
-           ([q["id"], q["text"], {"single": "Một lựa chọn", "multiple": "Nhiều lựa chọn",
-                                  "true_false": "Đúng/Sai"}[q["kind"]],
-             q["topic"] or "", q["attempts"], q["facility"], q["discrimination"]]
-            for q in results["questions"]),
-           [10, 70, 16, 14, 10, 12, 16])
-    wb.properties.title = title
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()

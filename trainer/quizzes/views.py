@@ -31,7 +31,8 @@ from flask_login import current_user, login_required
 from trainer.auth.services import require_any, require_staff
 from trainer.errors import Conflict, DomainError, Forbidden, Invalid
 from trainer.extensions import db
-from trainer.quizzes import services
+from trainer.quizzes import bysex, services
+from trainer.quizzes.export import export_xlsx
 from trainer.text import sort_key
 from trainer.validation import form_errors
 
@@ -440,17 +441,18 @@ def builder(quiz_id: int | None = None) -> Any:
 # --------------------------------------------------------------------------- quiz page
 
 def _progress_rows(quiz: Any) -> list[dict[str, Any]]:
-    """One row per site of the session: started / submitted / passed (zeros included)."""
+    """One row per site of the session: started / submitted / passed, each by sex too
+    (zeros included)."""
     progress = services.progress(quiz.id) or {}
     by_site = {row["site_id"]: row for row in progress.get("sites", [])}
     rows = []
     host = quiz.session.host_site_id
     for ss in sorted(quiz.session.session_sites,
                      key=lambda s: (s.site_id != host, sort_key(s.site.name))):
-        row = by_site.get(ss.site_id, {})
-        rows.append({"site_id": ss.site_id, "name": ss.site.name, "code": ss.site.code,
-                     "started": row.get("started", 0), "submitted": row.get("submitted", 0),
-                     "passed": row.get("passed", 0)})
+        row = {"started": 0, "submitted": 0, "passed": 0, **bysex.empty(),
+               **by_site.get(ss.site_id, {})}
+        row.update(site_id=ss.site_id, name=ss.site.name, code=ss.site.code)
+        rows.append(row)
     return rows
 
 
@@ -543,7 +545,7 @@ def results(quiz_id: int) -> Any:
 @bp.get("/quizzes/<int:quiz_id>/results.xlsx")
 @login_required
 def export(quiz_id: int) -> Any:
-    data = services.export_xlsx(quiz_id, current_user)
+    data = export_xlsx(quiz_id, current_user)
     quiz = services.get_quiz(quiz_id)
     name = f"quiz-{quiz.id}-{quiz.short_code}-results.xlsx"
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument."

@@ -16,7 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from trainer.apiutil import ListArgs, StrictSchema
-from trainer.reports import services
+from trainer.reports import issuing, services
 
 blp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports",
                 description="Reports: per-site tables, sex-disaggregated summaries, coverage of "
@@ -50,6 +50,23 @@ class ReportSessionInfoSchema(Schema):
     host_site_id = fields.Integer()
 
 
+class SexSplitSchema(Schema):
+    female = fields.Integer()
+    male = fields.Integer()
+    unspecified = fields.Integer(metadata={"description": "Sex not recorded (chưa rõ)."})
+
+
+class BySexSchema(Schema):
+    registered = fields.Nested(SexSplitSchema)
+    present = fields.Nested(SexSplitSchema)
+    quiz_submitted = fields.Nested(SexSplitSchema)
+    quiz_passed = fields.Nested(SexSplitSchema)
+    certificates = fields.Nested(SexSplitSchema)
+
+
+BY_SEX = {"description": "Each count of people split by sex (female, male, unspecified)."}
+
+
 class ReportFiguresSchema(Schema):
     registered = fields.Integer(metadata={"description": "Expected at the site."})
     present = fields.Integer(metadata={"description": "Checked in at the site."})
@@ -66,6 +83,7 @@ class ReportFiguresSchema(Schema):
     quiz_passed_percent = _pct("passed / submitted.")
     certificates = fields.Integer(metadata={
         "description": "Certificates due: checked in here and passed the quiz."})
+    by_sex = fields.Nested(BySexSchema, metadata=BY_SEX)
 
 
 class ReportSiteRowSchema(ReportFiguresSchema):
@@ -147,6 +165,7 @@ class SummarySiteSchema(PeopleFiguresSchema):
     quiz_submitted = fields.Integer()
     quiz_passed = fields.Integer()
     quiz_mean_percent = _pct("Mean score.")
+    by_sex = fields.Nested(BySexSchema, metadata=BY_SEX)
 
 
 class SummaryUnitSchema(PeopleFiguresSchema):
@@ -167,6 +186,7 @@ class SummaryTotalsSchema(PeopleFiguresSchema):
     quiz_passed = fields.Integer()
     quiz_mean_percent = _pct("Mean score.")
     quiz_passed_percent = _pct("passed / submitted.")
+    by_sex = fields.Nested(BySexSchema, metadata=BY_SEX)
 
 
 class SelectionSchema(Schema):
@@ -274,15 +294,18 @@ class CertificateDueSchema(Schema):
     code = fields.Method("_code", allow_none=True, metadata={
         "description": "The verification code, once the certificate has been issued."})
     issued_at = fields.DateTime(allow_none=True)
+    register = fields.String(allow_none=True, metadata={
+        "description": "The number in the register of the year of issue (số vào sổ), "
+                       "e.g. \"15/2026\"."})
     pdf_url = fields.String(metadata={
         "description": "GET it (cookie or bearer token) to issue and download the PDF."})
     verify_url = fields.Method("_verify", allow_none=True)
 
     def _code(self, row: dict[str, Any]) -> str | None:
-        return services.format_code(row["code"]) if row.get("code") else None
+        return issuing.format_code(row["code"]) if row.get("code") else None
 
     def _verify(self, row: dict[str, Any]) -> str | None:
-        return services.verify_url(row["code"]) if row.get("code") else None
+        return issuing.verify_url(row["code"]) if row.get("code") else None
 
 
 class CertificateDueList(Schema):
@@ -351,7 +374,7 @@ def certificates_due(args: dict[str, Any], session_id: int) -> Any:
     """People checked in at a site who passed the session's quiz (Vietnamese name order),
     with their verification code once issued and the address of their PDF."""
     quiz_id = args.get("quiz_id")
-    _session, quiz, rows = services.eligible_at_site(current_user, session_id, args["site_id"],
+    _session, quiz, rows = issuing.eligible_at_site(current_user, session_id, args["site_id"],
                                                      quiz_id)
     start = (args["page"] - 1) * args["per_page"]
     extra = {"quiz_id": quiz_id} if quiz_id else {}

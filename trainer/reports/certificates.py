@@ -1,66 +1,63 @@
-"""Certificates of completion as PDF (reportlab), one A4 landscape page per person.
+"""Certificates of completion as PDF (reportlab), one A4 landscape page per person, laid out
+as an administrative document (trainer.reports.documents): the header with the issuing
+agency and the national title, "GIẤY CHỨNG NHẬN", the person (name, year of birth, position
+and unit), the training session, its date and place, the result ("Đạt"), the place-date
+line and the signature block; bottom left the register number (số vào sổ) and a QR code
+(segno, drawn as vector squares) opening the public page GET /verify/<code>.
 
-The text is Vietnamese with an English line beneath: the certificate is a document handed on,
-the same whatever language the organiser's screen uses. The fonts are DejaVu Sans, vendored
-in trainer/reports/fonts (Vietnamese glyphs; licence beside them), so no system font is
-needed. The QR code (segno) is drawn as vector squares and opens the public page
-GET /verify/<code>.
+Vietnamese throughout; `lang="en"` gives an English certificate, for someone who asks for
+one.
 """
 
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import segno
-from babel.numbers import format_decimal
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from trainer.i18n import fmt_date, to_local
-from trainer.reports.services import CertificateView, format_code
+from trainer.glossary import in_sentence, term
+from trainer.i18n import fmt_date
+from trainer.reports.documents import (
+    BOLD,
+    INK,
+    ITALIC,
+    REGULAR,
+    draw_header,
+    draw_place_date,
+    draw_signature,
+    place_date,
+    register_fonts,
+)
+from trainer.reports.issuing import CertificateView, format_code
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-SYSTEM_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+MUTED = HexColor("#4a4a4a")
+FRAME = HexColor("#8a6d1f")
 
-INK = HexColor("#1d2430")
-MUTED = HexColor("#5b6574")
-ACCENT = HexColor("#0b5cab")
-GOLD = HexColor("#b8892b")
+HONORIFIC = {"vi": {"female": "Bà", "male": "Ông", "unspecified": "Ông/Bà"},
+             "en": {"female": "Ms", "male": "Mr", "unspecified": ""}}
 
-_fonts_lock = threading.Lock()
-_fonts_ready = False
-
-HONORIFIC = {"female": "Bà", "male": "Ông", "unspecified": "Ông/Bà"}
-
-
-def _font_file(name: str) -> Path:
-    for folder in (FONT_DIR, SYSTEM_FONT_DIR):
-        path = folder / f"{name}.ttf"
-        if path.exists():
-            return path
-    raise FileNotFoundError(f"{name}.ttf is missing from {FONT_DIR}")
+WORDS = {
+    "vi": {"title": "GIẤY CHỨNG NHẬN", "certify": "Chứng nhận:", "born": "Năm sinh",
+           "position": "Chức vụ, đơn vị", "session": "Đã hoàn thành buổi tập huấn",
+           "training": "Thuộc chương trình", "when": "Thời gian", "where": "Địa điểm",
+           "site": "điểm cầu", "result": "Kết quả", "register": "Số vào sổ",
+           "code": "Mã xác thực", "check": "Kiểm tra tại"},
+    "en": {"title": "CERTIFICATE", "certify": "This is to certify that", "born": "Year of birth",
+           "position": "Position, unit", "session": "Has completed the training session",
+           "training": "Part of the programme", "when": "Date", "where": "Place",
+           "site": "site", "result": "Result", "register": "Register number",
+           "code": "Verification code", "check": "Check at"},
+}
 
 
-def register_fonts() -> None:
-    global _fonts_ready
-    with _fonts_lock:
-        if _fonts_ready:
-            return
-        pdfmetrics.registerFont(TTFont(REGULAR, str(_font_file(REGULAR))))
-        pdfmetrics.registerFont(TTFont(BOLD, str(_font_file(BOLD))))
-        _fonts_ready = True
-
-
-def _fit(text: str, font: str, size: float, width: float, smallest: float = 10) -> float:
+def _fit(text: str, font: str, size: float, width: float, smallest: float = 8) -> float:
     """The largest size up to `size` at which `text` fits in `width`."""
     while size > smallest and pdfmetrics.stringWidth(text, font, size) > width:
         size -= 0.5
@@ -68,15 +65,31 @@ def _fit(text: str, font: str, size: float, width: float, smallest: float = 10) 
 
 
 def _centred(c: Canvas, text: str, y: float, font: str, size: float, width: float,
-             colour: Color = INK, leading: float = 1.25, max_lines: int = 3) -> float:
-    """Draw `text` centred, wrapped to `width`; returns the y below it."""
+             colour: Color = INK, leading: float = 1.3, max_lines: int = 2) -> float:
+    """Draw `text` centred on the page, wrapped to `width`; returns the y below it."""
     page_w = c._pagesize[0]
-    lines = simpleSplit(text, font, size, width)[:max_lines]
     c.setFillColor(colour)
     c.setFont(font, size)
-    for line in lines:
+    for line in simpleSplit(text, font, size, width)[:max_lines]:
         c.drawCentredString(page_w / 2, y, line)
         y -= size * leading
+    return y
+
+
+def _labelled(c: Canvas, label: str, value: str, x: float, y: float, width: float,
+              bold: bool = False, size: float = 13) -> float:
+    """"Label: value" from x, the value wrapped under itself; returns the y below."""
+    head = f"{label}: "
+    c.setFillColor(INK)
+    c.setFont(ITALIC, size)
+    c.drawString(x, y, head)
+    vx = x + pdfmetrics.stringWidth(head, ITALIC, size)
+    font = BOLD if bold else REGULAR
+    lines = simpleSplit(value, font, size, width - (vx - x))[:2] or [""]
+    c.setFont(font, size)
+    for line in lines:
+        c.drawString(vx, y, line)
+        y -= size * 1.4
     return y
 
 
@@ -106,103 +119,82 @@ def draw_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
     c.restoreState()
 
 
-def _date_words(view: CertificateView) -> str:
-    issued = to_local(view.issued_at)
-    return f"Ngày {issued.day:02d} tháng {issued.month:02d} năm {issued.year}"
-
-
-def _page(c: Canvas, view: CertificateView, url: str) -> None:
+def _page(c: Canvas, view: CertificateView, url: str, lang: str) -> None:
     w, h = landscape(A4)
-    # Frame: an outer accent line and an inner thin gold line.
-    c.setStrokeColor(ACCENT)
-    c.setLineWidth(3)
+    words = WORDS[lang]
+    c.setStrokeColor(FRAME)
+    c.setLineWidth(2.5)
     c.rect(10 * mm, 10 * mm, w - 20 * mm, h - 20 * mm)
-    c.setStrokeColor(GOLD)
-    c.setLineWidth(0.8)
-    c.rect(14 * mm, 14 * mm, w - 28 * mm, h - 28 * mm)
+    c.setLineWidth(0.7)
+    c.rect(13 * mm, 13 * mm, w - 26 * mm, h - 26 * mm)
 
-    text_w = w - 60 * mm
-    y = h - 30 * mm
-    if view.lead_agency:
-        y = _centred(c, view.lead_agency.upper(), y, BOLD, 12, text_w, MUTED, max_lines=2)
-    if view.partners:
-        y = _centred(c, " · ".join(view.partners), y, REGULAR, 9.5, text_w, MUTED, max_lines=2)
-    y -= 10 * mm if (view.lead_agency or view.partners) else 4 * mm
+    lh = view.letterhead
+    y = draw_header(c, lh, 20 * mm, w - 20 * mm, h - 24 * mm, lang=lang)
+    y -= 12 * mm
+    y = _centred(c, words["title"], y, BOLD, 30, w - 60 * mm)
+    y -= 4 * mm
 
-    y = _centred(c, "GIẤY CHỨNG NHẬN", y, BOLD, 34, text_w, ACCENT)
-    y = _centred(c, "CERTIFICATE OF COMPLETION", y + 6, REGULAR, 11, text_w, MUTED)
-    y -= 8 * mm
-
-    y = _centred(c, f"Chứng nhận {HONORIFIC.get(view.sex, 'Ông/Bà')}", y, REGULAR, 14, text_w)
-    y -= 2 * mm
-    size = _fit(view.full_name, BOLD, 28, text_w, 14)
-    y = _centred(c, view.full_name, y - 8, BOLD, size, text_w, INK, max_lines=2)
-    details = ", ".join(x for x in (view.position, view.unit) if x)
-    if details:
-        y = _centred(c, details, y, REGULAR, 11.5, text_w, MUTED, max_lines=2)
-    y -= 5 * mm
-
-    y = _centred(c, "đã tham dự và đạt yêu cầu bài kiểm tra của buổi tập huấn", y, REGULAR,
-                 13, text_w)
-    y = _centred(c, view.session_title, y - 2, BOLD, _fit(view.session_title, BOLD, 17,
-                                                            text_w, 12), text_w, INK)
-    if view.training_title:
-        y = _centred(c, f"thuộc chương trình: {view.training_title}", y, REGULAR, 12, text_w,
-                     INK, max_lines=2)
-    where = f"ngày {fmt_date(view.session_starts_at)}"
-    if view.site_name:
-        where += f", tại điểm cầu {view.site_name}"
-    if view.percent is not None:
-        # The certificate is Vietnamese whatever the screen language: so are its numbers.
-        where += f" · kết quả: {format_decimal(view.percent, format='#,##0.0', locale='vi')} %"
-    y = _centred(c, where, y, REGULAR, 12, text_w, INK, max_lines=2)
-    _centred(c, "has attended this training session and passed its quiz.", y - 2, REGULAR, 9.5,
-             text_w, MUTED)
-
-    # Bottom left: QR code and verification code; bottom right: the date of issue.
-    qr_size = 32 * mm
-    qx, qy = 24 * mm, 22 * mm
-    draw_qr(c, url, qx, qy, qr_size)
-    tx = qx + qr_size + 5 * mm
-    c.setFillColor(MUTED)
-    c.setFont(REGULAR, 9)
-    c.drawString(tx, qy + qr_size - 10, "Mã xác thực / Verification code")
+    left, width = 45 * mm, w - 90 * mm
+    honorific = HONORIFIC[lang].get(view.sex, "")
+    name = f"{honorific} {view.full_name}".strip()
     c.setFillColor(INK)
-    c.setFont(BOLD, 13)
-    c.drawString(tx, qy + qr_size - 27, format_code(view.code))
+    c.setFont(ITALIC, 13)
+    c.drawString(left, y, words["certify"])
+    size = _fit(name, BOLD, 20, width - 45 * mm, 12)
+    c.setFont(BOLD, size)
+    c.drawString(left + pdfmetrics.stringWidth(words["certify"] + "  ", ITALIC, 13), y, name)
+    y -= 9 * mm
+    if view.birth_year:
+        y = _labelled(c, words["born"], str(view.birth_year), left, y, width)
+    details = ", ".join(in_sentence(x) for x in (view.position, view.unit) if x)
+    if details:
+        y = _labelled(c, words["position"], details, left, y, width)
+    y = _labelled(c, words["session"], view.session_title, left, y, width, bold=True)
+    if view.training_title:
+        y = _labelled(c, words["training"], view.training_title, left, y, width)
+    y = _labelled(c, words["when"], fmt_date(view.session_starts_at), left, y, width)
+    if view.site_name:
+        site = in_sentence(view.site_name)
+        y = _labelled(c, words["where"], f"{words['site']} {site}", left, y, width)
+    _labelled(c, words["result"], term("passed", lang), left, y, width, bold=True)
+
+    # Bottom right: the place-date line and the signature block.
+    sx, sw = w * 0.72, w * 0.40
+    top = 62 * mm
+    draw_place_date(c, place_date(lh.place_name, view.issued_at, lang), sx, top, sw)
+    draw_signature(c, lh, sx, top - 16, sw)
+
+    # Bottom left: the register number, the QR code and the verification code.
+    qx, qy, qr_size = 22 * mm, 20 * mm, 28 * mm
+    c.setFillColor(INK)
+    c.setFont(REGULAR, 11)
+    c.drawString(qx, qy + qr_size + 8 * mm, f"{words['register']}: {view.register}")
+    draw_qr(c, url, qx, qy, qr_size)
+    tx = qx + qr_size + 4 * mm
     c.setFillColor(MUTED)
     c.setFont(REGULAR, 8.5)
-    c.drawString(tx, qy + qr_size - 42, "Quét mã QR hoặc mở / Scan the QR code or open:")
-    link_size = _fit(url, REGULAR, 8.5, w / 2 - tx, 6)
-    c.setFont(REGULAR, link_size)
-    c.drawString(tx, qy + qr_size - 54, url)
-
+    c.drawString(tx, qy + qr_size - 8, f"{words['code']}:")
     c.setFillColor(INK)
-    c.setFont(REGULAR, 12)
-    right = w - 30 * mm
-    c.drawRightString(right, qy + qr_size - 10, _date_words(view))
-    c.setFont(REGULAR, 9)
+    c.setFont(BOLD, 11)
+    c.drawString(tx, qy + qr_size - 22, format_code(view.code))
     c.setFillColor(MUTED)
-    c.drawRightString(right, qy + qr_size - 24, f"Issued {fmt_date(view.issued_at)}")
-    if view.lead_agency:
-        c.setFillColor(INK)
-        c.setFont(BOLD, 11)
-        size = _fit(view.lead_agency, BOLD, 11, w / 2 - 40 * mm, 7)
-        c.setFont(BOLD, size)
-        c.drawRightString(right, qy + 6, view.lead_agency)
+    c.setFont(REGULAR, 8)
+    c.drawString(tx, qy + qr_size - 36, f"{words['check']}:")
+    c.setFont(REGULAR, _fit(url, REGULAR, 8, sx - sw / 2 - tx - 4 * mm, 5))
+    c.drawString(tx, qy + qr_size - 47, url)
 
 
 def render(views: Sequence[CertificateView], url_for_code: Callable[[str], str],
-           title: str = "Giấy chứng nhận") -> bytes:
+           title: str = "Giấy chứng nhận", lang: str = "vi") -> bytes:
     """One page per certificate, in the given order."""
     register_fonts()
     buffer = io.BytesIO()
     c = Canvas(buffer, pagesize=landscape(A4), pageCompression=1)
     c.setTitle(title)
-    c.setAuthor("trainer")
-    c.setSubject("Giấy chứng nhận hoàn thành tập huấn / Certificate of completion")
+    c.setAuthor(views[0].letterhead.issuing_agency if views else "trainer")
+    c.setSubject("Certificate" if lang == "en" else "Giấy chứng nhận hoàn thành tập huấn")
     for view in views:
-        _page(c, view, url_for_code(view.code))
+        _page(c, view, url_for_code(view.code), lang)
         c.showPage()
     c.save()
     return buffer.getvalue()

@@ -1,5 +1,6 @@
-"""The demo quiz under way: about half of those present at most sites have taken it on their
-phones (through the trainee services), so results, reports and certificates show figures."""
+"""The demo's document settings (who issues and signs), and the demo quiz under way: about
+half of those present at most sites have taken it on their phones (through the trainee
+services), so results, reports and certificates show figures."""
 
 from __future__ import annotations
 
@@ -17,7 +18,21 @@ from trainer.sessions.models import Checkin
 NOT_TAKEN = ("PTH",)  # a site whose people have not opened the quiz yet
 
 
+def documents() -> None:
+    """Who issues and signs the demo's documents (the signatory's name is invented)."""
+    from trainer.reports.models import DocumentSettings
+    from trainer.reports.settings import row_for
+
+    if row_for(None) is None:
+        db.session.add(DocumentSettings(
+            parent_agency="UBND tỉnh Phú Thọ", issuing_agency="Sở Giáo dục và Đào tạo",
+            place_name="Phú Thọ", signer_authority="KT. GIÁM ĐỐC", signer_title="PHÓ GIÁM ĐỐC",
+            signer_name="Nguyễn Văn Thành"))
+        db.session.commit()
+
+
 def load(ctx: Any) -> None:
+    documents()
     session = getattr(ctx, "live_session", None)
     if session is None:
         return

@@ -1,5 +1,5 @@
-"""Reports: per-site session tables, training and year summaries, coverage of the communes,
-the gender view, and certificates of completion.
+"""Reports: per-site session tables, training and year summaries, coverage of the communes
+and the gender view (certificates: trainer.reports.issuing).
 
 Decisions:
 - Every figure is aggregated in SQL (GROUP BY session, site and sex), never one query per
@@ -19,15 +19,10 @@ Decisions:
 - Gender view: each indicator for women, men and unspecified side by side; the gap is
   female minus male (persons for counts, percentage points for rates and mean scores) and
   the ratio is female / male (None when the male figure is zero or missing).
-- Certificates: for a participant checked in to the session whose counted attempt at the
-  session's quiz passed. A session without a quiz gives none. Issued (a random code stored
-  with the session, participant, quiz and score) on the first request; later requests give
-  the same code. A certificate once issued stays verifiable.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,19 +31,16 @@ from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import and_, case, distinct, func, select
-from sqlalchemy.exc import IntegrityError
 
-from trainer.audit.services import record
 from trainer.auth.models import User
-from trainer.auth.services import require_any, require_site, visible_site_ids
+from trainer.auth.services import require_any, visible_site_ids
 from trainer.conference import report as conference_report
 from trainer.dbtypes import utcnow
-from trainer.errors import Conflict, Forbidden, Invalid, NotFound
+from trainer.errors import Forbidden, Invalid, NotFound
 from trainer.extensions import db
 from trainer.i18n import local_zone, to_local
 from trainer.people.models import Participant, Sex
 from trainer.quizzes.models import Attempt, Quiz, QuizStatus
-from trainer.reports.models import Certificate
 from trainer.sessions.models import (
     Checkin,
     Registration,
@@ -62,14 +54,6 @@ from trainer.text import sort_key
 SEXES = tuple(s.value for s in Sex)  # female, male, unspecified
 FIELDS = ("registered", "present", "quiz_present", "submitted", "passed", "pct_sum", "eligible")
 MIN_YEAR, MAX_YEAR = 2000, 2100
-
-# Verification codes: printable, no look-alike characters (as participant codes).
-CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
-CODE_LENGTH = 16  # 23**16 ~ 2**72: not guessable
-
-
-class NotEligible(Conflict):
-    slug = "not-eligible"
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -132,7 +116,19 @@ def measures(t: Tally) -> dict[str, Any]:
         "quiz_mean_percent": mean(t.total("pct_sum"), submitted),
         "quiz_passed_percent": percent(passed, submitted),
         "certificates": int(t.total("eligible")),
+        "by_sex": by_sex(t),
     }
+
+
+# The counts of people a row reports, and the tally field each is read from.
+COUNTS = {"registered": "registered", "present": "present", "quiz_submitted": "submitted",
+          "quiz_passed": "passed", "certificates": "eligible"}
+
+
+def by_sex(t: Tally) -> dict[str, dict[str, int]]:
+    """Every count of people of a row split by sex: {count: {female, male, unspecified}}."""
+    return {key: {sex: int(t.by_sex[sex][field]) for sex in SEXES}
+            for key, field in COUNTS.items()}
 
 
 _SEX_KEY: dict[Any, str] = {**{m: m.value for m in Sex}, **{m.value: m.value for m in Sex}}
@@ -592,7 +588,8 @@ def summary_report(actor: User | None, *, training_id: int | None = None,
                           **_people(site_people.get(site.id, {})),
                           "quiz_submitted": m["quiz_submitted"],
                           "quiz_passed": m["quiz_passed"],
-                          "quiz_mean_percent": m["quiz_mean_percent"]})
+                          "quiz_mean_percent": m["quiz_mean_percent"],
+                          "by_sex": m["by_sex"]})
 
     unit_people: dict[int | None, dict[str, list[int]]] = defaultdict(dict)
     for unit_id, sex, visits, people in _distinct_by(selection, Participant.unit_id):
@@ -625,7 +622,7 @@ def summary_report(actor: User | None, *, training_id: int | None = None,
                    "attendance_percent": m["attendance_percent"], **people_totals,
                    "quiz_submitted": m["quiz_submitted"], "quiz_passed": m["quiz_passed"],
                    "quiz_mean_percent": m["quiz_mean_percent"],
-                   "quiz_passed_percent": m["quiz_passed_percent"]},
+                   "quiz_passed_percent": m["quiz_passed_percent"], "by_sex": m["by_sex"]},
         "sites": site_rows,
         "units": unit_rows,
         "gender": gender_indicators(totals, {sex: v[1] for sex, v in sex_people.items()}),
@@ -728,238 +725,3 @@ def report_choices(actor: User | None) -> dict[str, Any]:
         if lo is not None and hi is not None:
             years = list(range(to_local(hi).year, to_local(lo).year - 1, -1))
     return {"sessions": sessions, "trainings": trainings, "years": years}
-
-
-# --------------------------------------------------------------------------- certificates
-
-@dataclass(frozen=True)
-class CertificateView:
-    """What a certificate shows."""
-
-    code: str
-    issued_at: datetime
-    participant_id: int
-    full_name: str
-    sex: str
-    position: str | None
-    unit: str | None
-    session_id: int
-    session_title: str
-    session_starts_at: datetime
-    training_title: str | None
-    lead_agency: str | None
-    partners: tuple[str, ...]
-    site_name: str | None
-    percent: float | None
-
-
-def format_code(code: str) -> str:
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
-
-
-def normalise_code(value: str | None) -> str | None:
-    """A code as typed or scanned ("abcd-efgh-..." too) -> the stored form; None if it cannot
-    be one."""
-    text = "".join(ch for ch in (value or "")[:64] if ch.isalnum()).upper()
-    if len(text) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in text):
-        return None
-    return text
-
-
-def _new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def _refusal(reason: str, participant: Participant, quiz: Quiz | None,
-             score: float | None = None) -> NotEligible:
-    from trainer.i18n import fmt_number
-
-    name, title = participant.full_name, quiz.title if quiz else ""
-    messages = {
-        "no_quiz": lambda: gettext("This session has no quiz: a certificate needs a passed "
-                                   "quiz."),
-        "not_present": lambda: gettext("%(name)s was not checked in to this session.",
-                                       name=name),
-        "not_submitted": lambda: gettext("%(name)s did not submit the quiz %(quiz)s.",
-                                         name=name, quiz=title),
-        "not_passed": lambda: gettext(
-            "%(name)s did not pass the quiz %(quiz)s (%(score)s %%; the pass mark is "
-            "%(mark)s %%).", name=name, quiz=title, score=fmt_number(score, 1),
-            mark=fmt_number(quiz.pass_percent if quiz else None, 0)),
-    }
-    return NotEligible(messages[reason](), reason=reason)
-
-
-def _counted_of(quiz: Quiz, participant_ids: Sequence[int]) -> dict[int, tuple[bool, float]]:
-    """{participant_id: (passed, percent)} of the counted attempts of these people."""
-    counted = counted_attempts([quiz.id])
-    rows = db.session.execute(select(counted.c.participant_id, counted.c.passed, counted.c.pct)
-                              .where(counted.c.participant_id.in_(list(participant_ids))))
-    return {pid: (bool(passed), float(pct or 0.0)) for pid, passed, pct in rows}
-
-
-def eligibility(session_id: int, participant: Participant, quiz: Quiz | None
-                ) -> tuple[str | None, float | None, int | None]:
-    """(reason refused or None, percent, check-in site) for one participant."""
-    checkin_site = db.session.scalar(select(Checkin.site_id).where(
-        Checkin.session_id == session_id, Checkin.participant_id == participant.id))
-    if checkin_site is None:
-        return "not_present", None, None
-    if quiz is None:
-        return "no_quiz", None, checkin_site
-    result = _counted_of(quiz, [participant.id]).get(participant.id)
-    if result is None:
-        return "not_submitted", None, checkin_site
-    passed, pct = result
-    if not passed:
-        return "not_passed", pct, checkin_site
-    return None, pct, checkin_site
-
-
-def _issue(session: TrainingSession, quiz: Quiz, wanted: Mapping[int, float],
-           actor: User) -> dict[int, Certificate]:
-    """The certificates of these participants ({participant_id: percent}), creating the
-    missing ones. The caller commits."""
-    def existing() -> dict[int, Certificate]:
-        return {c.participant_id: c for c in db.session.scalars(select(Certificate).where(
-            Certificate.session_id == session.id,
-            Certificate.participant_id.in_(list(wanted))))}
-
-    have = existing()
-    missing = [pid for pid in wanted if pid not in have]
-    if not missing:
-        return have
-    for _ in range(3):
-        try:
-            with db.session.begin_nested():
-                for pid in missing:
-                    db.session.add(Certificate(
-                        code=_new_code(), session_id=session.id, participant_id=pid,
-                        quiz_id=quiz.id, percent=round(wanted[pid], 2),
-                        issued_by_id=actor.id))
-                db.session.flush()
-        except IntegrityError:  # issued meanwhile by another request (or, never, a code twice)
-            have = existing()
-            missing = [pid for pid in wanted if pid not in have]
-            if not missing:
-                return have
-            continue
-        record("certificate.issue", user_id=actor.id, session_id=session.id,
-               participant_ids=missing[:1000], count=len(missing), quiz_id=quiz.id)
-        return existing()
-    raise Conflict(gettext("The certificates could not be issued. Please try again."))
-
-
-def _views(session: TrainingSession, certs: Iterable[Certificate],
-           participants: Mapping[int, Participant], sites: Mapping[int, int]
-           ) -> list[CertificateView]:
-    site_names = {s.id: s.name for s in _sites(sites.values()).values()}
-    training = session.training
-    out = []
-    for cert in certs:
-        p = participants[cert.participant_id]
-        out.append(CertificateView(
-            code=cert.code, issued_at=cert.issued_at, participant_id=p.id,
-            full_name=p.full_name, sex=p.sex.value, position=p.position, unit=p.unit,
-            session_id=session.id, session_title=session.title,
-            session_starts_at=session.starts_at,
-            training_title=training.title if training else None,
-            lead_agency=training.lead_agency if training else None,
-            partners=tuple(training.partners or ()) if training else (),
-            site_name=site_names.get(sites.get(p.id, -1)), percent=cert.percent))
-    return out
-
-
-def certificate(actor: User | None, session_id: int, participant_id: int,
-                quiz_id: int | None = None) -> CertificateView:
-    """One participant's certificate, issued on the first request; refused (409, saying
-    why) for someone who was not present, did not submit or did not pass."""
-    user = require_any(actor)
-    session = db.session.get(TrainingSession, session_id)
-    if session is None:
-        raise NotFound(gettext("Unknown session."))
-    participant = db.session.get(Participant, participant_id)
-    if participant is None:
-        raise NotFound(gettext("Unknown participant."))
-    quiz = pick_quiz(session.id, quiz_id)
-    if quiz is not None:
-        _finalise([quiz])
-    reason, pct, site_id = eligibility(session.id, participant, quiz)
-    mine = visible_site_ids(user)
-    if mine is not None and site_id not in mine and participant.site_id not in mine:
-        raise Forbidden(gettext("You coordinate other sites, not this participant's."))
-    if reason is not None:
-        raise _refusal(reason, participant, quiz, pct)
-    assert quiz is not None and pct is not None and site_id is not None
-    certs = _issue(session, quiz, {participant.id: pct}, user)
-    db.session.commit()
-    return _views(session, [certs[participant.id]], {participant.id: participant},
-                  {participant.id: site_id})[0]
-
-
-def eligible_at_site(actor: User | None, session_id: int, site_id: int,
-                     quiz_id: int | None = None) -> tuple[TrainingSession, Quiz | None,
-                                                          list[dict[str, Any]]]:
-    """The people checked in at a site who passed the session's quiz, in Vietnamese name
-    order, with their certificate code when issued."""
-    require_site(actor, site_id)
-    _user, session, _scope = _session_for(actor, session_id)
-    if db.session.get(Site, site_id) is None:
-        raise NotFound(gettext("Unknown site."))
-    quiz = pick_quiz(session.id, quiz_id)
-    if quiz is None:
-        return session, None, []
-    _finalise([quiz])
-    counted = counted_attempts([quiz.id])
-    rows = db.session.execute(
-        select(Participant, counted.c.pct, Certificate.code, Certificate.issued_at)
-        .join(Checkin, and_(Checkin.participant_id == Participant.id,
-                            Checkin.session_id == session.id))
-        .join(counted, counted.c.participant_id == Participant.id)
-        .outerjoin(Certificate, and_(Certificate.participant_id == Participant.id,
-                                     Certificate.session_id == session.id))
-        .where(Checkin.site_id == site_id, counted.c.passed.is_(True))
-        .order_by(Participant.sort_key, Participant.id))
-    return session, quiz, [
-        {"participant": p, "participant_id": p.id, "full_name": p.full_name,
-         "sex": p.sex.value, "percent": round(float(pct or 0), 2), "code": code,
-         "issued_at": issued_at} for p, pct, code, issued_at in rows]
-
-
-def site_certificates(actor: User | None, session_id: int, site_id: int | None,
-                      quiz_id: int | None = None) -> list[CertificateView]:
-    """Every certificate due at a site (issuing the missing ones), for one PDF."""
-    if site_id is None:
-        raise Invalid.field("site_id", gettext("Choose a site."))
-    user = require_any(actor)
-    session, quiz, rows = eligible_at_site(user, session_id, site_id, quiz_id)
-    if quiz is None:
-        raise NotEligible(gettext("This session has no quiz: a certificate needs a passed "
-                                  "quiz."), reason="no_quiz")
-    if not rows:
-        raise NotFound(gettext("Nobody checked in at this site has passed the quiz yet."))
-    certs = _issue(session, quiz, {r["participant_id"]: r["percent"] for r in rows}, user)
-    db.session.commit()
-    people = {r["participant_id"]: r["participant"] for r in rows}
-    return _views(session, [certs[r["participant_id"]] for r in rows], people,
-                  dict.fromkeys(people, site_id))
-
-
-def verify(code: str | None) -> dict[str, Any]:
-    """What the public verification page may show: the person's name, the training and
-    session titles and date, and the date of issue. Nothing else."""
-    wanted = normalise_code(code)
-    cert = db.session.scalar(select(Certificate).where(Certificate.code == wanted)) \
-        if wanted else None
-    if cert is None:
-        raise NotFound(gettext("There is no certificate with this code."))
-    session = cert.session
-    return {"full_name": cert.participant.full_name, "session_title": session.title,
-            "training_title": session.training.title if session.training else None,
-            "session_date": session.starts_at, "issued_at": cert.issued_at}
-
-
-def verify_url(code: str) -> str:
-    from flask import url_for
-
-    return url_for("reports.verify", code=format_code(code), _external=True)

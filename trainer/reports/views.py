@@ -11,16 +11,20 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
-from trainer.errors import Invalid
+from trainer.auth.services import require_admin
+from trainer.errors import Invalid, NotFound
+from trainer.extensions import db
 from trainer.i18n import to_local
 from trainer.offload import off_loop
-from trainer.reports import attendance, choosing, exports, services
+from trainer.reports import attendance, choosing, exports, issuing, pdfreports, services, settings
 from trainer.reports import certificates as pdf
+from trainer.sessions.models import Training
 
 bp = Blueprint("reports", __name__)
 
@@ -48,6 +52,11 @@ def _int_arg(name: str) -> int | None:
     if not value.isdigit() or len(value) > 9:
         raise Invalid.field(name, gettext("Not a valid whole number."))
     return int(value)
+
+
+def _language() -> str:
+    """Documents and exports are in Vietnamese; English only when asked for (?language=en)."""
+    return "en" if request.args.get("language") == "en" else "vi"
 
 
 def _download(data: bytes, mimetype: str, filename: str) -> Response:
@@ -80,6 +89,15 @@ def _labels() -> dict[str, Any]:
     # "pts" is translated here, not in the template: Jinja's gettext %-formats every message,
     # so a translation holding a bare "%" ("điểm %") would break the page there.
     return {"indicators": INDICATOR_LABELS, "points": pgettext("percentage points", "pts")}
+
+
+@bp.app_template_global("doc_place_date")
+def doc_place_date(place: str) -> str:
+    """The place-date line of a printed report: "Phú Thọ, ngày 07 tháng 12 năm 2026"."""
+    from trainer.dbtypes import utcnow
+    from trainer.reports.documents import place_date
+
+    return place_date(place, utcnow())
 
 
 @bp.app_template_global("report_links")
@@ -134,8 +152,10 @@ def _chooser(endpoint: str, title: str, with_sessions: bool) -> Any:
 def session(session_id: int) -> Any:
     report = services.session_report(current_user, session_id, _int_arg("quiz_id"))
     widest = max((r["present"] for r in report["sites"]), default=0)
+    lh = settings.letterhead(db.session.get(Training, report["session"]["training_id"] or -1))
     return render_template("reports/session.html", report=report, widest=widest,
-                           labels=_labels(), quiz_arg=request.args.get("quiz_id") or None)
+                           labels=_labels(), quiz_arg=request.args.get("quiz_id") or None,
+                           letterhead=lh)
 
 
 def _session_export(session_id: int) -> tuple[dict[str, Any], str]:
@@ -148,14 +168,25 @@ def _session_export(session_id: int) -> tuple[dict[str, Any], str]:
 @login_required
 def session_xlsx(session_id: int) -> Response:
     report, name = _session_export(session_id)
-    return _download(off_loop(exports.session_xlsx, report), XLSX, f"{name}.xlsx")
+    lh = settings.letterhead(db.session.get(Training, report["session"]["training_id"] or -1))
+    return _download(off_loop(exports.session_xlsx, report, lh, _language()), XLSX,
+                     f"{name}.xlsx")
+
+
+@bp.get("/sessions/<int:session_id>/report.pdf")
+@login_required
+def session_pdf(session_id: int) -> Response:
+    report, name = _session_export(session_id)
+    lh = settings.letterhead(db.session.get(Training, report["session"]["training_id"] or -1))
+    return _download(off_loop(pdfreports.session_pdf, report, lh), "application/pdf",
+                     f"{name}.pdf")
 
 
 @bp.get("/sessions/<int:session_id>/report.csv")
 @login_required
 def session_csv(session_id: int) -> Response:
     report, name = _session_export(session_id)
-    return _download(off_loop(exports.session_csv, report), "text/csv; charset=utf-8",
+    return _download(off_loop(exports.session_csv, report, _language()), "text/csv; charset=utf-8",
                      f"{name}.csv")
 
 
@@ -192,8 +223,9 @@ def signin_sheet(session_id: int, site_id: int) -> Any:
 def _summary_page(training_id: int | None, year: int | None) -> Any:
     summary = services.summary_report(current_user, training_id=training_id, year=year)
     coverage = services.coverage_report(current_user, training_id=training_id, year=year)
+    lh = settings.letterhead(db.session.get(Training, training_id) if training_id else None)
     return render_template("reports/summary.html", summary=summary, coverage=coverage,
-                           labels=_labels())
+                           labels=_labels(), letterhead=lh)
 
 
 @bp.get("/reports/trainings/<int:training_id>")
@@ -208,22 +240,27 @@ def year(year: int) -> Any:
     return _summary_page(None, services.check_year(year))
 
 
-def _summary_xlsx(training_id: int | None, year: int | None, name: str) -> Response:
+def _summary_file(training_id: int | None, year: int | None, name: str) -> Response:
     summary = services.summary_report(current_user, training_id=training_id, year=year)
     coverage = services.coverage_report(current_user, training_id=training_id, year=year)
-    return _download(off_loop(exports.summary_xlsx, summary, coverage), XLSX, name)
+    lh = settings.letterhead(db.session.get(Training, training_id) if training_id else None)
+    if name.endswith(".pdf"):
+        return _download(off_loop(pdfreports.summary_pdf, summary, coverage, lh),
+                         "application/pdf", name)
+    return _download(off_loop(exports.summary_xlsx, summary, coverage, lh, _language()),
+                     XLSX, name)
 
 
-@bp.get("/reports/trainings/<int:training_id>/report.xlsx")
+@bp.get("/reports/trainings/<int:training_id>/report.<any(xlsx, pdf):ext>")
 @login_required
-def training_xlsx(training_id: int) -> Response:
-    return _summary_xlsx(training_id, None, f"bao-cao-chuong-trinh-{training_id}.xlsx")
+def training_file(training_id: int, ext: str) -> Response:
+    return _summary_file(training_id, None, f"bao-cao-chuong-trinh-{training_id}.{ext}")
 
 
-@bp.get("/reports/years/<int:year>/report.xlsx")
+@bp.get("/reports/years/<int:year>/report.<any(xlsx, pdf):ext>")
 @login_required
-def year_xlsx(year: int) -> Response:
-    return _summary_xlsx(None, services.check_year(year), f"bao-cao-nam-{year}.xlsx")
+def year_file(year: int, ext: str) -> Response:
+    return _summary_file(None, services.check_year(year), f"bao-cao-nam-{year}.{ext}")
 
 
 def _which() -> tuple[int | None, int | None]:
@@ -266,7 +303,7 @@ def certificates(session_id: int) -> Any:
     report = services.session_report(current_user, session_id, quiz_id)
     people, site = None, None
     if site_id is not None:
-        _s, _q, people = services.eligible_at_site(current_user, session_id, site_id, quiz_id)
+        _s, _q, people = issuing.eligible_at_site(current_user, session_id, site_id, quiz_id)
         site = next((r for r in report["sites"] if r["site_id"] == site_id), None)
     return render_template("reports/certificates.html", report=report, people=people,
                            site=site, site_id=site_id, quiz_arg=quiz_id)
@@ -274,15 +311,15 @@ def certificates(session_id: int) -> Any:
 
 def _render_pdf(views: list[Any], title: str) -> bytes:
     """The PDF is drawn off the gevent loop; the verification links are made here first."""
-    urls = {view.code: services.verify_url(view.code) for view in views}
-    return off_loop(pdf.render, views, urls.__getitem__, title=title)
+    urls = {view.code: issuing.verify_url(view.code) for view in views}
+    return off_loop(pdf.render, views, urls.__getitem__, title=title, lang=_language())
 
 
 @bp.get("/sessions/<int:session_id>/certificates.pdf")
 @login_required
 def site_certificates_pdf(session_id: int) -> Response:
     site_id = _int_arg("site_id")
-    views = services.site_certificates(current_user, session_id, site_id, _int_arg("quiz_id"))
+    views = issuing.site_certificates(current_user, session_id, site_id, _int_arg("quiz_id"))
     data = _render_pdf(views, title=f"Giấy chứng nhận: {views[0].session_title}")
     return _download(data, "application/pdf",
                      f"giay-chung-nhan-buoi-{session_id}-diem-cau-{site_id}.pdf")
@@ -291,7 +328,7 @@ def site_certificates_pdf(session_id: int) -> Response:
 @bp.get("/certificates/<int:session_id>/<int:participant_id>.pdf")
 @login_required
 def certificate_pdf(session_id: int, participant_id: int) -> Response:
-    view = services.certificate(current_user, session_id, participant_id, _int_arg("quiz_id"))
+    view = issuing.certificate(current_user, session_id, participant_id, _int_arg("quiz_id"))
     data = _render_pdf([view], title=f"Giấy chứng nhận: {view.full_name}")
     return _download(data, "application/pdf",
                      f"giay-chung-nhan-{session_id}-{participant_id}.pdf")
@@ -300,8 +337,58 @@ def certificate_pdf(session_id: int, participant_id: int) -> Response:
 @bp.get("/verify/<code>")
 def verify(code: str) -> Any:
     """Public: confirms a certificate (name, training / session and date, date of issue)."""
-    found = services.verify(code)
+    found = issuing.verify(code)
     response = Response(render_template("reports/verify.html", cert=found))
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# --------------------------------------------------------------------------- document settings
+
+@bp.route("/reports/documents", methods=["GET", "POST"])
+@login_required
+def documents() -> Any:
+    """Admins: who issues and signs the documents (the default, or a training's own)."""
+    require_admin(current_user)
+    training_id = _int_arg("training_id")
+    training = db.session.get(Training, training_id) if training_id is not None else None
+    if training_id is not None and training is None:
+        raise NotFound(gettext("Unknown training."))
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        images = {}
+        for name in settings.IMAGE_FIELDS:
+            upload = request.files.get(name)
+            if upload is not None:
+                if upload.filename:
+                    images[name] = upload.read(settings.UPLOAD_MAX_BYTES + 1)
+                upload.close()
+        remove = {name for name in settings.IMAGE_FIELDS if request.form.get(f"remove_{name}")}
+        try:
+            settings.save(current_user, training_id, request.form, images, remove)
+        except Invalid as exc:
+            errors = {k: [str(m) for m in v] for k, v in (exc.errors or {}).items()}
+            flash(str(exc.detail), "error")
+            status = 422
+        else:
+            flash(gettext("Saved."), "success")
+            return redirect(url_for("reports.documents", training_id=training_id))
+    row = settings.row_for(training_id)
+    values = {name: request.form.get(name, getattr(row, name, "") if row else "")
+              for name in settings.TEXT_FIELDS}
+    trainings = list(db.session.scalars(select(Training).order_by(Training.year.desc(),
+                                                                  Training.id.desc())))
+    return render_template("reports/documents.html", training=training, row=row,
+                           values=values, errors=errors, trainings=trainings,
+                           effective=settings.letterhead(training)), status
+
+
+@bp.get("/reports/documents/<field>.png")
+@login_required
+def document_image(field: str) -> Response:
+    require_admin(current_user)
+    data = settings.image(_int_arg("training_id"), field)
+    return Response(data, mimetype="image/png", headers={"Cache-Control": "private, no-store",
+                                                         "X-Content-Type-Options": "nosniff"})

@@ -410,6 +410,9 @@ class SiteRow:
     male: int = 0
     unspecified: int = 0
     present: int = 0
+    present_female: int = 0
+    present_male: int = 0
+    present_unspecified: int = 0
 
     @property
     def site_id(self) -> int:
@@ -433,7 +436,8 @@ class SiteRow:
 
 
 def site_rows(session: TrainingSession) -> list[SiteRow]:
-    """The session's sites (host first, then by name) with expected counts by sex."""
+    """The session's sites (host first, then by name) with the expected and the present,
+    each by sex."""
     rows: dict[int, SiteRow] = {}
     for ss in session.session_sites:
         rows[ss.site_id] = SiteRow(site=ss.site, session_site=ss,
@@ -450,11 +454,15 @@ def site_rows(session: TrainingSession) -> list[SiteRow]:
         row.registered += n
         setattr(row, sex.value, getattr(row, sex.value) + n)
     present = db.session.execute(
-        select(Checkin.site_id, func.count()).where(Checkin.session_id == session.id)
-        .group_by(Checkin.site_id))
-    for site_id, n in present:
+        select(Checkin.site_id, Participant.sex, func.count())
+        .join(Participant, Participant.id == Checkin.participant_id)
+        .where(Checkin.session_id == session.id)
+        .group_by(Checkin.site_id, Participant.sex))
+    for site_id, sex, n in present:
         if site_id in rows:
-            rows[site_id].present = n
+            rows[site_id].present += n
+            key = f"present_{sex.value}"
+            setattr(rows[site_id], key, getattr(rows[site_id], key) + n)
     return sorted(rows.values(), key=lambda r: (not r.is_host, r.site.name_folded, r.site.id))
 
 

@@ -154,7 +154,8 @@ def _show_context(session: TrainingSession) -> dict[str, Any]:
         "session": session, "rows": rows, "my_site_ids": my_ids,
         "can_edit": services.can_edit(current_user),
         "totals": {k: sum(getattr(r, k) for r in rows)
-                   for k in ("registered", "female", "male", "unspecified", "present")},
+                   for k in ("registered", "female", "male", "unspecified", "present",
+                             "present_female", "present_male", "present_unspecified")},
         "transitions": [s.value for s in services.ALLOWED_TRANSITIONS[session.status]],
         "panels": SESSION_PANELS,
     }
