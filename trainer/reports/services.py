@@ -56,7 +56,6 @@ from trainer.sessions.models import (
     TrainingSession,
 )
 from trainer.sites.models import Site, SiteKind, Unit
-from trainer.text import sort_key
 
 SEXES = tuple(s.value for s in Sex)  # female, male, unspecified
 FIELDS = ("registered", "present", "quiz_present", "submitted", "passed", "pct_sum", "eligible")
@@ -167,10 +166,9 @@ def _sites(ids: Iterable[int]) -> dict[int, SiteRef]:
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = db.session.execute(select(Site.id, Site.code, Site.name, Site.kind)
+    rows = db.session.execute(select(Site.id, Site.code, Site.name, Site.kind, Site.sort_key)
                               .where(Site.id.in_(wanted)))
-    return {i: SiteRef(i, code, name, SiteKind(kind), sort_key(name))
-            for i, code, name, kind in rows}
+    return {i: SiteRef(i, code, name, SiteKind(kind), key) for i, code, name, kind, key in rows}
 
 
 # --------------------------------------------------------------------------- scope
