@@ -24,7 +24,7 @@ from flask_login import current_user, login_required
 from trainer.checkin import services
 from trainer.errors import Invalid, NotFound
 from trainer.sessions import services as session_services
-from trainer.text import sort_key
+from trainer.sites.levels import admin_sort_key
 
 bp = Blueprint("checkin", __name__)
 
@@ -258,7 +258,7 @@ def checkin_panel(session: Any) -> dict[str, Any] | None:
           "registered": int(counts.get(i, {}).get("registered", 0)),
           "url": url_for("checkin.checkin_page", session_id=session_id, site_id=i)}
          for i in mine),
-        key=lambda s: (not s["is_host"], sort_key(s["name"]), s["site_id"]))
+        key=lambda s: (not s["is_host"], admin_sort_key(s["name"]), s["site_id"]))
     return {
         "session_id": session_id,
         "sites": sites,

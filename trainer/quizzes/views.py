@@ -32,7 +32,6 @@ from trainer.auth.services import require_any, require_staff
 from trainer.errors import Conflict, DomainError, Forbidden, Invalid
 from trainer.extensions import db
 from trainer.quizzes import services
-from trainer.text import sort_key
 
 bp = Blueprint("quizzes", __name__)
 
@@ -455,7 +454,7 @@ def _progress_rows(quiz: Any) -> list[dict[str, Any]]:
     rows = []
     host = quiz.session.host_site_id
     for ss in sorted(quiz.session.session_sites,
-                     key=lambda s: (s.site_id != host, sort_key(s.site.name))):
+                     key=lambda s: (s.site_id != host, s.site.sort_key)):
         row = by_site.get(ss.site_id, {})
         rows.append({"site_id": ss.site_id, "name": ss.site.name, "code": ss.site.code,
                      "started": row.get("started", 0), "submitted": row.get("submitted", 0),
@@ -583,7 +582,7 @@ def paper(quiz_id: int) -> Any:
     quiz = services.get_quiz(quiz_id)
     sites = sorted((ss.site for ss in quiz.session.session_sites
                     if current_user.is_staff or ss.site_id in current_user.site_ids),
-                   key=lambda s: (s.id != quiz.session.host_site_id, sort_key(s.name)))
+                   key=lambda s: (s.id != quiz.session.host_site_id, s.sort_key))
     if not sites:
         raise Forbidden(gettext("You coordinate other sites, not this session's."))
     site_id = _int(request.values.get("site_id"))

@@ -516,7 +516,7 @@ def site_rows(session: TrainingSession) -> list[SiteRow]:
     for site_id, n in present:
         if site_id in rows:
             rows[site_id].present = n
-    return sorted(rows.values(), key=lambda r: (not r.is_host, r.site.name_folded, r.site.id))
+    return sorted(rows.values(), key=lambda r: (not r.is_host, r.site.sort_key, r.site.id))
 
 
 def session_sites_summary(session: TrainingSession) -> dict[str, int]:

@@ -155,7 +155,7 @@ def get_unit(unit_id: int) -> Unit:
     return unit
 
 
-UNIT_PREFIXES = ("xa ", "phuong ", "thi tran ", "ttr ", "p. ", "x. ")
+UNIT_PREFIXES = ("xa ", "phuong ", "thi tran ", "dac khu ", "ttr ", "p. ", "x. ")
 
 
 def _bare(folded: str) -> str:
@@ -167,7 +167,7 @@ def _bare(folded: str) -> str:
 
 def find_unit(site_id: int, name: str | None) -> Unit | None:
     """The unit of a site whose name matches, ignoring accents, case, tone placement and a
-    leading "Xã" / "Phường" / "Thị trấn"."""
+    leading "Xã" / "Phường" / "Thị trấn" / "Đặc khu"."""
     if not name:
         return None
     wanted = _bare(fold(name))
