@@ -184,3 +184,26 @@ def test_data_files_name_each_unit_once(year: int) -> None:
     if year == 2026:
         assert len(units) == 148 and len(prov.lineage) == 277
         assert set(prov.lineage.values()) <= set(units)
+
+
+def test_a_merged_unit_is_shown_with_what_it_became_and_not_counted(
+        app: Any, make_site: Any, make_user: Any, login: Any, client: Any,
+        api_as: Any) -> None:
+    from datetime import date
+
+    today = make_site(code="P-VIETTRI", name="Phường Việt Trì", units=("Phường Việt Trì",))
+    db.session.add(Unit(site_id=today.id, name="Phường Tiên Cát", name_folded="phuong tien cat",
+                        ended_on=date(2025, 7, 1), successor_id=today.units[0].id))
+    db.session.commit()
+    organiser = make_user("organiser")
+    login(organiser)
+    page = client.get(f"/sites/{today.id}").get_data(as_text=True)
+    assert "Phường Tiên Cát" in page and "merged into Phường Việt Trì on 01/07/2025" in page
+    index = client.get("/sites").get_data(as_text=True)
+    assert '<td class="num">1</td>' in index  # the ward today, not its former ward
+    api = api_as(organiser)
+    units = api.get(f"/api/v1/sites/{today.id}/units").get_json()
+    assert [u["name"] for u in units] == ["Phường Việt Trì"]
+    site = next(s for s in api.get("/api/v1/sites").get_json()["items"]
+                if s["code"] == "P-VIETTRI")
+    assert site["unit_count"] == 1

@@ -139,7 +139,7 @@ def checkin_page(session_id: int, site_id: int) -> Any:
     return render_template(
         "checkin/checkin.html",
         session=session, site=site, session_site=session_site, rows=view_rows, present=present,
-        units=[u.name for u in site.units],
+        units=[u.name for u in site.current_units],
         rollcall_pending=rollcall_pending,
         session_status_label=session_services.status_label(session.status),
         site_status_label=SITE_STATUS_LABELS.get(session_site.status.value,

@@ -79,6 +79,11 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
         back_populates="site", order_by="Unit.sort_key", cascade="all, delete-orphan"
     )
 
+    @property
+    def current_units(self) -> list[Unit]:
+        """The units as they are today (without those merged into another)."""
+        return [u for u in self.units if u.ended_on is None]
+
     def __repr__(self) -> str:
         return f"<Site {self.code}>"
 

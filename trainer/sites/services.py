@@ -178,5 +178,6 @@ def find_unit(site_id: int, name: str | None) -> Unit | None:
 
 
 def unit_counts() -> dict[int, int]:
-    rows = db.session.execute(select(Unit.site_id, func.count()).group_by(Unit.site_id))
+    rows = db.session.execute(select(Unit.site_id, func.count())
+                              .where(Unit.ended_on.is_(None)).group_by(Unit.site_id))
     return {site_id: n for site_id, n in rows}
