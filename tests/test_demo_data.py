@@ -24,7 +24,7 @@ def crowd() -> list[dd.PersonSpec]:
 
 
 def _all_constant_strings() -> list[str]:
-    out: list[str] = [dd.LEAD_AGENCY, *dd.PARTNERS, *dd.CHAIRS.values(), *dd.HOST_OFFICE_UNITS]
+    out: list[str] = [dd.LEAD_AGENCY, *dd.PARTNERS, *dd.CHAIRS.values(), *dd.HOST_OFFICES.values()]
     for site in dd.SITES:
         out += [site.code, site.name, *site.communes, dd.chair_title(site)]
     for pool in (
@@ -117,8 +117,10 @@ def test_organisations() -> None:
     assert dd.chair_title(dd.HOST) == "Phó Chủ tịch UBND thành phố Việt Trì"
 
 
-def test_host_office_units_are_host_communes() -> None:
-    assert set(dd.HOST_OFFICE_UNITS) <= set(dd.HOST.communes)
+def test_host_staff_come_from_a_provincial_office_not_a_commune() -> None:
+    assert set(dict(dd.HOST_POSITIONS)) <= set(dd.HOST_OFFICES)
+    communes = {c for s in dd.SITES for c in s.communes}
+    assert not set(dd.HOST_OFFICES.values()) & communes
 
 
 def test_position_localisation() -> None:
@@ -199,7 +201,25 @@ def test_people_women_share(seed: int) -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_people_units_belong_to_site(seed: int) -> None:
     for p in dd.people(seed):
-        assert p.unit in dd.SITES_BY_CODE[p.site_code].communes, p
+        if p.position in dict(dd.HOST_POSITIONS):
+            assert p.site_code == dd.HOST.code and p.unit == dd.HOST_OFFICES[p.position], p
+        else:
+            assert p.unit in dd.SITES_BY_CODE[p.site_code].communes, p
+
+
+def test_directors_mostly_men_teachers_mostly_women_association_staff_older(
+    crowd: list[dd.PersonSpec],
+) -> None:
+    def women(title: str) -> float:
+        group = [p for p in crowd if dd.canonical_position(p.position) == title]
+        return sum(p.sex == "female" for p in group) / len(group)
+
+    assert women(dd.DIRECTOR) < 0.3 and women("Giáo viên") > 0.65
+    seniors = [p for p in crowd if p.birth_year
+               and dd.canonical_position(p.position) in dd.SENIOR_POSITIONS]
+    assert sum(2017 - p.birth_year > 60 for p in seniors) / len(seniors) > 0.5
+    others = [p for p in crowd if p.birth_year and p.position == "Giáo viên"]
+    assert sum(2017 - p.birth_year > 60 for p in others) / len(others) < 0.1
 
 
 def test_every_commune_has_one_director_and_four_or_five_delegates(

@@ -5,8 +5,10 @@ the two training topics (centre management, gender equality).  These tests
 only use the standard library (json, unicodedata) plus pytest.
 """
 
+import datetime
 import json
 import pathlib
+import re
 import unicodedata
 
 import pytest
@@ -27,7 +29,24 @@ EXPECTED_TOPICS = [
 ]
 TOPIC_KEYS = {t["key"] for t in EXPECTED_TOPICS}
 KINDS = {"single", "multiple", "true_false"}
-QUESTION_KEYS = {"topic", "kind", "text", "points", "options", "explanation"}
+QUESTION_KEYS = {"topic", "kind", "text", "points", "options", "explanation", "source",
+                 "valid_as_of"}
+SOURCE_KEYS = {"article", "document"}
+LAW = "Luật Bình đẳng giới số 73/2006/QH11"
+#: Article 5 of the Law on Gender Equality 2006, as written (clauses 1-6).
+ARTICLE_5 = {
+    1: "Giới chỉ đặc điểm, vị trí, vai trò của nam và nữ trong tất cả các mối quan hệ xã hội",
+    2: "Giới tính chỉ các đặc điểm sinh học của nam, nữ",
+    3: "nam, nữ có vị trí, vai trò ngang nhau, được tạo điều kiện và cơ hội phát huy năng lực "
+       "của mình cho sự phát triển của cộng đồng, của gia đình và thụ hưởng như nhau về thành "
+       "quả của sự phát triển đó",
+    4: "nhận thức, thái độ và đánh giá thiên lệch, tiêu cực về đặc điểm, vị trí, vai trò và "
+       "năng lực của nam hoặc nữ",
+    5: "việc hạn chế, loại trừ, không công nhận hoặc không coi trọng vai trò, vị trí của nam và "
+       "nữ, gây bất bình đẳng giữa nam và nữ trong các lĩnh vực của đời sống xã hội và gia đình",
+    6: "được thực hiện trong một thời gian nhất định và chấm dứt khi mục đích bình đẳng giới đã "
+       "đạt được",
+}
 OPTION_KEYS = {"text", "correct"}
 TRUE_FALSE_TEXTS = ["Đúng", "Sai"]
 
@@ -211,3 +230,80 @@ def test_correct_position_varies(topic):
         if q["topic"] == topic and q["kind"] == "true_false"
     }
     assert tf_answers == set(TRUE_FALSE_TEXTS), f"{topic}: true_false answers {tf_answers}"
+
+
+# --------------------------------------------------------------------------
+# Sources, legal wording, content rules
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("index", QUESTION_PARAMS)
+def test_question_names_its_source_and_date(index):
+    q = QUESTIONS[index]
+    assert isinstance(q["source"], dict) and set(q["source"]) == SOURCE_KEYS
+    for key in SOURCE_KEYS:
+        value = q["source"][key]
+        assert isinstance(value, str) and value.strip() == value and value, key
+    assert len(q["source"]["article"]) <= 200 and len(q["source"]["document"]) <= 300
+    checked = datetime.date.fromisoformat(q["valid_as_of"])
+    assert datetime.date(2006, 11, 29) <= checked <= datetime.date.today()
+
+
+def _stem(text):
+    """A question's stem for duplicate detection: folded, without punctuation or the
+    "(Chọn tất cả đáp án đúng)" hint."""
+    text = _norm(text).replace("(chọn tất cả đáp án đúng)", "")
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
+
+
+def test_no_duplicate_stems():
+    stems = [_stem(q["text"]) for q in QUESTIONS]
+    dupes = sorted({s for s in stems if stems.count(s) > 1})
+    assert not dupes, dupes
+
+
+def _law_questions(clause):
+    article = f"Điều 5 khoản {clause}"
+    return [q for q in QUESTIONS
+            if q["source"]["article"].startswith(article) and LAW in q["source"]["document"]]
+
+
+@pytest.mark.parametrize("clause", sorted(ARTICLE_5))
+def test_article_5_definitions_are_quoted_as_written(clause):
+    """Every question sourced to a clause of Article 5 carries the clause's own words in its
+    right answer or its explanation (a training handout's additions are marked as such)."""
+    questions = _law_questions(clause)
+    assert questions, f"no question on Article 5 clause {clause}"
+    wording = _norm(ARTICLE_5[clause])
+    for q in questions:
+        right = " ".join(_norm(o["text"]) for o in q["options"] if o["correct"])
+        assert wording in right or wording in _norm(q["explanation"]), q["text"]
+        if "học hỏi mà có" in q["explanation"]:
+            assert "tài liệu tập huấn" in q["explanation"], q["text"]
+
+
+def test_handout_additions_are_marked():
+    for q in QUESTIONS:
+        said = _norm(q["text"] + " " + q["explanation"])
+        if "có thể thay đổi" in said and "giới" in said:
+            assert "tài liệu tập huấn" in said, q["text"]
+
+
+def test_at_most_two_province_trivia_and_no_rating_level_names():
+    trivia = [q["text"] for q in QUESTIONS if "Phú Thọ" in q["text"]]
+    assert len(trivia) <= 2, trivia
+    levels = ("xuất sắc", "xếp loại tốt", "xếp loại khá", "xếp loại trung bình", "chưa đạt")
+    for q in QUESTIONS:
+        said = _norm(" ".join([q["text"], *[o["text"] for o in q["options"]]]))
+        assert not any(level in said for level in levels), q["text"]
+
+
+def test_applied_questions_cover_the_centres_work():
+    """At least 20 questions on putting gender equality and the rules to work in a centre."""
+    themes = ("Điều 14", "Điều 18", "Điều 19", "bạo lực gia đình", "Luật Giáo dục",
+              "tài chính", "gia đình học tập", "Tổ chức chính quyền địa phương")
+    applied = [q for q in QUESTIONS
+               if any(t in q["source"]["article"] + q["source"]["document"] + q["text"]
+                      for t in themes)
+               or q["source"]["article"].endswith("(cách làm: tài liệu tập huấn)")]
+    assert len(applied) >= 20, len(applied)

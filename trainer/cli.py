@@ -118,12 +118,15 @@ def create_user(username: str, role: str, sites: tuple[str, ...], display_name: 
 
 
 @click.command("demo")
+@click.option("--year", type=click.Choice(["2017", "2026"]), default="2017", show_default=True,
+              help="2017: 13 district bridge points over 277 communes; 2026: the new province, "
+                   "one bridge point per commune-level unit (xã, phường).")
 @with_appcontext
-def demo() -> None:
+def demo(year: str) -> None:
     """Load the demo province into an empty database (does nothing on one that has data)."""
     from trainer.demo import load_demo
 
-    result = load_demo()
+    result = load_demo(int(year))
     if result is None:
         click.echo("The database already holds data: the demo was not loaded again.")
     else:

@@ -1,4 +1,5 @@
-"""`trainer demo`: the demo province (Phú Thọ, 2017) in an empty database.
+"""`trainer demo [--year 2017|2026]`: a demo province in an empty database: Phú Thọ in 2017
+(13 district bridge points) or the new Phú Thọ today (148 commune-level bridge points).
 
 Each feature may add its part through a `demo.load(ctx)` function in its package
 (`trainer.sessions.demo`, `trainer.quizzes.demo`, ...), called in FEATURE_ORDER.
@@ -18,14 +19,15 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, insert, select
 
-from trainer import demo_data
 from trainer.auth.models import Role, User
 from trainer.auth.services import create_user
+from trainer.demo_province import Province, province
 from trainer.extensions import db
 from trainer.people.models import Participant
 from trainer.people.services import CODE_ALPHABET, new_code
+from trainer.sites.levels import centre_name
 from trainer.sites.models import Site, SiteKind, Unit
-from trainer.text import fold, name_sort_key, nfc, sort_key, split_name
+from trainer.text import fold, name_sort_key, nfc, split_name
 
 FEATURE_ORDER = ("sessions", "materials", "quizzes", "checkin", "reports")
 LOGINS_FILE = "demo-logins.txt"
@@ -33,16 +35,21 @@ LOGINS_FILE = "demo-logins.txt"
 
 @dataclass
 class DemoContext:
+    province: Province
     sites: dict[str, Site] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     participants: int = 0
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        units = select(func.count()).select_from(Unit)
+        current = db.session.scalar(units.where(Unit.ended_on.is_(None)))
+        former = db.session.scalar(units.where(Unit.ended_on.is_not(None)))
         lines = [
-            f"Demo province loaded: {len(self.sites)} bridge points, "
-            f"{db.session.scalar(select(func.count()).select_from(Unit))} communes, "
-            f"{self.participants} participants, {len(self.users)} accounts.",
+            f"Demo province ({self.province.year}) loaded: {len(self.sites)} bridge points, "
+            f"{current} commune-level units"
+            + (f" ({former} former units mapped to them)" if former else "")
+            + f", {self.participants} participants, {len(self.users)} accounts.",
         ]
         lines += self.notes
         return "\n".join(lines)
@@ -58,32 +65,49 @@ def _password() -> str:
     )
 
 
-def load_demo() -> DemoContext | None:
+def _units(ctx: DemoContext) -> dict[tuple[str, str], int]:
+    """The commune-level units under each site, and (for today's province) the 2017 units
+    that were merged into them: kept with the day they ended and a link to their successor."""
+    prov = ctx.province
+    made: dict[tuple[str, str], Unit] = {}
+    for spec in prov.sites:
+        for name in spec.communes:
+            made[(spec.code, name)] = Unit(site_id=ctx.sites[spec.code].id, name=name,
+                                           name_folded=fold(name), centre_name=centre_name(name))
+    db.session.add_all(made.values())
+    db.session.flush()
+    site_of = {name: spec.code for spec in prov.sites for name in spec.communes}
+    former = []
+    for (_, old), new in prov.lineage.items():
+        if fold(old) != fold(new):  # a unit that kept its name simply goes on
+            code = site_of[new]
+            former.append(Unit(site_id=ctx.sites[code].id, name=old, name_folded=fold(old),
+                               centre_name=centre_name(old), ended_on=prov.ended_on,
+                               successor_id=made[(code, new)].id))
+    db.session.add_all(former)
+    db.session.flush()
+    return {key: unit.id for key, unit in made.items()}
+
+
+def load_demo(year: int = 2017) -> DemoContext | None:
     """Load the demo into an empty database; None (and nothing written) if it holds data."""
     if db.session.scalar(select(func.count()).select_from(Site)) or db.session.scalar(
         select(func.count()).select_from(User)
     ):
         return None
-    ctx = DemoContext()
-    for spec in demo_data.SITES:
+    ctx = DemoContext(province(year))
+    for spec in ctx.province.sites:
+        level = ctx.province.host_level if spec.kind == "host" else ctx.province.bridge_level
         site = Site(code=spec.code, name=spec.name, name_folded=fold(spec.name),
-                    kind=SiteKind(spec.kind))
+                    kind=SiteKind(spec.kind), level=level)
         db.session.add(site)
         ctx.sites[spec.code] = site
     db.session.flush()
-    units: dict[tuple[str, str], int] = {}
-    for spec in demo_data.SITES:
-        site = ctx.sites[spec.code]
-        for name in spec.communes:
-            unit = Unit(site_id=site.id, name=name, name_folded=fold(name), sort_key=sort_key(name),
-                        centre_name=f"Trung tâm học tập cộng đồng {name.split(' ', 1)[-1]}")
-            db.session.add(unit)
-            db.session.flush()
-            units[(spec.code, name)] = unit.id
+    units = _units(ctx)
 
     codes: set[str] = set()
     rows: list[dict[str, Any]] = []
-    for person in demo_data.people():
+    for person in ctx.province.people():
         code = new_code()
         while code in codes:
             code = new_code()
@@ -116,7 +140,10 @@ def load_demo() -> DemoContext | None:
         ctx.users[username] = create_user(username, password, role, sites, display_name=name,
                                           commit=False)
         logins.append((username, password, str(role)))
-    for spec in demo_data.SITES:
+    coordinated = ctx.province.coordinated
+    for spec in ctx.province.sites:
+        if coordinated is not None and spec.code not in coordinated:
+            continue
         username = f"coord-{spec.code.lower()}"
         password = os.environ.get("TRAINER_DEMO_PASSWORD") or _password()
         ctx.users[username] = create_user(

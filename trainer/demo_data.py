@@ -8,7 +8,8 @@ Pure data plus one deterministic generator, standard library only.
   as closely as we know it; where unsure they are plausible, not authoritative.
 * Weighted name pools, centre-staff :data:`POSITIONS`, phone-number rules.
 * :func:`people` - about 1,300 deterministic participants (4-5 per commune, plus
-  provincial department staff at the host site).
+  provincial staff at the host site, who belong to no commune). As in the field, centre
+  directors are mostly men, teachers mostly women, and association staff often over 60.
 * Organisation constants: :data:`LEAD_AGENCY`, :data:`PARTNERS`, :data:`CHAIRS`.
 
 Every string is NFC-normalised Vietnamese. Chair and participant names are invented.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
+from itertools import accumulate
 from typing import Literal
 
 SiteKind = Literal["host", "bridge"]
@@ -306,6 +307,33 @@ POSITIONS: Weighted = (
     ("Cán bộ Hội Cựu chiến binh xã", 1),
 )
 
+#: Share of women per commune title (the rest are men): directors are mostly men (vice-chairs
+#: of the People's Committee), teachers mostly women.
+FEMALE_SHARE: dict[str, float] = {
+    DIRECTOR: 0.2,
+    DEPUTY_DIRECTOR: 0.35,
+    "Giáo viên": 0.75,
+    "Cán bộ Hội Khuyến học xã": 0.4,
+    WOMEN_UNION: 1.0,
+    "Cộng tác viên": 0.7,
+    "Công chức Văn hóa - Xã hội xã": 0.5,
+    "Cán bộ Hội Nông dân xã": 0.25,
+    "Cán bộ Đoàn Thanh niên xã": 0.5,
+    "Cán bộ Hội Cựu chiến binh xã": 0.0,
+    "Lãnh đạo Phòng GDTX-CN, Sở GD&ĐT": 0.4,
+    "Chuyên viên Phòng GDTX-CN, Sở GD&ĐT": 0.6,
+    "Chuyên viên Phòng GD&ĐT thành phố Việt Trì": 0.6,
+    "Cán bộ Hội Khuyến học tỉnh": 0.3,
+    "Cán bộ Hội Liên hiệp Phụ nữ tỉnh": 1.0,
+    "Báo cáo viên": 0.5,
+    "Kỹ thuật viên điểm cầu": 0.1,
+}
+
+#: Association staff, often retired: most are over 60.
+SENIOR_POSITIONS: frozenset[str] = frozenset({
+    "Cán bộ Hội Khuyến học xã", "Cán bộ Hội Cựu chiến binh xã", "Cán bộ Hội Khuyến học tỉnh",
+})
+
 #: Provincial staff attending at the host site.
 HOST_POSITIONS: Weighted = (
     ("Lãnh đạo Phòng GDTX-CN, Sở GD&ĐT", 2),
@@ -320,13 +348,17 @@ HOST_POSITIONS: Weighted = (
 #: Titles only held by women.
 FEMALE_ONLY_POSITIONS: frozenset[str] = frozenset({WOMEN_UNION, "Cán bộ Hội Liên hiệp Phụ nữ tỉnh"})
 
-#: Wards of Việt Trì hosting the provincial offices the host staff are counted under.
-HOST_OFFICE_UNITS: tuple[str, ...] = (
-    "Phường Tiên Cát",
-    "Phường Gia Cẩm",
-    "Phường Tân Dân",
-    "Phường Thọ Sơn",
-)
+#: The office a provincial staff member comes from (recorded as their unit: they belong to
+#: no commune, so they never count as commune coverage).
+HOST_OFFICES: dict[str, str] = {
+    "Lãnh đạo Phòng GDTX-CN, Sở GD&ĐT": "Sở Giáo dục và Đào tạo",
+    "Chuyên viên Phòng GDTX-CN, Sở GD&ĐT": "Sở Giáo dục và Đào tạo",
+    "Chuyên viên Phòng GD&ĐT thành phố Việt Trì": "Phòng GD&ĐT thành phố Việt Trì",
+    "Cán bộ Hội Khuyến học tỉnh": "Hội Khuyến học tỉnh",
+    "Cán bộ Hội Liên hiệp Phụ nữ tỉnh": "Hội Liên hiệp Phụ nữ tỉnh",
+    "Báo cáo viên": "Sở Giáo dục và Đào tạo",
+    "Kỹ thuật viên điểm cầu": "Sở Giáo dục và Đào tạo",
+}
 
 
 def unit_level(unit: str) -> str:
@@ -374,7 +406,8 @@ LEGACY_PREFIXES: tuple[str, ...] = (
 PHONE_MISSING_SHARE = 0.08
 PHONE_LEGACY_SHARE = 0.05
 BIRTH_YEAR_MISSING_SHARE = 0.05
-BIRTH_YEAR_RANGE = (1960, 2000)
+AGE_RANGE = (17, 78)  # at the demo's year
+BIRTH_YEAR_RANGE = (DEFAULT_SEED - AGE_RANGE[1], DEFAULT_SEED - AGE_RANGE[0])
 
 
 def is_valid_phone(phone: str | None) -> bool:
@@ -437,7 +470,7 @@ class PersonSpec:
     full_name: str
     sex: Sex
     site_code: str
-    unit: str
+    unit: str  # the commune-level unit, or a provincial office at the host site
     position: str
     phone: str | None
     birth_year: int | None
@@ -459,39 +492,26 @@ class _Pool:
     def draw(self, rng: random.Random) -> str:
         return rng.choices(self.items, cum_weights=self.cum_weights)[0]
 
-    def share(self, items: frozenset[str]) -> float:
-        weights = [b - a for a, b in pairwise((0, *self.cum_weights))]
-        hit = sum(w for i, w in zip(self.items, weights, strict=True) if i in items)
-        return hit / self.cum_weights[-1]
-
 
 _FAMILY = _Pool.of(FAMILY_NAMES)
 _MOUNTAIN_FAMILY = _Pool.of(FAMILY_NAMES + MOUNTAIN_FAMILY_BOOST)
 _MIDDLE = {"female": _Pool.of(FEMALE_MIDDLE_NAMES), "male": _Pool.of(MALE_MIDDLE_NAMES)}
 _GIVEN = {"female": _Pool.of(FEMALE_GIVEN_NAMES), "male": _Pool.of(MALE_GIVEN_NAMES)}
 _STAFF = _Pool.of([(t, w) for t, w in POSITIONS if t != DIRECTOR])
-_HOST_STAFF = _Pool.of(HOST_POSITIONS)
 
 DELEGATES_PER_COMMUNE = (4, 5)
 FIVE_DELEGATE_SHARE = 0.6
 HOST_STAFF_RANGE = (15, 25)
-TARGET_FEMALE_SHARE = 0.5
 
 
-def _female_probability(pool: _Pool) -> float:
-    """P(female) for titles open to both sexes so that the pool overall is ~50/50."""
-    s = pool.share(FEMALE_ONLY_POSITIONS)
-    return max(0.0, (TARGET_FEMALE_SHARE - s) / (1.0 - s))
-
-
-def _draw_sex(rng: random.Random, title: str, p_female: float) -> Sex:
+def _draw_sex(rng: random.Random, title: str) -> Sex:
     if title in FEMALE_ONLY_POSITIONS:
         return "female"
-    return "female" if rng.random() < p_female else "male"
+    return "female" if rng.random() < FEMALE_SHARE.get(title, 0.5) else "male"
 
 
-def _draw_name(rng: random.Random, sex: Sex, site_code: str) -> str:
-    family = (_MOUNTAIN_FAMILY if site_code in MOUNTAIN_SITE_CODES else _FAMILY).draw(rng)
+def _draw_name(rng: random.Random, sex: Sex, mountain: bool) -> str:
+    family = (_MOUNTAIN_FAMILY if mountain else _FAMILY).draw(rng)
     middle = _MIDDLE[sex].draw(rng)
     given = _GIVEN[sex].draw(rng)
     while given == middle.split()[-1]:  # no "Nguyễn Minh Minh"
@@ -499,13 +519,17 @@ def _draw_name(rng: random.Random, sex: Sex, site_code: str) -> str:
     return f"{family} {middle} {given}"
 
 
-def _draw_birth_year(rng: random.Random, title: str) -> int | None:
+def _draw_birth_year(rng: random.Random, title: str, year: int) -> int | None:
     if rng.random() < BIRTH_YEAR_MISSING_SHARE:
         return None
-    lo, hi = BIRTH_YEAR_RANGE
-    if title in (DIRECTOR, DEPUTY_DIRECTOR) or title.startswith("Lãnh đạo"):
-        return round(rng.triangular(lo, 1985, 1968))
-    return round(rng.triangular(lo, hi, 1978))
+    young, old = AGE_RANGE
+    if title in SENIOR_POSITIONS:
+        age = rng.triangular(45, old, 66)
+    elif title in (DIRECTOR, DEPUTY_DIRECTOR) or title.startswith("Lãnh đạo"):
+        age = rng.triangular(30, 58, 48)
+    else:
+        age = rng.triangular(young + 5, 60, 38)
+    return year - round(age)
 
 
 def _draw_phone(rng: random.Random, taken: set[str]) -> str | None:
@@ -521,9 +545,12 @@ def _draw_phone(rng: random.Random, taken: set[str]) -> str | None:
             return phone
 
 
-def people(seed: int = DEFAULT_SEED) -> list[PersonSpec]:
+def people(seed: int = DEFAULT_SEED, *, sites: Sequence[SiteSpec] | None = None,
+           year: int = DEFAULT_SEED, host_positions: Weighted = HOST_POSITIONS,
+           mountain_codes: frozenset[str] = MOUNTAIN_SITE_CODES) -> list[PersonSpec]:
     """Deterministic participants: 4-5 delegates per commune (the first is the centre's
-    director) plus 15-25 provincial staff at the host site.
+    director) plus 15-25 provincial staff at the host site. `sites` defaults to the 2017
+    province; ages are reckoned at `year`.
 
     Same seed, same list (independent of PYTHONHASHSEED). No two people share
     (full_name, site_code, birth_year): the name is re-drawn on collision.
@@ -532,15 +559,15 @@ def people(seed: int = DEFAULT_SEED) -> list[PersonSpec]:
     out: list[PersonSpec] = []
     seen: set[tuple[str, str, int | None]] = set()
     phones: set[str] = set()
-    p_staff = _female_probability(_STAFF)
-    p_host = _female_probability(_HOST_STAFF)
+    host_staff = _Pool.of(host_positions)
 
-    def add(site_code: str, unit: str, title: str, p_female: float) -> None:
-        sex = _draw_sex(rng, title, p_female)
-        birth_year = _draw_birth_year(rng, title)
-        full_name = _draw_name(rng, sex, site_code)
+    def add(site_code: str, unit: str, title: str) -> None:
+        sex = _draw_sex(rng, title)
+        birth_year = _draw_birth_year(rng, title, year)
+        mountain = site_code in mountain_codes
+        full_name = _draw_name(rng, sex, mountain)
         while (full_name, site_code, birth_year) in seen:
-            full_name = _draw_name(rng, sex, site_code)
+            full_name = _draw_name(rng, sex, mountain)
         seen.add((full_name, site_code, birth_year))
         out.append(
             PersonSpec(
@@ -554,17 +581,17 @@ def people(seed: int = DEFAULT_SEED) -> list[PersonSpec]:
             )
         )
 
-    for site in SITES:
+    for site in SITES if sites is None else sites:
         if site.kind == "host":
             for _ in range(rng.randint(*HOST_STAFF_RANGE)):
-                unit = rng.choice(HOST_OFFICE_UNITS)
-                add(site.code, unit, _HOST_STAFF.draw(rng), p_host)
+                title = host_staff.draw(rng)
+                add(site.code, HOST_OFFICES[title], title)
         for commune in site.communes:
             few, many = DELEGATES_PER_COMMUNE
             size = many if rng.random() < FIVE_DELEGATE_SHARE else few
-            add(site.code, commune, DIRECTOR, TARGET_FEMALE_SHARE)
+            add(site.code, commune, DIRECTOR)
             for _ in range(size - 1):
-                add(site.code, commune, _STAFF.draw(rng), p_staff)
+                add(site.code, commune, _STAFF.draw(rng))
     return out
 
 

@@ -44,13 +44,43 @@ def test_bank_reload_updates_a_changed_question_by_its_text(app: Any, tmp_path: 
     bank["questions"].append({"topic": "gender", "kind": "single", "text": "Câu hỏi mới?",
                               "points": 1, "explanation": "Vì thế.",
                               "options": [{"text": "Có", "correct": True},
-                                          {"text": "Không", "correct": False}]})
+                                          {"text": "Không", "correct": False}],
+                              "source": {"article": "Điều 14 khoản 3",
+                                         "document": "Luật Bình đẳng giới số 73/2006/QH11"},
+                              "valid_as_of": "2025-07-01"})
     path = tmp_path / "bank.json"
     path.write_text(json.dumps(bank, ensure_ascii=False), encoding="utf-8")
     result = load_bank(path)
     assert (result.created, result.updated) == (1, 1)
     first = db.session.scalar(select(Question).where(Question.text == bank["questions"][0]["text"]))
     assert first.explanation == "Giải thích mới."
+    added = db.session.scalar(select(Question).where(Question.text == "Câu hỏi mới?"))
+    assert (added.source_article, added.valid_as_of.isoformat()) == ("Điều 14 khoản 3",
+                                                                      "2025-07-01")
+
+
+def test_bank_question_without_source_or_date_is_refused(app: Any, tmp_path: Any) -> None:
+    from trainer.errors import Invalid
+
+    bank = json.loads(BANK_PATH.read_text(encoding="utf-8"))
+    bank["questions"] = bank["questions"][:2]
+    del bank["questions"][1]["valid_as_of"]
+    path = tmp_path / "bank.json"
+    path.write_text(json.dumps(bank, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(Invalid) as caught:
+        load_bank(path)
+    assert "question 2" in str(caught.value.detail) and "valid_as_of" in str(caught.value.detail)
+    db.session.rollback()
+    assert _count(Question) == 0
+
+
+def test_bank_page_shows_each_questions_source_and_date(world: Any, login: Any,
+                                                        client: Any) -> None:
+    load_bank()
+    login(world.organiser)
+    page = client.get("/quizzes/bank?topic=gender").get_data(as_text=True)
+    assert "Source: Điều 5 khoản 1, Luật Bình đẳng giới số 73/2006/QH11" in page
+    assert "valid as of 01/07/2025" in page
 
 
 def test_bad_bank_file(app: Any, tmp_path: Any) -> None:
@@ -69,7 +99,7 @@ def test_bad_bank_file(app: Any, tmp_path: Any) -> None:
 def test_cli_loads_the_bank(runner: Any) -> None:
     result = runner.invoke(args=["quiz-bank", "load"])
     assert result.exit_code == 0, result.output
-    assert "66 added" in result.output or "added" in result.output
+    assert "87 added" in result.output
     again = runner.invoke(args=["quiz-bank", "load"])
     assert "0 added" in again.output and "0 updated" in again.output
 
@@ -157,5 +187,6 @@ def test_demo_without_a_session_says_so(app: Any) -> None:
 
     ctx = SimpleNamespace(notes=[], users={})
     demo.load(ctx)
-    assert _count(Question) == 66 and _count(Quiz) == 0
+    bank = json.loads(BANK_PATH.read_text(encoding="utf-8"))
+    assert _count(Question) == len(bank["questions"]) and _count(Quiz) == 0
     assert any("no demo session" in n for n in ctx.notes)

@@ -180,8 +180,9 @@ def test_year_summary_uses_the_local_calendar(world: Any, api_as: Any) -> None:
     body = api.get("/api/v1/reports/years/2024").get_json()
     assert [s["session_id"] for s in body["sessions"]] == [world.s3.id, world.s1.id,
                                                            world.s2.id, world.s0.id]
+    # s0 is not held yet: listed above, left out of the totals (its 2 registered too)
     assert pick(body["totals"], "sessions", "visits", "participants", "registered") == {
-        "sessions": 4, "visits": 10, "participants": 7, "registered": 13}
+        "sessions": 3, "visits": 10, "participants": 7, "registered": 11}
     empty = api.get("/api/v1/reports/years/2023").get_json()
     assert empty["sessions"] == [] and empty["sites"] == [] and empty["units"] == []
     assert pick(empty["totals"], "visits", "participants", "attendance_percent",

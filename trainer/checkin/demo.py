@@ -20,9 +20,6 @@ from trainer.sessions.models import (
     TrainingSession,
 )
 
-NOT_STARTED = ("YLA", "TSO")  # no check-ins yet: try them yourself
-WITH_PROBLEM = "TSN"
-
 
 def load(ctx: Any) -> None:
     session: TrainingSession | None = getattr(ctx, "live_session", None)
@@ -30,6 +27,8 @@ def load(ctx: Any) -> None:
         return
     rng = random.Random(2017)
     now = utcnow()
+    # sites with no check-ins yet (try them yourself) and one reporting a problem
+    not_started, with_problem = ctx.province.not_started, ctx.province.with_problem
     codes = {site.id: code for code, site in ctx.sites.items()}
     coordinators = {site.id: ctx.users.get(f"coord-{code.lower()}") for code, site in
                     ctx.sites.items()}
@@ -38,7 +37,7 @@ def load(ctx: Any) -> None:
         .where(Registration.session_id == session.id).order_by(Registration.id)).all()
     checkins: list[dict[str, Any]] = []
     for participant_id, site_id in rows:
-        if codes.get(site_id) in NOT_STARTED or rng.random() > 0.7:
+        if codes.get(site_id) in not_started or rng.random() > 0.7:
             continue
         at = now - timedelta(seconds=rng.randint(60, 40 * 60))
         user = coordinators.get(site_id)
@@ -53,10 +52,10 @@ def load(ctx: Any) -> None:
                        .values(attendance_version=len(checkins)))
     counters.rebuild(session.id)
     for site_id, code in codes.items():
-        if code in NOT_STARTED:
+        if code in not_started:
             continue
         status, note = SiteStatus.ONLINE, None
-        if code == WITH_PROBLEM:
+        if code == with_problem:
             status, note = SiteStatus.ISSUE, "Mất tiếng từ điểm cầu chính, đang kiểm tra loa."
         db.session.execute(
             update(SessionSite)
@@ -65,4 +64,4 @@ def load(ctx: Any) -> None:
                     status_at=now - timedelta(minutes=rng.randint(5, 45))))
     ctx.notes.append(
         f"Demo check-ins: {len(checkins)} of {len(rows)} registered so far; "
-        f"{', '.join(NOT_STARTED)} have not started.")
+        f"{', '.join(not_started)} have not started.")

@@ -27,7 +27,7 @@ from trainer.dbtypes import utcnow
 from trainer.errors import Invalid, NotFound
 from trainer.i18n import fmt_time
 from trainer.sessions import services as session_services
-from trainer.text import sort_key
+from trainer.sites.levels import admin_sort_key
 
 bp = Blueprint("checkin", __name__)
 
@@ -234,7 +234,7 @@ def checkin_page(session_id: int, site_id: int) -> Any:
     return render_template(
         "checkin/checkin.html",
         session=session, site=site, session_site=session_site, rows=view_rows, present=present,
-        units=[u.name for u in site.units],
+        units=[u.name for u in site.current_units],
         rollcall_pending=rollcall_pending,
         session_status_label=session_services.status_label(session.status),
         site_status_label=SITE_STATUS_LABELS.get(session_site.status.value,
@@ -364,7 +364,7 @@ def checkin_panel(session: Any) -> dict[str, Any] | None:
           "registered": int(counts.get(i, {}).get("registered", 0)),
           "url": url_for("checkin.checkin_page", session_id=session_id, site_id=i)}
          for i in mine),
-        key=lambda s: (not s["is_host"], sort_key(s["name"]), s["site_id"]))
+        key=lambda s: (not s["is_host"], admin_sort_key(s["name"]), s["site_id"]))
     return {
         "session_id": session_id,
         "sites": sites,

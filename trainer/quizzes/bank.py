@@ -1,9 +1,10 @@
 """Load the question bank (trainer/quizzes/bank.json) into the database, idempotently.
 
 Questions are matched by their text (NFC, case and spacing ignored): a question already
-stored is updated in place (topic, explanation, option texts; kind, points and correct
-options too while no attempt has shown it), a new one is added. Running it twice changes
-nothing the second time.
+stored is updated in place (topic, explanation, option texts, legal source and "valid as
+of" date; kind, points and correct options too while no attempt has shown it), a new one is
+added. Every question of the file names its source and date (see sources.py). Running it
+twice changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from trainer.errors import Conflict, Invalid
 from trainer.extensions import db
 from trainer.quizzes import services
 from trainer.quizzes.models import Question, QuestionTopic
+from trainer.quizzes.sources import apply_source, same_source
 from trainer.text import nfc
 
 BANK_PATH = Path(__file__).resolve().parent / "bank.json"
@@ -52,7 +54,8 @@ def _same(question: Question, data: dict[str, Any]) -> bool:
             and (question.explanation or None) == (nfc(data.get("explanation") or "") or None)
             and question.points == data.get("points", 1)
             and [(o.text, o.correct) for o in question.options]
-            == [(nfc(o["text"]), bool(o["correct"])) for o in data["options"]])
+            == [(nfc(o["text"]), bool(o["correct"])) for o in data["options"]]
+            and same_source(question, data))
 
 
 def load_bank(path: str | Path | None = None, *, actor: User | None = None,
@@ -87,12 +90,14 @@ def load_bank(path: str | Path | None = None, *, actor: User | None = None,
         try:
             if question is None:
                 made = services.create_question(actor, data, commit=False)
+                apply_source(made, data)
                 existing[_key(made.text)] = made
                 result.created += 1
             elif _same(question, data):
                 result.unchanged += 1
             else:
                 services.update_question(actor, question, data, commit=False)
+                apply_source(question, data)
                 result.updated += 1
         except Conflict:
             result.skipped.append(question.text if question else str(data.get("text")))

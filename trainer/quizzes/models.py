@@ -8,12 +8,13 @@ that would change scoring).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Date,
     Enum,
     Float,
     ForeignKey,
@@ -85,6 +86,10 @@ class Question(db.Model):  # type: ignore[name-defined,misc]
     text_folded: Mapped[str] = mapped_column(Text)
     explanation: Mapped[str | None] = mapped_column(Text)
     points: Mapped[int] = mapped_column(default=1)
+    # Where the answer comes from (article, document) and the day it was last checked.
+    source_article: Mapped[str | None] = mapped_column(String(200))
+    source_document: Mapped[str | None] = mapped_column(String(300))
+    valid_as_of: Mapped[date | None] = mapped_column(Date)
     retired: Mapped[bool] = mapped_column(default=False)
     # Shown in at least one attempt: kind, points, options and correctness are then frozen.
     used: Mapped[bool] = mapped_column(default=False)

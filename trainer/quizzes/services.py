@@ -1309,7 +1309,7 @@ def _session_sites(quiz: Quiz, extra: Iterable[int] = (), what: Any = Site) -> l
     if not ids:
         return []
     return list(db.session.scalars(select(what).where(Site.id.in_(ids))
-                                   .order_by(Site.kind.desc(), Site.name_folded, Site.id)))
+                                   .order_by(Site.kind.desc(), Site.sort_key, Site.id)))
 
 
 def progress(quiz_id: int) -> dict[str, Any]:

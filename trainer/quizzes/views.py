@@ -33,7 +33,6 @@ from trainer.errors import Conflict, DomainError, Forbidden, Invalid
 from trainer.extensions import db
 from trainer.quizzes import bysex, services
 from trainer.quizzes.export import export_xlsx
-from trainer.text import sort_key
 from trainer.validation import form_errors
 
 bp = Blueprint("quizzes", __name__)
@@ -448,7 +447,7 @@ def _progress_rows(quiz: Any) -> list[dict[str, Any]]:
     rows = []
     host = quiz.session.host_site_id
     for ss in sorted(quiz.session.session_sites,
-                     key=lambda s: (s.site_id != host, sort_key(s.site.name))):
+                     key=lambda s: (s.site_id != host, s.site.sort_key)):
         row = {"started": 0, "submitted": 0, "passed": 0, **bysex.empty(),
                **by_site.get(ss.site_id, {})}
         row.update(site_id=ss.site_id, name=ss.site.name, code=ss.site.code)
@@ -576,7 +575,7 @@ def paper(quiz_id: int) -> Any:
     quiz = services.get_quiz(quiz_id)
     sites = sorted((ss.site for ss in quiz.session.session_sites
                     if current_user.is_staff or ss.site_id in current_user.site_ids),
-                   key=lambda s: (s.id != quiz.session.host_site_id, sort_key(s.name)))
+                   key=lambda s: (s.id != quiz.session.host_site_id, s.sort_key))
     if not sites:
         raise Forbidden(gettext("You coordinate other sites, not this session's."))
     site_id = _int(request.values.get("site_id"))

@@ -15,8 +15,6 @@ from trainer.quizzes import services as quizzes
 from trainer.quizzes.models import Option
 from trainer.sessions.models import Checkin
 
-NOT_TAKEN = ("PTH",)  # a site whose people have not opened the quiz yet
-
 
 def documents() -> None:
     """Who issues and signs the demo's documents (the signatory's name is invented)."""
@@ -40,7 +38,7 @@ def load(ctx: Any) -> None:
     if quiz is None or str(quiz.status) != "open":
         return
     rng = random.Random(2007)
-    skip = [ctx.sites[c].id for c in NOT_TAKEN if c in ctx.sites]
+    skip = [ctx.sites[c].id for c in ctx.province.not_taken if c in ctx.sites]  # quiz not opened
     codes = db.session.scalars(
         select(Participant.code).join(Checkin, Checkin.participant_id == Participant.id)
         .where(Checkin.session_id == session.id, Checkin.site_id.not_in(skip))

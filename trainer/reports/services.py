@@ -45,11 +45,12 @@ from trainer.sessions.models import (
     Checkin,
     Registration,
     SessionSite,
+    SessionStatus,
     Training,
     TrainingSession,
 )
+from trainer.sites.lineage import current_of
 from trainer.sites.models import Site, SiteKind, Unit
-from trainer.text import sort_key
 
 SEXES = tuple(s.value for s in Sex)  # female, male, unspecified
 FIELDS = ("registered", "present", "quiz_present", "submitted", "passed", "pct_sum", "eligible")
@@ -164,10 +165,9 @@ def _sites(ids: Iterable[int]) -> dict[int, SiteRef]:
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = db.session.execute(select(Site.id, Site.code, Site.name, Site.kind)
+    rows = db.session.execute(select(Site.id, Site.code, Site.name, Site.kind, Site.sort_key)
                               .where(Site.id.in_(wanted)))
-    return {i: SiteRef(i, code, name, SiteKind(kind), sort_key(name))
-            for i, code, name, kind in rows}
+    return {i: SiteRef(i, code, name, SiteKind(kind), key) for i, code, name, kind, key in rows}
 
 
 # --------------------------------------------------------------------------- scope
@@ -561,10 +561,11 @@ def summary_report(actor: User | None, *, training_id: int | None = None,
     by_session: dict[int, Tally] = defaultdict(Tally)
     by_site: dict[int, Tally] = defaultdict(Tally)
     totals = Tally()
+    held = {s.id for s in selection.sessions if s.status != SessionStatus.SCHEDULED}
     for (sid, site_id), t in tallies.items():
         by_session[sid].merge(t)
-        by_site[site_id].merge(t)
-        totals.merge(t)
+        for tally in (by_site[site_id], totals) if sid in held else ():  # listed, not summed
+            tally.merge(t)
 
     sessions = []
     for s in selection.sessions:
@@ -618,7 +619,7 @@ def summary_report(actor: User | None, *, training_id: int | None = None,
     return {
         **selection.describe(),
         "sessions": sessions,
-        "totals": {"sessions": len(sessions), "registered": m["registered"],
+        "totals": {"sessions": len(held), "registered": m["registered"],
                    "attendance_percent": m["attendance_percent"], **people_totals,
                    "quiz_submitted": m["quiz_submitted"], "quiz_passed": m["quiz_passed"],
                    "quiz_mean_percent": m["quiz_mean_percent"],
@@ -635,12 +636,13 @@ def coverage_report(actor: User | None, *, training_id: int | None = None,
     """How many communes / centres (of the sites in scope) had at least one person trained
     in the training or year, per site and in all, and the list of those not yet reached."""
     selection = select_sessions(actor, training_id=training_id, year=year)
-    units_q = select(Unit.id, Unit.site_id, Unit.name, Unit.centre_name, Unit.sort_key)
+    units_q = select(Unit.id, Unit.site_id, Unit.name, Unit.centre_name,
+                     Unit.sort_key).where(Unit.ended_on.is_(None))  # merged units: successor
     if selection.scope is not None:
         units_q = units_q.where(Unit.site_id.in_(selection.scope or [-1]))
     units = db.session.execute(units_q).all()
-    reached: dict[int, dict[str, int]] = defaultdict(dict)
-    unrecorded = 0
+    reached: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    unrecorded, current = 0, current_of()
     if selection.session_ids:
         trained = (select(Participant.unit_id, Participant.sex,
                           func.count(distinct(Participant.id)))
@@ -648,12 +650,12 @@ def coverage_report(actor: User | None, *, training_id: int | None = None,
                    .where(Checkin.session_id.in_(selection.session_ids))
                    .group_by(Participant.unit_id, Participant.sex))
         for unit_id, sex, n in db.session.execute(trained):
-            if unit_id is None:
-                continue
-            reached[unit_id][_sex(sex)] = n
-        missing = (select(func.count(distinct(Checkin.participant_id)))
-                   .join(Participant, Participant.id == Checkin.participant_id)
-                   .where(Checkin.session_id.in_(selection.session_ids),
+            if unit_id is not None:
+                reached[current.get(unit_id, unit_id)][_sex(sex)] += n
+        missing = (select(func.count(distinct(Checkin.participant_id)))  # provincial staff
+                   .join(Participant, Participant.id == Checkin.participant_id)  # at the host
+                   .join(Site, Site.id == Checkin.site_id)  # belong to no commune
+                   .where(Checkin.session_id.in_(selection.session_ids), Site.kind != SiteKind.HOST,
                           Participant.unit_id.is_(None)))
         if selection.scope is not None:
             missing = missing.where(Checkin.site_id.in_(selection.scope or [-1]))

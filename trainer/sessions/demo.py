@@ -1,7 +1,7 @@
-"""`trainer demo`, scheduling part: the province's 2017 training on managing community
-learning centres and mainstreaming gender equality, with a session live today across all
-13 bridge points (agenda, chairs, coordinators, a roster at every site), one session next
-week and one held last month.
+"""`trainer demo`, scheduling part: the province's training on managing community learning
+centres and mainstreaming gender equality (2017: 13 district bridge points; 2026: every
+commune-level unit), with a session live today across all bridge points (agenda, chairs,
+coordinators, a roster at every site), one session next week and one held last month.
 
 Sets on the demo context: ctx.training, ctx.live_session, ctx.sessions (for later parts,
 e.g. check-in and quizzes).
@@ -27,18 +27,6 @@ from trainer.sessions.models import (
     Training,
     TrainingSession,
 )
-
-TRAINING_TITLE = ("Tập huấn quản lý, điều hành Trung tâm học tập cộng đồng và lồng ghép bình "
-                  "đẳng giới năm 2017")
-DESCRIPTION = (
-    "Hội nghị tập huấn trực tuyến do Sở Giáo dục và Đào tạo phối hợp với Hội Khuyến học tỉnh "
-    "và Hội Liên hiệp Phụ nữ tỉnh tổ chức cho cán bộ quản lý, giáo viên và cộng tác viên các "
-    "Trung tâm học tập cộng đồng (TTHTCĐ) tại 13 điểm cầu huyện, thành, thị.\n"
-    "Nội dung: nâng cao năng lực quản lý, điều hành TTHTCĐ theo Quy chế tổ chức và hoạt động "
-    "của TTHTCĐ; Luật Bình đẳng giới và cách lồng ghép bình đẳng giới vào hoạt động của "
-    "Trung tâm."
-)
-CONFERENCE_URL = "https://meet.jit.si/TapHuanTTHTCD-PhuTho-2017"
 
 LEAD = demo_data.LEAD_AGENCY
 SPA, WU = demo_data.PARTNERS  # Hội Khuyến học tỉnh, Hội Liên hiệp Phụ nữ tỉnh
@@ -106,19 +94,19 @@ def _agenda(start: datetime, items: list[tuple[int, str, str | None, str | None]
 def _session(ctx: Any, training: Training, title: str, start: datetime, end: datetime,
              status: SessionStatus, topics: list[str],
              agenda: list[tuple[int, str, str | None, str | None]]) -> TrainingSession:
-    host = next(s for s in demo_data.SITES if s.kind == "host")
+    prov = ctx.province
     session = TrainingSession(
         training=training, title=title, starts_at=start, ends_at=end,
-        host_site_id=ctx.sites[host.code].id, status=status, topics=topics,
-        conference_url=CONFERENCE_URL, conference_provider="link", description=None,
+        host_site_id=ctx.sites[prov.host.code].id, status=status, topics=topics,
+        conference_url=prov.conference_url, conference_provider="link", description=None,
         ics_sequence=0)
     session.session_sites = [
         SessionSite(site_id=ctx.sites[spec.code].id,
-                    chair_name=demo_data.CHAIRS.get(spec.code),
-                    chair_title=demo_data.chair_title(spec),
-                    coordinators=[u for name, u in ctx.users.items()
-                                  if name == f"coord-{spec.code.lower()}"])
-        for spec in demo_data.SITES]
+                    chair_name=prov.chairs.get(spec.code),
+                    chair_title=prov.chair_title(spec),
+                    coordinators=[u for u in (ctx.users.get(f"coord-{spec.code.lower()}"),)
+                                  if u is not None])
+        for spec in prov.sites]
     session.agenda = _agenda(start, agenda)
     db.session.add(session)
     db.session.flush()
@@ -136,8 +124,9 @@ def _roster(session: TrainingSession) -> int:
 
 
 def load(ctx: Any) -> None:
-    training = Training(title=TRAINING_TITLE, year=2017, lead_agency=LEAD,
-                        partners=list(demo_data.PARTNERS), description=DESCRIPTION,
+    prov = ctx.province
+    training = Training(title=prov.training_title, year=prov.year, lead_agency=prov.lead_agency,
+                        partners=list(prov.partners), description=prov.description,
                         topics=["management", "gender"])
     db.session.add(training)
 
@@ -169,7 +158,9 @@ def load(ctx: Any) -> None:
     past = _session(
         ctx, training, "Sơ kết năm học: đánh giá, xếp loại TTHTCĐ và số liệu tách biệt theo giới",
         past_start, past_start + timedelta(hours=3), SessionStatus.ENDED,
-        ["management", "gender"], PAST_AGENDA)
+        ["management", "gender"],
+        [(m, t.replace("2016-2017", f"{prov.year - 1}-{prov.year}"), who, org)
+         for m, t, who, org in PAST_AGENDA])
     _roster(past)
 
     db.session.flush()

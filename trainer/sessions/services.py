@@ -463,7 +463,7 @@ def site_rows(session: TrainingSession) -> list[SiteRow]:
             rows[site_id].present += n
             key = f"present_{sex.value}"
             setattr(rows[site_id], key, getattr(rows[site_id], key) + n)
-    return sorted(rows.values(), key=lambda r: (not r.is_host, r.site.name_folded, r.site.id))
+    return sorted(rows.values(), key=lambda r: (not r.is_host, r.site.sort_key, r.site.id))
 
 
 def session_sites_summary(session: TrainingSession) -> dict[str, int]:

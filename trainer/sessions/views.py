@@ -422,7 +422,7 @@ def _roster_page(session: TrainingSession, site_id: int, *, errors: dict[str, li
         "sessions/roster.html", session=session, ss=ss, row=site_row, rows=rows, total=total,
         present=present, q=q, page=page, per_page=ROSTER_PER_PAGE, args=args,
         can_edit=services.can_edit(current_user), errors=errors, values=values or {},
-        units=ss.site.units, my_site_ids=services.my_site_ids(current_user, session),
+        units=ss.site.current_units, my_site_ids=services.my_site_ids(current_user, session),
     ), status
 
 

@@ -24,7 +24,7 @@ class SiteSchema(StrictSchema):
     unit_count = fields.Method("_unit_count", dump_only=True)
 
     def _unit_count(self, site: Any) -> int:
-        return len(site.units)
+        return len(site.current_units)
 
 
 class SiteUpdateSchema(StrictSchema):
@@ -94,11 +94,11 @@ def update_site(data: dict[str, Any], site_id: int) -> Any:
 @blp.response(200, UnitSchema(many=True))
 @blp.alt_response(404, response="NOT_FOUND")
 def list_units(site_id: int) -> Any:
-    """The communes / centres of a site, in Vietnamese alphabetical order."""
+    """The communes / centres of a site as they are today, in officials' order."""
     from trainer.auth.services import require_site
 
     require_site(current_user, site_id)
-    return services.get_site(site_id).units
+    return services.get_site(site_id).current_units
 
 
 @blp.post("/<int:site_id>/units")

@@ -12,8 +12,9 @@ from trainer.auth.models import User
 from trainer.auth.services import require_any, require_staff, visible_site_ids
 from trainer.errors import Conflict, Invalid, NotFound
 from trainer.extensions import db
+from trainer.sites.levels import admin_sort_key
 from trainer.sites.models import Site, SiteKind, Unit
-from trainer.text import fold, nfc, sort_key
+from trainer.text import fold, nfc
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 
@@ -44,7 +45,8 @@ def _kind(kind: str | SiteKind) -> SiteKind:
 
 
 def list_sites(actor: User, *, q: str | None = None, kind: str | None = None) -> Any:
-    """An ordered select() of the sites the actor may see (host first, then by name)."""
+    """An ordered select() of the sites the actor may see (host first, then in officials'
+    order: city, towns, districts; or wards, then communes)."""
     require_any(actor)
     stmt = select(Site)
     ids = visible_site_ids(actor)
@@ -54,11 +56,11 @@ def list_sites(actor: User, *, q: str | None = None, kind: str | None = None) ->
         stmt = stmt.where(Site.name_folded.contains(fold(q)) | Site.code.contains(nfc(q).upper()))
     if kind:
         stmt = stmt.where(Site.kind == _kind(kind))
-    return stmt.order_by(Site.id)
+    return stmt.order_by(Site.kind.desc(), Site.sort_key, Site.id)
 
 
 def all_sites() -> list[Site]:
-    return list(db.session.scalars(select(Site).order_by(Site.kind.desc(), Site.name_folded)))
+    return list(db.session.scalars(select(Site).order_by(Site.kind.desc(), Site.sort_key, Site.id)))
 
 
 def get_site(site_id: int) -> Site:
@@ -100,7 +102,7 @@ def update_site(actor: User, site: Site, *, code: str | None = None, name: str |
         site.code = code
     if name is not None:
         site.name = _name(name)
-        site.name_folded = fold(site.name)
+        site.name_folded, site.sort_key = fold(site.name), admin_sort_key(site.name)
     if kind is not None:
         site.kind = _kind(kind)
     if address is not None:
@@ -119,7 +121,7 @@ def add_unit(actor: User | None, site: Site, name: str, *, centre_name: str | No
     if exists:
         raise Conflict(gettext("%(name)s is already listed under this site.", name=name),
                        errors={"name": [gettext("Already listed.")]})
-    unit = Unit(site_id=site.id, name=name, name_folded=fold(name), sort_key=sort_key(name),
+    unit = Unit(site_id=site.id, name=name, name_folded=fold(name), sort_key=admin_sort_key(name),
                 centre_name=nfc(centre_name) if centre_name else None, rating=rating or None)
     db.session.add(unit)
     if commit:
@@ -137,7 +139,7 @@ def update_unit(actor: User, unit: Unit, *, name: str | None = None,
         if clash:
             raise Conflict(gettext("%(name)s is already listed under this site.", name=name),
                            errors={"name": [gettext("Already listed.")]})
-        unit.name, unit.name_folded, unit.sort_key = name, fold(name), sort_key(name)
+        unit.name, unit.name_folded, unit.sort_key = name, fold(name), admin_sort_key(name)
     if centre_name is not None:
         unit.centre_name = nfc(centre_name) or None
     if rating is not None:
@@ -153,7 +155,7 @@ def get_unit(unit_id: int) -> Unit:
     return unit
 
 
-UNIT_PREFIXES = ("xa ", "phuong ", "thi tran ", "ttr ", "p. ", "x. ")
+UNIT_PREFIXES = ("xa ", "phuong ", "thi tran ", "dac khu ", "ttr ", "p. ", "x. ")
 
 
 def _bare(folded: str) -> str:
@@ -165,7 +167,7 @@ def _bare(folded: str) -> str:
 
 def find_unit(site_id: int, name: str | None) -> Unit | None:
     """The unit of a site whose name matches, ignoring accents, case, tone placement and a
-    leading "Xã" / "Phường" / "Thị trấn"."""
+    leading "Xã" / "Phường" / "Thị trấn" / "Đặc khu"."""
     if not name:
         return None
     wanted = _bare(fold(name))
@@ -176,5 +178,6 @@ def find_unit(site_id: int, name: str | None) -> Unit | None:
 
 
 def unit_counts() -> dict[int, int]:
-    rows = db.session.execute(select(Unit.site_id, func.count()).group_by(Unit.site_id))
+    rows = db.session.execute(select(Unit.site_id, func.count())
+                              .where(Unit.ended_on.is_(None)).group_by(Unit.site_id))
     return {site_id: n for site_id, n in rows}

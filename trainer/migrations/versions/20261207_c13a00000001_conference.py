@@ -1,7 +1,7 @@
 """conference: a session's provider, its Janus room, per-site media status, Janus handles
 
 Revision ID: c13a00000001
-Revises: 0572b486d052
+Revises: c16a00000001
 Create Date: 2026-12-07 11:21:22.568656
 
 """
@@ -12,7 +12,7 @@ import trainer.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = 'c13a00000001'
-down_revision = '0572b486d052'
+down_revision = 'c16a00000001'
 branch_labels = None
 depends_on = None
 

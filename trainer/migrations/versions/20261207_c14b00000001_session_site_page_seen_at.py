@@ -1,7 +1,7 @@
 """session_site.page_seen_at: when a site's check-in page was last heard from
 
 Revision ID: c14b00000001
-Revises: 0572b486d052
+Revises: c13a00000001
 Create Date: 2026-12-07 11:30:00
 
 """
@@ -12,7 +12,7 @@ import trainer.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = 'c14b00000001'
-down_revision = '0572b486d052'
+down_revision = 'c13a00000001'
 branch_labels = None
 depends_on = None
 

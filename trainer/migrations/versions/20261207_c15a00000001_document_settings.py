@@ -5,7 +5,7 @@ number per certificate, counted from 1 in each year; certificates issued before 
 in the order they were issued.
 
 Revision ID: c15a00000001
-Revises: 0572b486d052
+Revises: c14b00000001
 Create Date: 2026-12-07 11:21:05.553589
 
 """
@@ -19,7 +19,7 @@ import trainer.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = 'c15a00000001'
-down_revision = '0572b486d052'
+down_revision = 'c14b00000001'
 branch_labels = None
 depends_on = None
 

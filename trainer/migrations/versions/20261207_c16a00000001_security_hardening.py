@@ -1,7 +1,7 @@
 """security hardening: attempt handover approval and device key
 
 Revision ID: c16a00000001
-Revises: 0572b486d052
+Revises: c17a11e5d0b4
 Create Date: 2026-12-07 11:40:00
 
 """
@@ -11,7 +11,7 @@ import trainer.dbtypes
 
 
 revision = 'c16a00000001'
-down_revision = '0572b486d052'
+down_revision = 'c17a11e5d0b4'
 branch_labels = None
 depends_on = None
 
