@@ -20,12 +20,15 @@ from trainer.auth.services import require_site
 from trainer.dbtypes import utcnow
 from trainer.errors import NotFound
 from trainer.extensions import db
+from trainer.glossary import sex_label
 from trainer.people.models import Participant
 from trainer.reports import exports
-from trainer.reports.exports import INT, TEXT, Column
+from trainer.reports.exports import Column
 from trainer.reports.services import _session_for, _session_info
+from trainer.reports.settings import Letterhead
 from trainer.sessions.models import Checkin, Registration, SessionSite
 from trainer.sites.models import Site
+from trainer.spreadsheet import INT, TEXT, WHEN
 from trainer.text import sort_key
 
 YES, NO = "Có", "Không"
@@ -35,7 +38,6 @@ METHOD_VI = {"manual": "Bấm trên danh sách", "search": "Tìm theo tên", "co
 FLAG_VI = {"offline": "điểm danh khi mất mạng", "late_upload": "gửi muộn",
            "clock_skew": "giờ máy lệch", "after_end": "sau giờ kết thúc",
            "other_site_roster": "đăng ký ở điểm cầu khác", "not_registered": "chưa đăng ký"}
-DATETIME = "datetime"
 
 COLUMNS = (
     Column("code", "Mã học viên", "Code", TEXT, 12),
@@ -45,7 +47,7 @@ COLUMNS = (
     Column("unit", "Đơn vị", "Unit", TEXT, 26),
     Column("site", "Điểm cầu", "Site", TEXT, 24),
     Column("present", "Có mặt", "Present", TEXT, 8),
-    Column("checked_in_at", "Giờ điểm danh", "Check-in time", DATETIME, 17),
+    Column("checked_in_at", "Giờ điểm danh", "Check-in time", WHEN, 17),
     Column("method", "Cách điểm danh", "Method", TEXT, 18),
     Column("flags", "Ghi chú", "Flags", TEXT, 30),
 )
@@ -78,7 +80,7 @@ def attendance(actor: User | None, session_id: int) -> dict[str, Any]:
         site_id = c_site if present else reg_site
         site = names.get(site_id, "")
         keyed.append(((site_id != session.host_site_id, sort_key(site), name_key or "", pid), {
-            "code": code, "full_name": name, "sex": exports.SEX_VI.get(sex.value, ""),
+            "code": code, "full_name": name, "sex": sex_label(sex.value),
             "birth_year": born, "unit": unit or "", "site": site, "site_id": site_id,
             "present": YES if present else NO, "checked_in_at": c_at if present else None,
             "method": METHOD_VI.get(method, method) if present else "",
@@ -90,26 +92,27 @@ def attendance(actor: User | None, session_id: int) -> dict[str, Any]:
             "generated_at": utcnow()}
 
 
-def attendance_csv(data: dict[str, Any]) -> bytes:
-    """UTF-8 with a byte order mark; one header row "Vietnamese / English"."""
+def attendance_csv(data: dict[str, Any], lang: str = "vi") -> bytes:
+    """UTF-8 with a byte order mark; one header row in the chosen language."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([f"{c.vi} / {c.en}" for c in COLUMNS])
+    writer.writerow([c.label(lang) for c in COLUMNS])
     for row in data["rows"]:
         writer.writerow([exports._csv_value(row.get(c.key), c.kind) for c in COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def attendance_xlsx(data: dict[str, Any]) -> bytes:
+def attendance_xlsx(data: dict[str, Any], lh: Letterhead, lang: str = "vi") -> bytes:
+    """The per-person sheet, after a title sheet in the form of the department's documents."""
     from openpyxl import Workbook
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "Điểm danh"
-    exports._table(ws, COLUMNS, data["rows"], freeze="C3")
-    ws.auto_filter.ref = f"A2:{ws.cell(row=2, column=len(COLUMNS)).column_letter}" \
-                         f"{max(2, len(data['rows']) + 2)}"
-    ws.print_title_rows = "1:2"
+    ws.title = "Điểm danh" if lang != "en" else "Attendance"
+    exports._table(ws, COLUMNS, data["rows"], lang, freeze="C2")
+    ws.auto_filter.ref = f"A1:{ws.cell(row=1, column=len(COLUMNS)).column_letter}" \
+                         f"{max(1, len(data['rows']) + 1)}"
+    ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
@@ -117,15 +120,17 @@ def attendance_xlsx(data: dict[str, Any]) -> bytes:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     s = data["session"]
     present = sum(1 for r in data["rows"] if r["present"] == YES)
-    exports._about(wb, [
-        ("Buổi tập huấn", "Session", s["title"]),
-        ("Bắt đầu", "Starts", s["starts_at"]),
-        ("Số người", "People", len(data["rows"])),
-        ("Có mặt", "Present", present),
-        ("Phạm vi", "Scope", exports._scope_text(data["scope_site_ids"])),
-        ("Lập lúc", "Generated", data["generated_at"]),
-    ])
-    return exports._save(wb, f"Điểm danh: {s['title']}")
+    t = exports._t
+    exports.title_sheet(wb, lh, [t(f"Danh sách điểm danh: {s['title']}",
+                                   f"Attendance: {s['title']}", lang)], [
+        (t("Buổi tập huấn", "Session", lang), s["title"]),
+        (t("Bắt đầu", "Starts", lang), s["starts_at"]),
+        (t("Số người", "People", lang), len(data["rows"])),
+        (t("Có mặt", "Present", lang), present),
+        (t("Phạm vi", "Scope", lang), exports._scope_text(data["scope_site_ids"], lang)),
+        (t("Lập lúc", "Generated", lang), data["generated_at"]),
+    ], lang)
+    return exports._save(wb, t(f"Điểm danh: {s['title']}", f"Attendance: {s['title']}", lang))
 
 
 def signin_sheet(actor: User | None, session_id: int, site_id: int) -> dict[str, Any]:

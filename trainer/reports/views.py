@@ -200,14 +200,17 @@ def _attendance_export(session_id: int) -> tuple[dict[str, Any], str]:
 @login_required
 def attendance_xlsx(session_id: int) -> Response:
     data, name = _attendance_export(session_id)
-    return _download(attendance.attendance_xlsx(data), XLSX, f"{name}.xlsx")
+    lh = settings.letterhead(db.session.get(Training, data["session"]["training_id"] or -1))
+    return _download(off_loop(attendance.attendance_xlsx, data, lh, _language()), XLSX,
+                     f"{name}.xlsx")
 
 
 @bp.get("/sessions/<int:session_id>/attendance.csv")
 @login_required
 def attendance_csv(session_id: int) -> Response:
     data, name = _attendance_export(session_id)
-    return _download(attendance.attendance_csv(data), "text/csv; charset=utf-8", f"{name}.csv")
+    return _download(off_loop(attendance.attendance_csv, data, _language()),
+                     "text/csv; charset=utf-8", f"{name}.csv")
 
 
 @bp.get("/sessions/<int:session_id>/sites/<int:site_id>/sign-in-sheet")
