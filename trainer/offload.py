@@ -45,6 +45,9 @@ def _gevent_hub() -> Any:
 def off_loop(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """fn(*args, **kwargs) on a worker thread (under gevent), with an application context
     and the caller's language; exceptions propagate to the caller."""
+    hub = _gevent_hub()
+    if hub is None:
+        return fn(*args, **kwargs)  # no loop to keep free: here, in the caller's context
     call = functools.partial(fn, *args, **kwargs)
     if has_app_context():
         app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -55,9 +58,6 @@ def off_loop(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
                 return fn(*args, **kwargs)
 
         call = call_in_context  # type: ignore[assignment]
-    hub = _gevent_hub()
-    if hub is None:
-        return call()
     pool = hub.threadpool
     if pool.maxsize != POOL_SIZE:
         pool.maxsize = POOL_SIZE

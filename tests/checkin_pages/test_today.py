@@ -72,7 +72,7 @@ def test_without_a_session_today_the_coordinator_sees_its_sessions(app: Any,
     response = client.get("/sessions/checkin")
     assert response.status_code == 302 and response.headers["Location"] == "/sessions/mine"
     html = client.get("/sessions/mine").get_data(as_text=True)
-    assert "Hôm nay không có phiên tập huấn nào tại điểm cầu của bạn." in html
+    assert "Hôm nay không có buổi tập huấn nào tại điểm cầu của bạn." in html
 
 
 def test_the_menu_of_a_coordinator_has_a_checkin_entry(app: Any, world: Any) -> None:

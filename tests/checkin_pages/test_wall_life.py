@@ -130,13 +130,14 @@ def test_builtin_conference_rows_show_the_video_room_state(
         world: Any, browser_as: Any, page_scan: Any, monkeypatch: Any) -> None:
     board = services.site_board
     dropped = utcnow() - timedelta(minutes=3)
+    bridge_id = world.bridge.id  # read here: the request must not touch the test's session
 
     def with_conference(actor: Any, session_id: int) -> list[dict[str, Any]]:
         rows = board(actor, session_id)
         for row in rows:
             row["conference"] = (
                 {"media": "lost", "since": dropped.isoformat(), "last_seen": None, "drops": 1}
-                if row["site_id"] == world.bridge.id else
+                if row["site_id"] == bridge_id else
                 {"media": "connected", "since": None, "last_seen": None, "drops": 0})
         return rows
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import current_app, url_for
 from sqlalchemy import func, or_, select
 
 from trainer.auth.models import User
@@ -22,10 +22,17 @@ from trainer.sessions.models import Checkin, Registration, SessionStatus, Traini
 LIMIT = 12
 
 
-def _has_video_room(session: TrainingSession) -> bool:
-    provider = getattr(session, "conference_provider", None)
-    provider = getattr(provider, "value", provider)
-    return provider == "builtin" or bool(session.conference_url)
+def _video(session: TrainingSession) -> str | None:
+    """The host's control room of a builtin conference (when a Janus server runs), else the
+    outside link (Zoom, Meet...), else nothing."""
+    from trainer.conference.services import janus_available
+    from trainer.sessions.services import safe_link
+
+    provider = getattr(session.conference_provider, "value", session.conference_provider)
+    if provider == "builtin":
+        return url_for("conference.host_room", session_id=session.id) \
+            if janus_available() else None
+    return safe_link(session.conference_url)
 
 
 def screens(session: TrainingSession, quiz: Quiz | None = None) -> dict[str, str | None]:
@@ -34,8 +41,7 @@ def screens(session: TrainingSession, quiz: Quiz | None = None) -> dict[str, str
     return {
         "wall": url_for("checkin.wall", session_id=sid),
         "projector": url_for("checkin.projector", session_id=sid),
-        "video": f"{request.script_root}/sessions/{sid}/conference/host"
-        if _has_video_room(session) else None,
+        "video": _video(session),
         "quiz_screen": url_for("quizzes.screen", quiz_id=quiz.id)
         if quiz is not None and "quizzes.screen" in current_app.view_functions else None,
     }
