@@ -29,6 +29,7 @@ class SiteMediaOut(Schema):
     connected_s = fields.Integer(metadata={"description": "Seconds on the call so far"})
     drops = fields.Integer(metadata={"description": "Times the site fell off the call"})
     first_joined_at = fields.String(allow_none=True)
+    muted = fields.Boolean(metadata={"description": "Muted by the host (at the video server)"})
 
 
 class ConferenceOut(Schema):
@@ -63,6 +64,17 @@ class JoinOut(Schema):
 
 class FloorIn(StrictSchema):
     site_id = fields.Integer(required=True, allow_none=True)
+
+
+class MuteIn(StrictSchema):
+    site_id = fields.Integer(required=True)
+    muted = fields.Boolean(required=True)
+
+
+class MuteOut(Schema):
+    session_id = fields.Integer()
+    site_id = fields.Integer()
+    muted = fields.Boolean()
 
 
 class FloorOut(Schema):
@@ -100,3 +112,14 @@ def join(data: dict[str, Any], session_id: int) -> Any:
 def floor(data: dict[str, Any], session_id: int) -> Any:
     """Give a site the floor, or take it back with `null` (organisers)."""
     return services.set_floor(current_user, session_id, data["site_id"])
+
+
+@blp.post("/sessions/<int:session_id>/conference/mute")
+@blp.arguments(MuteIn)
+@blp.response(200, MuteOut)
+@blp.alt_response(409, response="CONFLICT", description="The site is not on the call, or "
+                  "the session's conference is not `builtin` or has ended.")
+def mute(data: dict[str, Any], session_id: int) -> Any:
+    """Mute or unmute a site's microphone at the video server (organisers); pushed as
+    `conference_status` with `muted`."""
+    return services.mute(current_user, session_id, data["site_id"], data["muted"])
