@@ -314,3 +314,15 @@ def test_mute_needs_an_organiser_and_a_site_on_the_call(world: Any, client: Any,
     a = next(s for s in organiser.get(url(world.session)).get_json()["sites"]
              if s["site_id"] == world.a.id)
     assert a["muted"] is False and a["media"] == "connected"
+
+
+def test_handles_janus_never_closed_are_forgotten_after_a_day(world: Any, client: Any) -> None:
+    from trainer.conference.models import ConferenceHandle
+    from trainer.extensions import db
+
+    post_events(client, publisher_events(world.session.id, world.a.id)[:1])
+    assert db.session.query(ConferenceHandle).count() == 1
+    services.prune_handles(services.utcnow())
+    assert db.session.query(ConferenceHandle).count() == 1
+    services.prune_handles(services.utcnow() + services.timedelta(days=2))
+    assert db.session.query(ConferenceHandle).count() == 0

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from trainer import live
 from trainer.auth.models import User
@@ -27,7 +27,7 @@ from trainer.auth.services import require_any, require_site, require_staff
 from trainer.checkin.services import get_session, iso, require_session_viewer, session_site_ids
 from trainer.conference import rules
 from trainer.conference.janus import JanusClient, JanusError, JanusUnavailable
-from trainer.conference.models import ConferenceRoom, ConferenceSite
+from trainer.conference.models import ConferenceHandle, ConferenceRoom, ConferenceSite
 from trainer.conference.runtime import runtime
 from trainer.dbtypes import utcnow
 from trainer.errors import Conflict, Invalid, Unavailable
@@ -120,6 +120,13 @@ def sweep_tokens(client: JanusClient, now: datetime) -> int:
             client.remove_token(token)
             removed += 1
     return removed
+
+
+def prune_handles(now: datetime, older_than: timedelta = timedelta(days=1)) -> None:
+    """Forget handles whose end Janus never reported (an event lost, Janus restarted)."""
+    db.session.execute(delete(ConferenceHandle).where(
+        ConferenceHandle.created_at < now - older_than))
+    db.session.commit()
 
 
 # --------------------------------------------------------------------------- rooms
