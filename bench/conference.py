@@ -197,15 +197,20 @@ def _run_room(db: Database, sites: int, *, capacity: bool) -> dict[str, Any]:
                 browser = p.chromium.launch(  # camera and microphone need a secure context
                     executable_path=str(ns.wrapper(str(CHROMIUM), db.data_dir)),
                     args=[*ARGS, f"--unsafely-treat-insecure-origin-as-secure={server.url}"])
-                ctx = browser.new_context(base_url=server.url, locale="vi-VN",
-                                          viewport={"width": 1366, "height": 768})
+                options = {"base_url": server.url, "locale": "vi-VN",
+                           "viewport": {"width": 1366, "height": 768}}
+                ctx = browser.new_context(**options)
                 _login(ctx, server.url)
+                state = ctx.storage_state()
                 wall = ctx.new_page()
                 wall.add_init_script(PROBE)
                 wall.goto(f"/sessions/{fixture.session_id}/wall")
                 _join(ctx.new_page(), f"/sessions/{fixture.session_id}/conference/host")
                 for site_id in bridge_ids:
-                    page = ctx.new_page()
+                    # A context per room computer, as each is its own browser: within one,
+                    # Chromium allows 6 connections per server, and each page's janus.js
+                    # holds one in a long poll.
+                    page = browser.new_context(storage_state=state, **options).new_page()
                     try:
                         _join(page, f"/sessions/{fixture.session_id}/conference/site/{site_id}")
                     except PlaywrightTimeout:

@@ -200,6 +200,39 @@ def test_after_a_network_drop_the_pages_rejoin_by_themselves(room: Room) -> None
     wait_until(lambda: media(room).get(w.a_id) == "connected", 20, "site A connected again")
 
 
+def test_a_second_tab_of_the_same_site_is_warned(room: Room) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    second = pages["a"].context.new_page()
+    second.goto(f"/sessions/{w.session_id}/conference/site/{w.a_id}")
+    expect(second.get_by_test_id("second-tab")).to_be_visible()
+    expect(second.get_by_test_id("second-tab")).to_contain_text("đang mở ở một thẻ hoặc cửa sổ khác")
+    second.close()
+
+
+def test_missing_or_refused_devices_get_guidance_in_vietnamese(room: Room) -> None:
+    """No camera on this computer and the microphone refused: the check names both, and the
+    site can still join with what it has."""
+    from playwright.sync_api import expect
+
+    w = room.world
+    page = room.page("coord_b", "/", name="b-no-devices")
+    page.add_init_script("""
+      navigator.mediaDevices.getUserMedia = async (c) => {
+        throw new DOMException("", c.video ? "NotFoundError" : "NotAllowedError");
+      };""")
+    page.goto(f"/sessions/{w.session_id}/conference/site/{w.b_id}")
+    guidance = page.get_by_test_id("guidance")
+    expect(guidance.locator('[data-problem="video-missing"]')).to_contain_text(
+        "Không tìm thấy camera")
+    expect(guidance.locator('[data-problem="audio-denied"]')).to_contain_text(
+        "Trình duyệt chưa được phép dùng micrô")
+    expect(page.get_by_test_id("join")).to_be_enabled()
+    save(page, "site-b-no-devices")
+    page.context.close()
+
+
 def test_a_coordinator_of_a_joins_neither_as_b_nor_as_host(room: Room) -> None:
     w = room.world
     token = w.coord_token
