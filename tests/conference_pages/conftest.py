@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,10 +96,12 @@ class Room:
                     return int(child)
         return None
 
-    def stop_janus(self) -> None:
+    def signal_janus(self, sig: int) -> None:
+        """SIGSTOP: Janus hangs (it answers nothing, and trainer does not start another);
+        SIGCONT: it answers again; SIGTERM: it exits (trainer starts it again)."""
         pid = self.janus_pid()
         assert pid is not None, "no Janus child of the server"
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, sig)
 
 
 def _prepare(url: str, data_dir: Path) -> tuple[World, str]:

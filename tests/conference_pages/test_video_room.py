@@ -8,6 +8,7 @@ Waits are on what a page shows or the API answers (bounded), never on the clock.
 from __future__ import annotations
 
 import re
+import signal
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -262,16 +263,38 @@ def test_with_janus_stopped_the_pages_and_the_api_say_so(room: Room) -> None:
     from playwright.sync_api import expect
 
     w = room.world
-    room.stop_janus()
+    room.signal_janus(signal.SIGSTOP)
+    try:
+        for name in ("host", "a"):
+            # "reconnecting" when the page notices, "unavailable" while trainer cannot reach it
+            status = pages[name].get_by_test_id("conn-status")
+            expect(status).to_have_attribute(
+                "data-state", re.compile("^(reconnecting|unavailable)$"), timeout=2 * UP_MS)
+            expect(status).to_contain_text(re.compile("Mất kết nối|Máy chủ video"))
+        save(pages["a"], "site-a-janus-down")
+        wait_until(lambda: media(room).get(w.a_id) == "lost", 20, "site A lost while Janus is down")
+        refused = api(room, "POST", "/conference/join", w.coord_token,
+                      json={"site_id": w.a_id, "role": "site"})
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+    finally:
+        room.signal_janus(signal.SIGCONT)
+    # Janus answers again: the pages join again by themselves.
     for name in ("host", "a"):
-        # "reconnecting" when the page notices, "unavailable" while trainer cannot reach Janus
-        status = pages[name].get_by_test_id("conn-status")
-        expect(status).to_have_attribute("data-state", re.compile("^(reconnecting|unavailable)$"),
-                                         timeout=UP_MS)
-        expect(status).to_contain_text(re.compile("Mất kết nối|Máy chủ video"))
-    save(pages["a"], "site-a-janus-down")
-    wait_until(lambda: media(room).get(w.a_id) == "lost", 20, "site A lost while Janus is down")
-    refused = api(room, "POST", "/conference/join", w.coord_token,
-                  json={"site_id": w.a_id, "role": "site"})
-    assert refused.status_code == 503, refused.text
-    assert refused.headers["Content-Type"].startswith("application/problem+json")
+        expect(pages[name].get_by_test_id("conn-status")).to_have_attribute(
+            "data-state", "live", timeout=3 * UP_MS)
+    wait_until(lambda: media(room).get(w.a_id) == "connected", 20, "site A connected again")
+
+
+def test_after_janus_restarts_the_pages_join_again(room: Room) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    before = room.janus_pid()
+    room.signal_janus(signal.SIGTERM)  # trainer starts its child Janus again
+    wait_until(lambda: room.janus_pid() not in (None, before), 60, "a new Janus")
+    for name in ("host", "a"):
+        expect(pages[name].get_by_test_id("conn-status")).to_have_attribute(
+            "data-state", "live", timeout=3 * UP_MS)
+    frames_rise(pages["host"], f'.conf-tile[data-site-id="{w.a_id}"]')
+    wait_until(lambda: media(room).get(w.a_id) == "connected", 20, "site A connected again")
