@@ -78,9 +78,11 @@ def serve(host: str, port: int, access_log: bool) -> None:
 
     import gevent
 
+    stopping: list[Any] = []
+
     def stop(*_: Any) -> None:
         # Not blocking in the signal handler: the child Janus stops from its own greenlet.
-        gevent.spawn(video.stop)
+        stopping.append(gevent.spawn(video.stop))
         server.stop(timeout=5)
 
     gevent.signal_handler(signal.SIGTERM, stop)
@@ -92,6 +94,7 @@ def serve(host: str, port: int, access_log: bool) -> None:
     try:
         server.serve_forever()
     finally:
+        gevent.joinall(stopping, timeout=10)
         video.stop()
 
 

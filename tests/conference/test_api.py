@@ -291,3 +291,38 @@ def test_an_attached_handle_with_a_forged_token_is_not_attributed(world: Any, cl
     events[0]["event"]["token"] = token.replace(f".{world.a.id}.", f".{world.b.id}.", 1)
     assert post_events(client, events).status_code == 204
     assert db.session.query(ConferenceHandle).count() == 0
+
+
+def test_mute_needs_an_organiser_and_a_site_on_the_call(world: Any, client: Any,
+                                                         api_as: Any) -> None:
+    from trainer.conference.models import ConferenceRoom
+    from trainer.extensions import db
+
+    organiser = api_as(world.organiser, lang="en")
+    body = {"site_id": world.a.id, "muted": True}
+    assert api_as(world.coord_a).post(url(world.session, "/mute"), json=body).status_code == 403
+    r = organiser.post(url(world.session, "/mute"), json=body)
+    assert r.status_code == 409 and "not on the call" in r.get_json()["detail"]
+    db.session.add(ConferenceRoom(session_id=world.session.id, janus_room=4246, pin="p",
+                                  secret="s"))
+    db.session.commit()
+    events = publisher_events(world.session.id, world.a.id)
+    events[1]["event"]["data"]["room"] = 4246
+    post_events(client, events)
+    r = organiser.post(url(world.session, "/mute"), json=body)  # Janus does not answer here
+    assert r.status_code == 503
+    a = next(s for s in organiser.get(url(world.session)).get_json()["sites"]
+             if s["site_id"] == world.a.id)
+    assert a["muted"] is False and a["media"] == "connected"
+
+
+def test_handles_janus_never_closed_are_forgotten_after_a_day(world: Any, client: Any) -> None:
+    from trainer.conference.models import ConferenceHandle
+    from trainer.extensions import db
+
+    post_events(client, publisher_events(world.session.id, world.a.id)[:1])
+    assert db.session.query(ConferenceHandle).count() == 1
+    services.prune_handles(services.utcnow())
+    assert db.session.query(ConferenceHandle).count() == 1
+    services.prune_handles(services.utcnow() + services.timedelta(days=2))
+    assert db.session.query(ConferenceHandle).count() == 0

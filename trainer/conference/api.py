@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from trainer.apiutil import StrictSchema
-from trainer.conference import moderation, services
+from trainer.conference import services
 
 blp = Blueprint("api_conference", __name__, url_prefix="/api/v1",
                 description="The session's video conference (built-in room on Janus, or a "
@@ -29,6 +29,7 @@ class SiteMediaOut(Schema):
     connected_s = fields.Integer(metadata={"description": "Seconds on the call so far"})
     drops = fields.Integer(metadata={"description": "Times the site fell off the call"})
     first_joined_at = fields.String(allow_none=True)
+    muted = fields.Boolean(metadata={"description": "Muted by the host (at the video server)"})
 
 
 class ConferenceOut(Schema):
@@ -63,6 +64,17 @@ class JoinOut(Schema):
 
 class FloorIn(StrictSchema):
     site_id = fields.Integer(required=True, allow_none=True)
+
+
+class MuteIn(StrictSchema):
+    site_id = fields.Integer(required=True)
+    muted = fields.Boolean(required=True)
+
+
+class MuteOut(Schema):
+    session_id = fields.Integer()
+    site_id = fields.Integer()
+    muted = fields.Boolean()
 
 
 class FloorOut(Schema):
@@ -102,27 +114,12 @@ def floor(data: dict[str, Any], session_id: int) -> Any:
     return services.set_floor(current_user, session_id, data["site_id"])
 
 
-class MuteIn(StrictSchema):
-    site_id = fields.Integer(required=True)
-    muted = fields.Boolean(required=True)
-    mid = fields.String(required=True, validate=validate.Length(min=1, max=16),
-                        metadata={"description": "The site's audio stream (its `mid` in the "
-                                                 "room's list of publishers)."})
-
-
-class MuteOut(Schema):
-    session_id = fields.Integer()
-    site_id = fields.Integer()
-    muted = fields.Boolean()
-
-
 @blp.post("/sessions/<int:session_id>/conference/mute")
 @blp.arguments(MuteIn)
 @blp.response(200, MuteOut)
-@blp.alt_response(409, response="CONFLICT", description="The site is not sending sound now.")
-@blp.alt_response(503, description="The video server is not set up or not answering.")
+@blp.alt_response(409, response="CONFLICT", description="The site is not on the call, or "
+                  "the session's conference is not `builtin` or has ended.")
 def mute(data: dict[str, Any], session_id: int) -> Any:
-    """Mute a site for everyone at the video server, or let it be heard again (organisers);
-    the site's page is told with `conference_mute`."""
-    return moderation.set_muted(current_user, session_id, data["site_id"], data["muted"],
-                                data["mid"])
+    """Mute or unmute a site's microphone at the video server (organisers); pushed as
+    `conference_status` with `muted`."""
+    return services.mute(current_user, session_id, data["site_id"], data["muted"])

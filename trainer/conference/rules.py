@@ -27,7 +27,7 @@ ON_CALL = ("connected", "degraded")
 def new_site(session_id: int, site_id: int) -> ConferenceSite:
     return ConferenceSite(session_id=session_id, site_id=site_id, media="never", video=False,
                           audio=False, video_seen=False, audio_seen=False, webrtc_up=False,
-                          connected_s=0, drops=0)
+                          muted=False, connected_s=0, drops=0)
 
 
 # --------------------------------------------------------------------------- facts
@@ -59,6 +59,7 @@ def gone(site: ConferenceSite, now: datetime) -> None:
         site.last_seen = now
     site.webrtc_up = site.video = site.audio = False
     site.video_seen = site.audio_seen = False
+    site.muted = False  # Janus mutes a publisher's streams, and a new connection has new ones
     site.slow_at = None
 
 

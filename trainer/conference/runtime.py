@@ -9,9 +9,8 @@ everything else of trainer works.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +30,6 @@ class Runtime:
     events_password: str | None = None  # basic auth of Janus's event handler posting to us
     managed: ManagedJanus | None = None
     janus_down: bool = False  # the health watch found Janus unreachable
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Runtime:

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from trainer import live
 from trainer.auth.models import User
@@ -27,7 +27,7 @@ from trainer.auth.services import require_any, require_site, require_staff
 from trainer.checkin.services import get_session, iso, require_session_viewer, session_site_ids
 from trainer.conference import rules
 from trainer.conference.janus import JanusClient, JanusError, JanusUnavailable
-from trainer.conference.models import ConferenceRoom, ConferenceSite
+from trainer.conference.models import ConferenceHandle, ConferenceRoom, ConferenceSite
 from trainer.conference.runtime import runtime
 from trainer.dbtypes import utcnow
 from trainer.errors import Conflict, Invalid, Unavailable
@@ -122,6 +122,13 @@ def sweep_tokens(client: JanusClient, now: datetime) -> int:
     return removed
 
 
+def prune_handles(now: datetime, older_than: timedelta = timedelta(days=1)) -> None:
+    """Forget handles whose end Janus never reported (an event lost, Janus restarted)."""
+    db.session.execute(delete(ConferenceHandle).where(
+        ConferenceHandle.created_at < now - older_than))
+    db.session.commit()
+
+
 # --------------------------------------------------------------------------- rooms
 
 
@@ -153,11 +160,11 @@ def _site_body(site_id: int, row: ConferenceSite | None, now: datetime) -> dict[
     if row is None:
         return {"site_id": site_id, "media": "never", "video": False, "audio": False,
                 "since": None, "last_seen": None, "connected_s": 0, "drops": 0,
-                "first_joined_at": None}
+                "first_joined_at": None, "muted": False}
     return {"site_id": site_id, "media": row.media, "video": row.video, "audio": row.audio,
             "since": iso(row.since), "last_seen": iso(row.last_seen),
             "connected_s": rules.connected_seconds(row, now), "drops": row.drops,
-            "first_joined_at": iso(row.first_joined_at)}
+            "first_joined_at": iso(row.first_joined_at), "muted": row.muted}
 
 
 def media_by_site(session_id: int) -> dict[int, dict[str, Any]]:
@@ -276,10 +283,41 @@ def set_floor(actor: User | None, session_id: int, site_id: int | None) -> dict[
     return payload
 
 
+def mute(actor: User | None, session_id: int, site_id: Any, muted: bool) -> dict[str, Any]:
+    """Mute or unmute a site's microphone at Janus (the host's control room; organisers).
+    The site's own page cannot undo it; a new connection of the site starts unmuted."""
+    require_staff(actor)
+    _builtin_session(session_id)
+    site_id = _check_site(session_id, site_id)
+    row = db.session.scalar(select(ConferenceSite).where(
+        ConferenceSite.session_id == session_id, ConferenceSite.site_id == site_id))
+    room = db.session.get(ConferenceRoom, session_id)
+    if (row is None or room is None or not row.webrtc_up or row.janus_handle_id is None
+            or row.janus_session_id is None):
+        raise Conflict(gettext("This site is not on the call."), reason="not-on-call")
+    client = _client()
+    try:
+        info = client.admin("handle_info", session_id=row.janus_session_id,
+                            handle_id=row.janus_handle_id).get("info") or {}
+        streams = (info.get("plugin_specific") or {}).get("streams") or []
+        for stream in streams:
+            if stream.get("type") == "audio" and stream.get("mid") is not None:
+                client.videoroom("moderate", room=room.janus_room, secret=room.secret,
+                                 id=publisher_id(site_id), mid=stream["mid"], mute=muted)
+    except JanusError as exc:
+        log.warning("could not mute site %s: %s", site_id, exc)
+        raise Unavailable(gettext("The video server is not answering; try again in a moment."),
+                          reason="video-unavailable") from exc
+    row.muted = muted
+    db.session.commit()
+    push_status(row)
+    return {"session_id": session_id, "site_id": site_id, "muted": muted}
+
+
 def push_status(row: ConferenceSite) -> None:
     live.emit(row.session_id, "conference_status", {
         "session_id": row.session_id, "site_id": row.site_id, "media": row.media,
-        "video": row.video, "audio": row.audio, "since": iso(row.since)})
+        "video": row.video, "audio": row.audio, "since": iso(row.since), "muted": row.muted})
 
 
 def janus_unreachable() -> int:

@@ -106,6 +106,7 @@ def _poll(app: Flask, failures: int, *, sweep: bool, reconcile: bool) -> int:
     if reconcile:  # e.g. Janus restarted between two polls: its sessions are gone
         services.reconcile(client)
     if sweep:
+        services.prune_handles(utcnow())
         try:
             services.sweep_tokens(client, utcnow())
         except JanusError:

@@ -55,6 +55,7 @@ def upgrade():
     sa.Column('video_seen', sa.Boolean(), nullable=False),
     sa.Column('audio_seen', sa.Boolean(), nullable=False),
     sa.Column('webrtc_up', sa.Boolean(), nullable=False),
+    sa.Column('muted', sa.Boolean(), nullable=False),
     sa.Column('since', trainer.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_seen', trainer.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('first_joined_at', trainer.dbtypes.UTCDateTime(timezone=True), nullable=True),
