@@ -95,6 +95,7 @@ def frames_rise(page: Any, selector: str) -> None:
 def test_host_and_two_sites_join_and_the_host_sees_both(room: Room, watcher: Watcher) -> None:
     w = room.world
     sid = w.session_id
+    session_page = room.page("organiser", f"/sessions/{sid}", name="session")
     host = pages["host"] = room.page("organiser", f"/sessions/{sid}/conference/host", name="host")
     join_call(host)
     pages["a"] = room.page("coord_a", f"/sessions/{sid}/conference/site/{w.a_id}", name="a")
@@ -118,6 +119,12 @@ def test_host_and_two_sites_join_and_the_host_sees_both(room: Room, watcher: Wat
     for site_id in (w.a_id, w.b_id):
         expect(host.locator(f'.conf-tile[data-site-id="{site_id}"]')).to_have_attribute(
             "data-media", "connected")
+    # The session page, open since before they joined, follows without a reload.
+    for site_id in (w.a_id, w.b_id):
+        expect(session_page.locator(f'[data-testid=conference-site][data-site-id="{site_id}"] '
+                                    "[data-field=media]")).to_have_text("Đã kết nối")
+    save(session_page, "session-page-1366x768")
+    session_page.context.close()
     save(host, "host-1366x768")
     save(pages["a"], "site-a-1366x768")
 
