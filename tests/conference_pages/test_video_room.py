@@ -129,6 +129,26 @@ def test_host_and_two_sites_join_and_the_host_sees_both(room: Room, watcher: Wat
     save(pages["a"], "site-a-1366x768")
 
 
+def test_the_control_room_pages_its_tiles_and_receives_only_the_shown_page(room: Room) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    host = pages["host"]
+    tile_a = host.locator(f'.conf-tile[data-site-id="{w.a_id}"]')
+    expect(host.get_by_test_id("pager")).to_be_visible()
+    expect(host.locator("#page-label")).to_have_text("Trang 1 / 2")
+    expect(host.locator(".conf-tile:visible")).to_have_count(12)
+    host.locator("#page-next").click()
+    expect(host.locator("#page-label")).to_have_text("Trang 2 / 2")
+    expect(host.locator(".conf-tile:visible")).to_have_count(2)
+    expect(tile_a).to_be_hidden()
+    host.wait_for_function(  # A's picture is no longer received
+        f"() => !document.querySelector('.conf-tile[data-site-id=\"{w.a_id}\"]').dataset.framesDecoded")
+    host.locator("#page-prev").click()
+    expect(tile_a).to_be_visible()
+    frames_rise(host, f'.conf-tile[data-site-id="{w.a_id}"]')
+
+
 def test_the_floor_reaches_the_other_site(room: Room) -> None:
     from playwright.sync_api import expect
 
