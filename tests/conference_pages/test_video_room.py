@@ -71,6 +71,21 @@ def media(room: Room) -> dict[int, str]:
     return {row["site_id"]: row["media"] for row in body["sites"]}
 
 
+def wait_media(room: Room, expected: dict[int, str], timeout: float = 20) -> None:
+    """Until the API reports each site's media as expected (the last answer in the error)."""
+    seen: dict[int, str] = {}
+
+    def check() -> bool:
+        seen.clear()
+        seen.update(media(room))
+        return all(seen.get(site) == state for site, state in expected.items())
+
+    try:
+        wait_until(check, timeout, f"media {expected}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the API said {seen}") from None
+
+
 def join_call(page: Any, quality: str = "360") -> None:
     from playwright.sync_api import expect
 
@@ -110,8 +125,7 @@ def test_host_and_two_sites_join_and_the_host_sees_both(room: Room, watcher: Wat
     frames_rise(pages["a"], "#host-video")
 
     # The API and a Socket.IO watcher say both are connected, from Janus's own events.
-    wait_until(lambda: media(room).get(w.a_id) == "connected"
-               and media(room).get(w.b_id) == "connected", 15, "both sites connected")
+    wait_media(room, {w.a_id: "connected", w.b_id: "connected"})
     wait_until(lambda: watcher.saw(w.a_id, "connected") and watcher.saw(w.b_id, "connected"),
                15, "conference_status connected for both sites")
     from playwright.sync_api import expect
@@ -225,7 +239,7 @@ def test_after_a_network_drop_the_pages_rejoin_by_themselves(room: Room) -> None
                                                               timeout=2 * UP_MS)
     frames_rise(pages["host"], f'.conf-tile[data-site-id="{w.a_id}"]')
     frames_rise(a, "#host-video")
-    wait_until(lambda: media(room).get(w.a_id) == "connected", 20, "site A connected again")
+    wait_media(room, {w.a_id: "connected"})
 
 
 def test_a_second_tab_of_the_same_site_is_warned(room: Room) -> None:
@@ -279,7 +293,7 @@ def test_closing_a_site_page_makes_it_lost(room: Room, watcher: Watcher) -> None
 
     w = room.world
     pages.pop("b").context.close()
-    wait_until(lambda: media(room).get(w.b_id) == "lost", 15, "site B lost")
+    wait_media(room, {w.b_id: "lost"})
     wait_until(lambda: watcher.saw(w.b_id, "lost"), 15, "conference_status lost for B")
     expect(pages["host"].locator(f'.conf-tile[data-site-id="{w.b_id}"]')).to_have_attribute(
         "data-media", "lost")
@@ -299,7 +313,7 @@ def test_with_janus_stopped_the_pages_and_the_api_say_so(room: Room) -> None:
                 "data-state", re.compile("^(reconnecting|unavailable)$"), timeout=2 * UP_MS)
             expect(status).to_contain_text(re.compile("Mất kết nối|Máy chủ video"))
         save(pages["a"], "site-a-janus-down")
-        wait_until(lambda: media(room).get(w.a_id) == "lost", 20, "site A lost while Janus is down")
+        wait_media(room, {w.a_id: "lost"})
         refused = api(room, "POST", "/conference/join", w.coord_token,
                       json={"site_id": w.a_id, "role": "site"})
         assert refused.status_code == 503, refused.text
@@ -310,7 +324,7 @@ def test_with_janus_stopped_the_pages_and_the_api_say_so(room: Room) -> None:
     for name in ("host", "a"):
         expect(pages[name].get_by_test_id("conn-status")).to_have_attribute(
             "data-state", "live", timeout=3 * UP_MS)
-    wait_until(lambda: media(room).get(w.a_id) == "connected", 20, "site A connected again")
+    wait_media(room, {w.a_id: "connected"})
 
 
 def test_after_janus_restarts_the_pages_join_again(room: Room) -> None:
@@ -324,4 +338,4 @@ def test_after_janus_restarts_the_pages_join_again(room: Room) -> None:
         expect(pages[name].get_by_test_id("conn-status")).to_have_attribute(
             "data-state", "live", timeout=3 * UP_MS)
     frames_rise(pages["host"], f'.conf-tile[data-site-id="{w.a_id}"]')
-    wait_until(lambda: media(room).get(w.a_id) == "connected", 20, "site A connected again")
+    wait_media(room, {w.a_id: "connected"})
