@@ -92,11 +92,11 @@ def postgres_database(label: str) -> Iterator[str]:
 def child_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     """The environment of a `trainer` child process: no test settings leak into it."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TEST_", "PYTEST_", "FLASK_", "TRAINER_"))
+           if not k.startswith(("TEST_", "PYTEST_", "FLASK_", "TRAINER_", "JANUS_"))
            and k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
     env.update({"DATABASE_URL": database_url, "TRAINER_DATA_DIR": str(data_dir),
                 "SECRET_KEY": SECRET, "TRAINER_SOCKETIO_CHANNEL": f"trainer-test-{uuid.uuid4().hex}",
-                "PYTHONUNBUFFERED": "1"})
+                "PYTHONUNBUFFERED": "1", "JANUS_MANAGED": "0"})  # video tests ask for Janus
     env.update(extra)
     return env
 

@@ -50,7 +50,7 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Video]:
     create_schema(url, data_dir)
     world = load_world(url, data_dir, at_a=2, at_b=1, at_host=1)
     make_builtin(url, data_dir, world.session_id)
-    server = VideoServer("video", child_env(url, data_dir), data_dir)
+    server = VideoServer("video", child_env(url, data_dir, JANUS_MANAGED="1"), data_dir)
     server.start()
     try:
         yield Video(server, world)

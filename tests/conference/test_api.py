@@ -179,6 +179,8 @@ def test_a_join_under_another_sites_id_is_not_counted_for_that_site(
       "event": {"plugin": "janus.plugin.videoroom",
                 "data": {"event": "joined", "room": 77, "id": 1}}}],
     [{"type": 32, "handle_id": "x", "event": {"media": "audio", "receiving": True}}],
+    [{"type": 16, "handle_id": 2**70, "event": {"connection": "webrtcup"}},
+     {"type": 2, "session_id": -1, "handle_id": 2**64, "event": {"name": "detached"}}],
     [{"type": 16}, "text", 5, None, {"type": 1, "session_id": 8, "event": {"name": "timeout"}}],
     {"type": 2, "event": []},
 ])

@@ -138,3 +138,30 @@ def test_janus_down_the_api_says_so_then_trainer_starts_it_again(video: Any) -> 
                        .status_code == 201 and r.json(), 30, "a join to work again")
     assert attach(video, again["token"])[1] is not None
     assert video.janus.client().room_exists(again["room"])  # created again
+
+
+def test_a_killed_server_leaves_no_janus_behind(tmp_path: Any) -> None:
+    import os
+
+    from tests.conference.video import JANUS, NO_JANUS, VideoServer
+    from tests.support_servers import child_env, create_schema, sqlite_url
+
+    if JANUS is None:
+        pytest.skip(NO_JANUS)
+    url = sqlite_url(tmp_path)
+    create_schema(url, tmp_path)
+    server = VideoServer("killed", child_env(url, tmp_path, JANUS_MANAGED="1"), tmp_path)
+    server.start()
+    pid = server.janus_pid()
+    assert pid is not None
+    server.kill()  # SIGKILL: trainer cannot stop its child itself
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        with open(f"/proc/{pid}/stat") as f:  # a zombie waiting for init counts as gone
+            return f.read().split(") ", 1)[1].startswith("Z")
+
+    wait_until(gone, 15, "the child Janus to exit")

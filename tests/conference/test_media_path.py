@@ -85,8 +85,8 @@ def media(netns: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]
     create_schema(url, data_dir)
     world = load_world(url, data_dir, at_a=1, at_b=1, at_host=1)
     make_builtin(url, data_dir, world.session_id)
-    server = VideoServer("media", child_env(url, data_dir), data_dir, host=NS_IP,
-                         prefix=["ip", "netns", "exec", netns])
+    server = VideoServer("media", child_env(url, data_dir, JANUS_MANAGED="1"), data_dir,
+                         host=NS_IP, prefix=["ip", "netns", "exec", netns])
     server.start()
     try:
         wait_until(lambda: requests.get(server.url + "/healthz", timeout=2).ok, 30,

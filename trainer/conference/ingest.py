@@ -35,7 +35,10 @@ GONE_EVENTS = ("leaving", "unpublished")
 
 
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A Janus id (session, handle, room, publisher): a positive 64-bit integer, else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        return value
+    return None
 
 
 @dataclass

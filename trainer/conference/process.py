@@ -11,10 +11,12 @@ and transports are disabled.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -150,6 +152,15 @@ class JanusConfig:
                 f.write(text)
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: Linux sends it SIGTERM when trainer dies, even by SIGKILL,
+    so that no Janus outlives the server that started it."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: stop() still stops it
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class ManagedJanus:
     """One Janus child process with a configuration written by `JanusConfig`."""
 
@@ -166,7 +177,7 @@ class ManagedJanus:
                 [self.binary, "-F", str(self.config.folder),
                  "-C", str(self.config.folder / "janus.jcfg"), "-o", "-e"],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)
+                start_new_session=True, preexec_fn=_die_with_parent)
         client = self.config.client()
         deadline = time.monotonic() + wait_s
         while True:

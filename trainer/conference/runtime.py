@@ -68,7 +68,8 @@ def start_managed(app: Flask, host: str, port: int) -> ManagedJanus | None:
         return None
     target = reachable_host(host)
     config = JanusConfig(folder=Path(app.config["DATA_DIR"]) / "janus", http_host=host,
-                         events_url=f"http://{target}:{port}/conference/janus-events")
+                         events_url=f"http://{target}:{port}/conference/janus-events",
+                         http_port=int(app.config.get("JANUS_PORT") or 0))
     managed = ManagedJanus(config, binary)
     try:
         managed.start()
