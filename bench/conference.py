@@ -202,7 +202,7 @@ def _run_room(db: Database, sites: int, *, capacity: bool) -> dict[str, Any]:
                 ctx = browser.new_context(**options)
                 _login(ctx, server.url)
                 state = ctx.storage_state()
-                wall = ctx.new_page()
+                wall = browser.new_context(storage_state=state, **options).new_page()
                 wall.add_init_script(PROBE)
                 wall.goto(f"/sessions/{fixture.session_id}/wall")
                 _join(ctx.new_page(), f"/sessions/{fixture.session_id}/conference/host")
