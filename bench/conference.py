@@ -159,8 +159,7 @@ def _login(ctx: Any, base: str) -> None:
     page.close()
 
 
-def _join(ctx: Any, path: str) -> Any:
-    page = ctx.new_page()
+def _join(page: Any, path: str) -> Any:
     page.add_init_script(PROBE)
     page.goto(path)
     page.get_by_test_id("quality").select_option("180")
@@ -198,19 +197,29 @@ def _run_room(db: Database, sites: int, *, capacity: bool) -> dict[str, Any]:
                 browser = p.chromium.launch(  # camera and microphone need a secure context
                     executable_path=str(ns.wrapper(str(CHROMIUM), db.data_dir)),
                     args=[*ARGS, f"--unsafely-treat-insecure-origin-as-secure={server.url}"])
-                ctx = browser.new_context(base_url=server.url, locale="vi-VN",
-                                          viewport={"width": 1366, "height": 768})
+                options = {"base_url": server.url, "locale": "vi-VN",
+                           "viewport": {"width": 1366, "height": 768}}
+                ctx = browser.new_context(**options)
                 _login(ctx, server.url)
-                wall = ctx.new_page()
+                state = ctx.storage_state()
+                wall = browser.new_context(storage_state=state, **options).new_page()
                 wall.add_init_script(PROBE)
                 wall.goto(f"/sessions/{fixture.session_id}/wall")
-                _join(ctx, f"/sessions/{fixture.session_id}/conference/host")
+                _join(ctx.new_page(), f"/sessions/{fixture.session_id}/conference/host")
                 for site_id in bridge_ids:
+                    # A context per room computer, as each is its own browser: within one,
+                    # Chromium allows 6 connections per server, and each page's janus.js
+                    # holds one in a long poll.
+                    page = browser.new_context(storage_state=state, **options).new_page()
                     try:
-                        page = _join(ctx, f"/sessions/{fixture.session_id}/conference/site/"
-                                          f"{site_id}")
+                        _join(page, f"/sessions/{fixture.session_id}/conference/site/{site_id}")
                     except PlaywrightTimeout:
-                        result["failed"] = f"site {result['joined'] + 1} did not get on the call"
+                        status = page.get_by_test_id("conn-status")
+                        result["failed"] = (
+                            f"site {result['joined'] + 1} not on the call after "
+                            f"{JOIN_TIMEOUT_MS / 1000:.0f} s (its page: "
+                            f"{status.get_attribute('data-state')}: {status.text_content()!r}; "
+                            f"load average {os.getloadavg()[0]:.1f})")
                         break
                     result["joined"] += 1
                     live = float(page.evaluate("window.__bench.live"))

@@ -210,9 +210,7 @@ $("take-floor").addEventListener("click", () => setFloor(null));
 
 async function muteSite(tile) {
   const muted = !tile.muted;
-  const audio = tile.feed?.streams.find((s) => s.type === "audio");
-  if (!audio) return;
-  const r = await api("POST", cfg.muteUrl, { site_id: tile.id, muted, mid: String(audio.mid) });
+  const r = await api("POST", cfg.muteUrl, { site_id: tile.id, muted });
   if (!r.ok) {
     say(t("failed", { reason: r.problem?.detail || r.status }));
     return;
@@ -269,6 +267,7 @@ function applyMedia(row) {
   const tile = tiles.get(Number(row.site_id));
   if (!tile) return;
   tile.media = row.media || "never";
+  if ("muted" in row) tile.muted = !!row.muted;
   renderTile(tile);
   renderCounts();
 }
@@ -291,12 +290,6 @@ socket?.on("conference_status", (p) => {
 });
 socket?.on("conference_floor", (p) => {
   if (Number(p.session_id) === sessionId) applyFloor(p.site_id ?? null);
-});
-socket?.on("conference_mute", (p) => {
-  const tile = tiles.get(Number(p.site_id));
-  if (Number(p.session_id) !== sessionId || !tile) return;
-  tile.muted = !!p.muted;
-  renderTile(tile);
 });
 socket?.on("rollcall", (p) => {
   if (Number(p.session_id) !== sessionId) return;

@@ -143,7 +143,10 @@ setInterval(async () => {
 
 async function loadFloor() {
   const r = await api("GET", cfg.stateUrl);
-  if (r.ok) showFloor(r.data.floor_site_id ?? null);
+  if (!r.ok) return;
+  showFloor(r.data.floor_site_id ?? null);
+  const mine = (r.data.sites || []).find((row) => Number(row.site_id) === siteId);
+  if (mine && "muted" in mine) showMuted(!!mine.muted);
 }
 
 const socket = connectLive({
@@ -152,11 +155,14 @@ const socket = connectLive({
     loadFloor();
   },
 });
-socket?.on("conference_mute", (p) => {
-  if (Number(p.session_id) !== sessionId || Number(p.site_id) !== siteId) return;
+// The host muted this site at the video server (its own page cannot undo it).
+function showMuted(muted) {
   const note = $("muted-by-host");
-  note.hidden = !p.muted;
+  note.hidden = !muted;
   note.textContent = t("muted_by_host");
+}
+socket?.on("conference_status", (p) => {
+  if (Number(p.session_id) === sessionId && Number(p.site_id) === siteId && "muted" in p) showMuted(!!p.muted);
 });
 socket?.on("conference_floor", (p) => {
   if (Number(p.session_id) === sessionId) showFloor(p.site_id ?? null);

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
         "--autoplay-policy=no-user-gesture-required"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+EXTRA_SITES = 12  # with A and B: 14 tiles, two pages of 12
 LAPTOP = {"viewport": {"width": 1366, "height": 768}}
 FULL_HD = {"viewport": {"width": 1920, "height": 1080}}
 
@@ -97,24 +97,31 @@ class Room:
                     return int(child)
         return None
 
-    def stop_janus(self) -> None:
+    def signal_janus(self, sig: int) -> None:
+        """SIGSTOP: Janus hangs (it answers nothing, and trainer does not start another);
+        SIGCONT: it answers again; SIGTERM: it exits (trainer starts it again)."""
         pid = self.janus_pid()
         assert pid is not None, "no Janus child of the server"
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, sig)
 
 
 def _prepare(url: str, data_dir: Path) -> tuple[World, str]:
-    """The demo-like world of the process tests, its session on the built-in room, and a
-    coordinator of site B."""
+    """The demo-like world of the process tests, its session on the built-in room with 12
+    more bridge points, and a coordinator of site B."""
     from trainer.auth.services import create_user, issue_token
     from trainer.extensions import db
-    from trainer.sessions.models import TrainingSession
+    from trainer.sessions.models import SessionSite, TrainingSession
+    from trainer.sites.services import create_site
 
     world = load_world(url, data_dir, at_a=2, at_b=2, at_host=1)
     app = loader_app(url, data_dir)
     with app.app_context():
         session = db.session.get(TrainingSession, world.session_id)
         session.conference_provider = "builtin"
+        # More bridge points than one page of the control room holds (they never join).
+        for i in range(1, EXTRA_SITES + 1):
+            extra = create_site(None, code=f"X{i:02d}", name=f"Xã Thử {i:02d}")
+            session.session_sites.append(SessionSite(site_id=extra.id))
         coord_b = create_user("coord_b", PASSWORD, "coordinator", [world.b_id])
         token = issue_token(coord_b).token
         db.session.commit()

@@ -8,6 +8,7 @@ Waits are on what a page shows or the API answers (bounded), never on the clock.
 from __future__ import annotations
 
 import re
+import signal
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -70,6 +71,21 @@ def media(room: Room) -> dict[int, str]:
     return {row["site_id"]: row["media"] for row in body["sites"]}
 
 
+def wait_media(room: Room, expected: dict[int, str], timeout: float = 20) -> None:
+    """Until the API reports each site's media as expected (the last answer in the error)."""
+    seen: dict[int, str] = {}
+
+    def check() -> bool:
+        seen.clear()
+        seen.update(media(room))
+        return all(seen.get(site) == state for site, state in expected.items())
+
+    try:
+        wait_until(check, timeout, f"media {expected}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the API said {seen}") from None
+
+
 def join_call(page: Any, quality: str = "360") -> None:
     from playwright.sync_api import expect
 
@@ -94,6 +110,7 @@ def frames_rise(page: Any, selector: str) -> None:
 def test_host_and_two_sites_join_and_the_host_sees_both(room: Room, watcher: Watcher) -> None:
     w = room.world
     sid = w.session_id
+    session_page = room.page("organiser", f"/sessions/{sid}", name="session")
     host = pages["host"] = room.page("organiser", f"/sessions/{sid}/conference/host", name="host")
     join_call(host)
     pages["a"] = room.page("coord_a", f"/sessions/{sid}/conference/site/{w.a_id}", name="a")
@@ -108,8 +125,7 @@ def test_host_and_two_sites_join_and_the_host_sees_both(room: Room, watcher: Wat
     frames_rise(pages["a"], "#host-video")
 
     # The API and a Socket.IO watcher say both are connected, from Janus's own events.
-    wait_until(lambda: media(room).get(w.a_id) == "connected"
-               and media(room).get(w.b_id) == "connected", 15, "both sites connected")
+    wait_media(room, {w.a_id: "connected", w.b_id: "connected"})
     wait_until(lambda: watcher.saw(w.a_id, "connected") and watcher.saw(w.b_id, "connected"),
                15, "conference_status connected for both sites")
     from playwright.sync_api import expect
@@ -117,8 +133,34 @@ def test_host_and_two_sites_join_and_the_host_sees_both(room: Room, watcher: Wat
     for site_id in (w.a_id, w.b_id):
         expect(host.locator(f'.conf-tile[data-site-id="{site_id}"]')).to_have_attribute(
             "data-media", "connected")
+    # The session page, open since before they joined, follows without a reload.
+    for site_id in (w.a_id, w.b_id):
+        expect(session_page.locator(f'[data-testid=conference-site][data-site-id="{site_id}"] '
+                                    "[data-field=media]")).to_have_text("Đã kết nối")
+    save(session_page, "session-page-1366x768")
+    session_page.context.close()
     save(host, "host-1366x768")
     save(pages["a"], "site-a-1366x768")
+
+
+def test_the_control_room_pages_its_tiles_and_receives_only_the_shown_page(room: Room) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    host = pages["host"]
+    tile_a = host.locator(f'.conf-tile[data-site-id="{w.a_id}"]')
+    expect(host.get_by_test_id("pager")).to_be_visible()
+    expect(host.locator("#page-label")).to_have_text("Trang 1 / 2")
+    expect(host.locator(".conf-tile:visible")).to_have_count(12)
+    host.locator("#page-next").click()
+    expect(host.locator("#page-label")).to_have_text("Trang 2 / 2")
+    expect(host.locator(".conf-tile:visible")).to_have_count(2)
+    expect(tile_a).to_be_hidden()
+    host.wait_for_function(  # A's picture is no longer received
+        f"() => !document.querySelector('.conf-tile[data-site-id=\"{w.a_id}\"]').dataset.framesDecoded")
+    host.locator("#page-prev").click()
+    expect(tile_a).to_be_visible()
+    frames_rise(host, f'.conf-tile[data-site-id="{w.a_id}"]')
 
 
 def test_the_floor_reaches_the_other_site(room: Room) -> None:
@@ -197,7 +239,40 @@ def test_after_a_network_drop_the_pages_rejoin_by_themselves(room: Room) -> None
                                                               timeout=2 * UP_MS)
     frames_rise(pages["host"], f'.conf-tile[data-site-id="{w.a_id}"]')
     frames_rise(a, "#host-video")
-    wait_until(lambda: media(room).get(w.a_id) == "connected", 20, "site A connected again")
+    wait_media(room, {w.a_id: "connected"})
+
+
+def test_a_second_tab_of_the_same_site_is_warned(room: Room) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    second = pages["a"].context.new_page()
+    second.goto(f"/sessions/{w.session_id}/conference/site/{w.a_id}")
+    expect(second.get_by_test_id("second-tab")).to_be_visible()
+    expect(second.get_by_test_id("second-tab")).to_contain_text("đang mở ở một thẻ hoặc cửa sổ khác")
+    second.close()
+
+
+def test_missing_or_refused_devices_get_guidance_in_vietnamese(room: Room) -> None:
+    """No camera on this computer and the microphone refused: the check names both, and the
+    site can still join with what it has."""
+    from playwright.sync_api import expect
+
+    w = room.world
+    page = room.page("coord_b", "/", name="b-no-devices")
+    page.add_init_script("""
+      navigator.mediaDevices.getUserMedia = async (c) => {
+        throw new DOMException("", c.video ? "NotFoundError" : "NotAllowedError");
+      };""")
+    page.goto(f"/sessions/{w.session_id}/conference/site/{w.b_id}")
+    guidance = page.get_by_test_id("guidance")
+    expect(guidance.locator('[data-problem="video-missing"]')).to_contain_text(
+        "Không tìm thấy camera")
+    expect(guidance.locator('[data-problem="audio-denied"]')).to_contain_text(
+        "Trình duyệt chưa được phép dùng micrô")
+    expect(page.get_by_test_id("join")).to_be_enabled()
+    save(page, "site-b-no-devices")
+    page.context.close()
 
 
 def test_a_coordinator_of_a_joins_neither_as_b_nor_as_host(room: Room) -> None:
@@ -218,7 +293,7 @@ def test_closing_a_site_page_makes_it_lost(room: Room, watcher: Watcher) -> None
 
     w = room.world
     pages.pop("b").context.close()
-    wait_until(lambda: media(room).get(w.b_id) == "lost", 15, "site B lost")
+    wait_media(room, {w.b_id: "lost"})
     wait_until(lambda: watcher.saw(w.b_id, "lost"), 15, "conference_status lost for B")
     expect(pages["host"].locator(f'.conf-tile[data-site-id="{w.b_id}"]')).to_have_attribute(
         "data-media", "lost")
@@ -229,16 +304,38 @@ def test_with_janus_stopped_the_pages_and_the_api_say_so(room: Room) -> None:
     from playwright.sync_api import expect
 
     w = room.world
-    room.stop_janus()
+    room.signal_janus(signal.SIGSTOP)
+    try:
+        for name in ("host", "a"):
+            # "reconnecting" when the page notices, "unavailable" while trainer cannot reach it
+            status = pages[name].get_by_test_id("conn-status")
+            expect(status).to_have_attribute(
+                "data-state", re.compile("^(reconnecting|unavailable)$"), timeout=2 * UP_MS)
+            expect(status).to_contain_text(re.compile("Mất kết nối|Máy chủ video"))
+        save(pages["a"], "site-a-janus-down")
+        wait_media(room, {w.a_id: "lost"})
+        refused = api(room, "POST", "/conference/join", w.coord_token,
+                      json={"site_id": w.a_id, "role": "site"})
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+    finally:
+        room.signal_janus(signal.SIGCONT)
+    # Janus answers again: the pages join again by themselves.
     for name in ("host", "a"):
-        # "reconnecting" when the page notices, "unavailable" while trainer cannot reach Janus
-        status = pages[name].get_by_test_id("conn-status")
-        expect(status).to_have_attribute("data-state", re.compile("^(reconnecting|unavailable)$"),
-                                         timeout=UP_MS)
-        expect(status).to_contain_text(re.compile("Mất kết nối|Máy chủ video"))
-    save(pages["a"], "site-a-janus-down")
-    wait_until(lambda: media(room).get(w.a_id) == "lost", 20, "site A lost while Janus is down")
-    refused = api(room, "POST", "/conference/join", w.coord_token,
-                  json={"site_id": w.a_id, "role": "site"})
-    assert refused.status_code == 503, refused.text
-    assert refused.headers["Content-Type"].startswith("application/problem+json")
+        expect(pages[name].get_by_test_id("conn-status")).to_have_attribute(
+            "data-state", "live", timeout=3 * UP_MS)
+    wait_media(room, {w.a_id: "connected"})
+
+
+def test_after_janus_restarts_the_pages_join_again(room: Room) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    before = room.janus_pid()
+    room.signal_janus(signal.SIGTERM)  # trainer starts its child Janus again
+    wait_until(lambda: room.janus_pid() not in (None, before), 60, "a new Janus")
+    for name in ("host", "a"):
+        expect(pages[name].get_by_test_id("conn-status")).to_have_attribute(
+            "data-state", "live", timeout=3 * UP_MS)
+    frames_rise(pages["host"], f'.conf-tile[data-site-id="{w.a_id}"]')
+    wait_media(room, {w.a_id: "connected"})

@@ -93,10 +93,10 @@ def site_room(session_id: int, site_id: int) -> Any:
 def host_room(session_id: int) -> Any:
     require_staff(current_user)
     session = session_services.get_session(current_user, session_id)
-    sites = sorted(
-        ({"id": ss.site_id, "code": ss.site.code, "name": ss.site.name}
-         for ss in session.session_sites if ss.site_id != session.host_site_id),
-        key=lambda s: (sort_key(s["code"]), s["id"]))
+    bridges = sorted((ss.site for ss in session.session_sites
+                      if ss.site_id != session.host_site_id),
+                     key=lambda site: (sort_key(site.code), site.id))
+    sites = [{"id": site.id, "code": site.code, "name": site.name} for site in bridges]
     return render_template(
         "conference/host.html", sites=sites, per_page=TILES_PER_PAGE,
         rollcall_url=f"{_api(session_id)}/rollcall",
