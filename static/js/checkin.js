@@ -118,11 +118,14 @@ function serverRows() {
 }
 
 let saveTimer = 0;
+function saveRosterNow() {
+  clearTimeout(saveTimer);
+  saveTimer = 0;
+  if (store && state.rosterLoaded) store.putRoster(scope, { rows: serverRows(), saved_at: Date.now() }).catch(() => {});
+}
 function saveRosterSoon() {
   clearTimeout(saveTimer);
-  saveTimer = setTimeout(() => {
-    if (store && state.rosterLoaded) store.putRoster(scope, { rows: serverRows(), saved_at: Date.now() }).catch(() => {});
-  }, 300);
+  saveTimer = setTimeout(saveRosterNow, 300);
 }
 
 // Rows from the server (or the device cache), then every pending queue item replayed on top.
@@ -1135,6 +1138,7 @@ $("search-form").addEventListener("submit", (event) => {
 $("undo-restore").addEventListener("click", restore);
 window.addEventListener("pagehide", () => {
   commitUndo();
+  if (saveTimer) saveRosterNow(); // the page may be opened again without a network
 });
 $("undo").addEventListener("click", () => {
   const c = state.confirm;
