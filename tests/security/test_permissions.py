@@ -265,7 +265,7 @@ TABLE: list[R] = [
       "401 401 403 403 204 204"),
     # ------------------------------------------------------------------ check-in
     R("GET", "/sessions/{session}/checkin/{site}", "L L 403 200 200 200"),
-    R("GET", "/sessions/checkin", "L L 302 302 200 200"),  # staff: every site's desk
+    R("GET", "/sessions/checkin", "L L 302 302 302 302"),  # on to today's desk
     R("GET", "/sessions/{session}/sites/{site}/sign-in-sheet", "L L 403 200 200 200"),
     R("GET", "/sessions/{session}/wall", "L L 200 200 200 200"),
     R("GET", "/sessions/{other_session}/wall", "L L 403 403 200 200"),
