@@ -118,10 +118,16 @@ function serverRows() {
 }
 
 let saveTimer = 0;
+// The roster as the server last told it, kept on the phone for the next opening without a
+// network: at once after a load or a confirmed check-in / undo, a moment later after pushes.
 function saveRosterNow() {
   clearTimeout(saveTimer);
   saveTimer = 0;
-  if (store && state.rosterLoaded) store.putRoster(scope, { rows: serverRows(), saved_at: Date.now() }).catch(() => {});
+  if (!store || !state.rosterLoaded) return;
+  const savedAt = Date.now();
+  store.putRoster(scope, { rows: serverRows(), saved_at: savedAt })
+    .then(() => { root.dataset.rosterSaved = String(savedAt); })
+    .catch(() => {});
 }
 function saveRosterSoon() {
   clearTimeout(saveTimer);
@@ -792,7 +798,7 @@ async function accepted(item, result) {
       refreshRow(row);
     }
   }
-  saveRosterSoon();
+  saveRosterNow();
   renderResults();
 }
 
@@ -926,7 +932,7 @@ async function loadRoster() {
   state.rosterFresh = true;
   state.online = true;
   setRoster(rows);
-  saveRosterSoon();
+  saveRosterNow();
   root.dataset.rosterSource = "server";
   return true;
 }

@@ -8,6 +8,7 @@ code) to a submitted quiz. The key screens are saved to test-artifacts/journey-*
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,7 @@ def test_coordinator_from_login_to_checked_in_people_undo_and_offline(
     expect(app).to_have_attribute("data-sw", "ready", timeout=LIVE_S)
     phone.reload()  # now under the service worker, which keeps the page for the app's start
     expect(app).to_have_attribute("data-ready", "1")
+    expect(app).to_have_attribute("data-roster-saved", re.compile(r"\d+"))  # kept on the phone
     ctx.set_offline(True)
     phone.goto("/sessions/checkin")
     expect(app).to_have_attribute("data-site-id", str(world.a_id))
