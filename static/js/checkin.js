@@ -118,11 +118,20 @@ function serverRows() {
 }
 
 let saveTimer = 0;
+// The roster as the server last told it, kept on the phone for the next opening without a
+// network: at once after a load or a confirmed check-in / undo, a moment later after pushes.
+function saveRosterNow() {
+  clearTimeout(saveTimer);
+  saveTimer = 0;
+  if (!store || !state.rosterLoaded) return;
+  const savedAt = Date.now();
+  store.putRoster(scope, { rows: serverRows(), saved_at: savedAt })
+    .then(() => { root.dataset.rosterSaved = String(savedAt); })
+    .catch(() => {});
+}
 function saveRosterSoon() {
   clearTimeout(saveTimer);
-  saveTimer = setTimeout(() => {
-    if (store && state.rosterLoaded) store.putRoster(scope, { rows: serverRows(), saved_at: Date.now() }).catch(() => {});
-  }, 300);
+  saveTimer = setTimeout(saveRosterNow, 300);
 }
 
 // Rows from the server (or the device cache), then every pending queue item replayed on top.
@@ -789,7 +798,7 @@ async function accepted(item, result) {
       refreshRow(row);
     }
   }
-  saveRosterSoon();
+  saveRosterNow();
   renderResults();
 }
 
@@ -941,7 +950,7 @@ async function loadRoster() {
   state.rosterFresh = true;
   state.online = true;
   setRoster(rows);
-  saveRosterSoon();
+  saveRosterNow();
   root.dataset.rosterSource = "server";
   return true;
 }
@@ -1153,6 +1162,7 @@ $("search-form").addEventListener("submit", (event) => {
 $("undo-restore").addEventListener("click", restore);
 window.addEventListener("pagehide", () => {
   commitUndo();
+  if (saveTimer) saveRosterNow(); // the page may be opened again without a network
 });
 $("undo").addEventListener("click", () => {
   const c = state.confirm;

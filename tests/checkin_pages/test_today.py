@@ -112,3 +112,10 @@ def test_staff_do_not_get_a_checkin_menu_entry(app: Any, world: Any, who: str) -
     html = client.get("/sessions").get_data(as_text=True)
     nav = html[html.index('<nav class="nav"'):html.index("</nav>")]
     assert "/sessions/checkin" not in nav
+
+
+def test_an_organiser_gets_the_host_sites_desk(app: Any, world: Any) -> None:
+    client, _ = login(app, world.organiser)
+    response = client.get("/sessions/checkin")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/sessions/{world.session.id}/checkin/{world.host.id}"

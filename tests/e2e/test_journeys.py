@@ -8,6 +8,7 @@ code) to a submitted quiz. The key screens are saved to test-artifacts/journey-*
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -198,10 +199,14 @@ def test_coordinator_from_login_to_checked_in_people_undo_and_offline(
     expect(app).to_have_attribute("data-sw", "ready", timeout=LIVE_S)
     phone.reload()  # now under the service worker, which keeps the page for the app's start
     expect(app).to_have_attribute("data-ready", "1")
+    expect(app).to_have_attribute("data-roster-saved", re.compile(r"\d+"))  # kept on the phone
     ctx.set_offline(True)
     phone.goto("/sessions/checkin")
     expect(app).to_have_attribute("data-site-id", str(world.a_id))
+    expect(app).to_have_attribute("data-ready", "1")  # its scripts came from the phone too
     expect(phone.get_by_test_id("roster-row")).to_have_count(40)
+    expect(phone.get_by_test_id("net-status")).to_have_attribute("data-state", "offline")
+    expect(phone.get_by_test_id("count-present")).to_have_text("4")
     shot(phone, "coordinator-9-reopened-offline")
     ctx.set_offline(False)
     assert not pages.errors, pages.errors

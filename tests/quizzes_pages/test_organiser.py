@@ -334,7 +334,7 @@ def test_quiz_page_shows_short_link_qr_and_progress(client: Any, qp: Any, organi
     assert f'href="/quizzes/{qp.quiz.id}/screen"' in html
     assert f'data-site-id="{qp.x.id}"' in html and f'data-site-id="{qp.y.id}"' in html
     assert f'data-session-id="{qp.session.id}"' in html
-    assert re.search(r'src="/static/v/[0-9a-f]+/vendor/socket\.io-4\.8\.1\.min\.js"', html)
+    assert re.search(r"/static/v/[0-9a-f]+/vendor/socket\.io-4\.8\.1\.min\.js", html)
 
 
 def test_qr_code_encodes_the_absolute_short_link(client: Any, qp: Any, coord_x: Any,

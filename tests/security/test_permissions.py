@@ -30,6 +30,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,7 +38,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.security.conftest import PASSWORD, PDF, QUESTIONS, Frozen  # type: ignore[import-not-found]
+from trainer import assets
 
+STATIC_VERSION = assets.version(Path(__file__).resolve().parents[2] / "static")
 CALLERS = ("anon", "trainee", "a_on_b", "a_on_a", "org", "admin")
 ACCOUNT = {"a_on_b": "coord_a", "a_on_a": "coord_a", "org": "organiser", "admin": "admin"}
 
@@ -91,6 +94,8 @@ TABLE: list[R] = [
     R("GET", "/ping", "200 200 200 200 200 200"),
     R("GET", "/static/css/app.css", "200 200 200 200 200 200"),
     R("GET", "/static/js/wall.js", "200 200 200 200 200 200"),
+    R("GET", f"/static/v/{STATIC_VERSION}/js/wall.js", "200 200 200 200 200 200"),
+    R("GET", "/sessions/checkin.webmanifest", "200 200 200 200 200 200"),
     R("GET", "/api/v1/openapi.json", "200 200 200 200 200 200"),
     R("GET", "/api/v1/docs", "200 200 200 200 200 200"),
     # ------------------------------------------------------------------ auth
@@ -260,6 +265,8 @@ TABLE: list[R] = [
       "401 401 403 403 204 204"),
     # ------------------------------------------------------------------ check-in
     R("GET", "/sessions/{session}/checkin/{site}", "L L 403 200 200 200"),
+    R("GET", "/sessions/checkin", "L L 302 302 302 302"),  # on to today's desk
+    R("GET", "/sessions/{session}/sites/{site}/sign-in-sheet", "L L 403 200 200 200"),
     R("GET", "/sessions/{session}/wall", "L L 200 200 200 200"),
     R("GET", "/sessions/{other_session}/wall", "L L 403 403 200 200"),
     R("GET", "/sessions/{session}/projector", "L L 200 200 200 200"),
@@ -276,6 +283,7 @@ TABLE: list[R] = [
     R("GET", "/sessions/{other_session}.ics", "L L 403 403 200 200"),
     R("GET", "/sessions/{other_session}/roster", "L L 403 403 200 200"),
     R("GET", "/sessions/{other_session}/report.csv", "L L 403 403 200 200"),
+    R("GET", "/sessions/{other_session}/attendance.csv", "L L 403 403 200 200"),
     R("POST", "/api/v1/sessions/{session}/checkins", "401 401 403 201 201 201",
       json=lambda c: {"site_id": c.site, "participant_id": c.newcomer}),
     R("DELETE", "/api/v1/sessions/{session}/checkins/{checkin}", "401 401 403 204 204 204"),
@@ -318,6 +326,7 @@ TABLE: list[R] = [
     R("POST", "/materials/topics", "L L 403 403 302 302",
       form=lambda c: {"name_vi": "Chủ đề mới", "name_en": "New topic"}),
     R("GET", "/s/{session}/materials", "200 200 200 200 200 200"),
+    R("GET", "/s/{session}", "200 200 200 200 200 200"),
     R("GET", "/api/v1/materials", "401 401 200 200 200 200"),
     R("POST", "/api/v1/materials", "401 401 403 403 201 201",
       form=lambda c: {"file": pdf_file(), "title": "Tài liệu mới", "topic": c.material_topic,
@@ -437,6 +446,8 @@ TABLE: list[R] = [
     R("POST", "/reports/documents", "L L 403 403 403 302",
       form=lambda c: {"issuing_agency": "Sở Giáo dục và Đào tạo", "signer_name": "Lê Văn Tú"}),
     R("GET", "/reports/documents/seal.png", "L L 403 403 403 404"),
+    R("GET", "/sessions/{session}/attendance.csv", "L L 200 200 200 200"),
+    R("GET", "/sessions/{session}/attendance.xlsx", "L L 200 200 200 200"),
     R("GET", "/sessions/{session}/certificates.pdf?site_id={site}", "L L 403 200 200 200"),
     R("GET", "/certificates/{session}/{participant}.pdf", "L L 403 200 200 200"),
     R("GET", "/verify/{certificate}", "200 200 200 200 200 200"),

@@ -35,7 +35,8 @@ class Desk:
 
 def desks(actor: User, *, now: datetime | None = None) -> list[Desk]:
     """The user's desks in the sessions that are live now or take place today (local day) and
-    have not ended: live sessions first, then by start; the host site first in a session."""
+    have not ended: live sessions first, then by start; the host site first in a session.
+    Coordinators: their sites; organisers and admins: the host site."""
     now = now or utcnow()
     today: date = now.astimezone(local_zone()).date()
     start, end = session_services.local_day_bounds(today, today)
@@ -45,7 +46,9 @@ def desks(actor: User, *, now: datetime | None = None) -> list[Desk]:
             and_(TrainingSession.ends_at > start, TrainingSession.starts_at < end)))
     out: list[Desk] = []
     for session in db.session.scalars(stmt):
-        mine = set(session_services.my_site_ids(actor, session))
+        # staff: the host site's desk (the hall they run); the session page links every site
+        mine = ({session.host_site_id} if actor.is_staff
+                else set(session_services.my_site_ids(actor, session)))
         live = session.status == SessionStatus.LIVE
         for ss in sorted(session.session_sites,
                          key=lambda s: (s.site_id != session.host_site_id, sort_key(s.site.name))):
