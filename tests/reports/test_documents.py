@@ -126,6 +126,9 @@ def test_register_numbers_count_per_year(world: Any, documents: Any, client: Any
     # Asking again keeps the numbers; a certificate of an earlier year does not count.
     again = pdf_text(client.get(f"/certificates/{world.s1.id}/{world.p1.id}.pdf").data)[0]
     assert f"Số vào sổ: 3/{year}" in flat(again)
+    code = certs[2].code
+    verify = client.get(f"/verify/{code}").get_data(as_text=True)
+    assert f'data-testid="register">3/{year}<' in verify
     listing = client.get(f"/reports/sessions/{world.s1.id}/certificates?site_id={world.ck.id}"
                          ).get_data(as_text=True)
     assert re.findall(r'data-k="register">([^<]*)<', listing) == [f"1/{year}", f"2/{year}"]
