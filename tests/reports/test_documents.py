@@ -314,3 +314,28 @@ def test_demo_sets_who_issues_and_signs(app: Any) -> None:
     db.session.commit()
     documents()  # an admin's settings are never overwritten
     assert letterhead(None).signer_name == "Người Đã Sửa"
+
+
+@pytest.mark.parametrize("name", ["<b>Điểm</b> & <i>cầu", "Tên <para>lạ</para>", "a < b > c"])
+def test_names_with_markup_print_as_text(app: Any, make_site: Any, make_user: Any,
+                                         make_session: Any, make_participant: Any,
+                                         register: Any, client: Any, login: Any,
+                                         name: str) -> None:
+    from trainer.sessions.models import Checkin, Training
+
+    host = make_site(code="H1", name=name, kind="host")
+    person = make_participant(host, "Nguyễn Thị Hoa", "female")
+    training = Training(title=name, year=2026)
+    db.session.add(training)
+    db.session.commit()
+    session = make_session([host], title=name, training_id=training.id)
+    register(session, [person])
+    db.session.add(Checkin(session_id=session.id, participant_id=person.id, site_id=host.id,
+                           at=session.starts_at))
+    db.session.commit()
+    login(make_user("organiser"))
+    for path in (f"/sessions/{session.id}/report.pdf",
+                 f"/reports/trainings/{training.id}/report.pdf"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert name in flat("\n".join(pdf_text(response.data))), path
