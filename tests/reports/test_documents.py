@@ -101,6 +101,9 @@ def test_certificate_has_every_element(world: Any, documents: Any, client: Any,
 def test_english_certificate_only_when_asked(world: Any, documents: Any, client: Any,
                                              login: Any) -> None:
     login(world.organiser)
+    listing = client.get(f"/reports/sessions/{world.s1.id}/certificates?site_id={world.vt.id}"
+                         ).get_data(as_text=True)
+    assert f"/certificates/{world.s1.id}/{world.p1.id}.pdf?language=en" in listing
     (text,) = pdf_text(client.get(
         f"/certificates/{world.s1.id}/{world.p1.id}.pdf?language=en").data)
     body = flat(text)
