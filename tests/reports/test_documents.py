@@ -226,6 +226,18 @@ def test_settings_per_training_override_the_default(world: Any, documents: Any, 
     assert (lh.parent_agency, lh.place_name) == ("UBND tỉnh Phú Thọ", "Phú Thọ")
     assert lh.signature_png is not None  # the default's images, not overridden
     assert letterhead(None).signer_name == "Nguyễn Văn Khoa"
+    page = client.get(f"/reports/documents?training_id={world.training.id}",
+                      headers={"Accept-Language": "vi"}).get_data(as_text=True)
+    assert 'value="Hà Thị Mai"' in page and "Tập huấn 2024" in page
+    assert 'data-testid="signature-image"' not in page  # this training has none of its own
+    default = client.get("/reports/documents").get_data(as_text=True)
+    assert 'value="Nguyễn Văn Khoa"' in default and 'data-testid="seal-image"' in default
+    image = client.get("/reports/documents/seal.png")
+    assert image.mimetype == "image/png" and image.data.startswith(b"\x89PNG")
+    assert client.get("/reports/documents/other.png").status_code == 404
+    assert client.post("/reports/documents", data={**DEFAULTS, "remove_signature": "1"}
+                       ).status_code == 302
+    assert letterhead(None).signature_png is None and letterhead(None).seal_png is not None
     login(world.organiser)
     (text,) = pdf_text(client.get(f"/certificates/{world.s1.id}/{world.p1.id}.pdf").data)
     assert "HỘI LIÊN HIỆP PHỤ NỮ TỈNH" in text and "Hà Thị Mai" in text
