@@ -8,6 +8,7 @@ import io
 import re
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -85,7 +86,7 @@ def test_certificate_has_every_element(world: Any, documents: Any, client: Any,
     assert "%" not in body
     # The place-date line of the day of issue, and the signature block.
     cert = db.session.scalar(select(Certificate))
-    issued = cert.issued_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Ho_Chi_Minh"))
+    issued = cert.issued_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
     month = f"{issued.month:02d}" if issued.month <= 2 else str(issued.month)
     assert f"Phú Thọ, ngày {issued.day:02d} tháng {month} năm {issued.year}" in body
     assert lines.index("KT. GIÁM ĐỐC") < lines.index("PHÓ GIÁM ĐỐC") \
