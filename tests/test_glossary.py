@@ -151,3 +151,17 @@ def test_pages_show_file_sizes_the_vietnamese_way(app: Any) -> None:
 
         assert render_template_string("{{ 26300|filesizeformat }}") == "26,3 kB"
         assert render_template_string("{{ percent(7, 10) }}") == "70%"
+
+
+def test_unit_names_inside_a_vietnamese_sentence_are_lower_case(app: Any) -> None:
+    from flask import render_template_string
+
+    source = '{{ _("Roster of %(site)s", site=name|in_sentence) }}'
+    with app.test_request_context(headers={"Accept-Language": "vi"}):
+        assert render_template_string(source, name="Huyện Cẩm Khê") == \
+            "Danh sách học viên của huyện Cẩm Khê"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        from flask_babel import refresh
+
+        refresh()  # the locale chosen for the request before is cached on the app context
+        assert render_template_string(source, name="Huyện Cẩm Khê") == "Roster of Huyện Cẩm Khê"

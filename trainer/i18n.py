@@ -73,6 +73,14 @@ def lang() -> str:
     return str(get_locale() or "vi")
 
 
+def in_sentence(name: str | None) -> str:
+    """A unit's name inside a Vietnamese sentence: "huyện Hạ Hòa", "xã Bằng Giã" (an English
+    page keeps the name as written)."""
+    from trainer.glossary import in_sentence as lower_admin_word
+
+    return lower_admin_word(name) if lang().startswith("vi") else (name or "")
+
+
 def fmt_size(value: int | float | None) -> str:
     """A file size the way the page's language writes it ("26,3 kB" in Vietnamese)."""
     from trainer.glossary import file_size
@@ -83,7 +91,7 @@ def fmt_size(value: int | float | None) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=fmt_date, time=fmt_time, datetime=fmt_datetime, number=fmt_number,
-        local=to_local, filesizeformat=fmt_size,
+        local=to_local, filesizeformat=fmt_size, in_sentence=in_sentence,
     )
     app.jinja_env.globals.update(percent=fmt_percent, lang=lang)
 

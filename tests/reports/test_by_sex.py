@@ -84,3 +84,16 @@ def test_quiz_progress_and_results_by_site_and_sex(world: Any, client: Any, logi
     results = client.get(f"/quizzes/{world.main.id}/results",
                          headers={"Accept-Language": "vi"}).get_data(as_text=True)
     assert 'data-k="present-by-sex">nữ 1 · nam 1 · chưa rõ 1' in results
+
+
+def test_session_lists_show_who_is_expected_by_sex(world: Any, client: Any,
+                                                   login: Any) -> None:
+    login(world.organiser)
+    headers = {"Accept-Language": "vi"}
+    for path in ("/sessions?tab=past", f"/trainings/{world.training.id}"):
+        html = client.get(path, headers=headers).get_data(as_text=True)
+        splits = [" ".join(re.sub(r"<[^>]+>", " ", m).split())
+                  for m in re.findall(r'data-testid="expected-by-sex">(.*?)</small>', html)]
+        # s1: 7 registered (3 women, 3 men, 1 not recorded); s2: 4 (3 women, 1 man).
+        assert "nữ 3 · nam 3 · chưa rõ 1" in splits, (path, splits)
+        assert "nữ 3 · nam 1" in splits, (path, splits)

@@ -8,6 +8,7 @@ import io
 import re
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -85,7 +86,7 @@ def test_certificate_has_every_element(world: Any, documents: Any, client: Any,
     assert "%" not in body
     # The place-date line of the day of issue, and the signature block.
     cert = db.session.scalar(select(Certificate))
-    issued = cert.issued_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Ho_Chi_Minh"))
+    issued = cert.issued_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
     month = f"{issued.month:02d}" if issued.month <= 2 else str(issued.month)
     assert f"Phú Thọ, ngày {issued.day:02d} tháng {month} năm {issued.year}" in body
     assert lines.index("KT. GIÁM ĐỐC") < lines.index("PHÓ GIÁM ĐỐC") \
@@ -101,6 +102,9 @@ def test_certificate_has_every_element(world: Any, documents: Any, client: Any,
 def test_english_certificate_only_when_asked(world: Any, documents: Any, client: Any,
                                              login: Any) -> None:
     login(world.organiser)
+    listing = client.get(f"/reports/sessions/{world.s1.id}/certificates?site_id={world.vt.id}"
+                         ).get_data(as_text=True)
+    assert f"/certificates/{world.s1.id}/{world.p1.id}.pdf?language=en" in listing
     (text,) = pdf_text(client.get(
         f"/certificates/{world.s1.id}/{world.p1.id}.pdf?language=en").data)
     body = flat(text)
@@ -126,6 +130,9 @@ def test_register_numbers_count_per_year(world: Any, documents: Any, client: Any
     # Asking again keeps the numbers; a certificate of an earlier year does not count.
     again = pdf_text(client.get(f"/certificates/{world.s1.id}/{world.p1.id}.pdf").data)[0]
     assert f"Số vào sổ: 3/{year}" in flat(again)
+    code = certs[2].code
+    verify = client.get(f"/verify/{code}").get_data(as_text=True)
+    assert f'data-testid="register">3/{year}<' in verify
     listing = client.get(f"/reports/sessions/{world.s1.id}/certificates?site_id={world.ck.id}"
                          ).get_data(as_text=True)
     assert re.findall(r'data-k="register">([^<]*)<', listing) == [f"1/{year}", f"2/{year}"]
@@ -220,6 +227,18 @@ def test_settings_per_training_override_the_default(world: Any, documents: Any, 
     assert (lh.parent_agency, lh.place_name) == ("UBND tỉnh Phú Thọ", "Phú Thọ")
     assert lh.signature_png is not None  # the default's images, not overridden
     assert letterhead(None).signer_name == "Nguyễn Văn Khoa"
+    page = client.get(f"/reports/documents?training_id={world.training.id}",
+                      headers={"Accept-Language": "vi"}).get_data(as_text=True)
+    assert 'value="Hà Thị Mai"' in page and "Tập huấn 2024" in page
+    assert 'data-testid="signature-image"' not in page  # this training has none of its own
+    default = client.get("/reports/documents").get_data(as_text=True)
+    assert 'value="Nguyễn Văn Khoa"' in default and 'data-testid="seal-image"' in default
+    image = client.get("/reports/documents/seal.png")
+    assert image.mimetype == "image/png" and image.data.startswith(b"\x89PNG")
+    assert client.get("/reports/documents/other.png").status_code == 404
+    assert client.post("/reports/documents", data={**DEFAULTS, "remove_signature": "1"}
+                       ).status_code == 302
+    assert letterhead(None).signature_png is None and letterhead(None).seal_png is not None
     login(world.organiser)
     (text,) = pdf_text(client.get(f"/certificates/{world.s1.id}/{world.p1.id}.pdf").data)
     assert "HỘI LIÊN HIỆP PHỤ NỮ TỈNH" in text and "Hà Thị Mai" in text
@@ -311,3 +330,28 @@ def test_demo_sets_who_issues_and_signs(app: Any) -> None:
     db.session.commit()
     documents()  # an admin's settings are never overwritten
     assert letterhead(None).signer_name == "Người Đã Sửa"
+
+
+@pytest.mark.parametrize("name", ["<b>Điểm</b> & <i>cầu", "Tên <para>lạ</para>", "a < b > c"])
+def test_names_with_markup_print_as_text(app: Any, make_site: Any, make_user: Any,
+                                         make_session: Any, make_participant: Any,
+                                         register: Any, client: Any, login: Any,
+                                         name: str) -> None:
+    from trainer.sessions.models import Checkin, Training
+
+    host = make_site(code="H1", name=name, kind="host")
+    person = make_participant(host, "Nguyễn Thị Hoa", "female")
+    training = Training(title=name, year=2026)
+    db.session.add(training)
+    db.session.commit()
+    session = make_session([host], title=name, training_id=training.id)
+    register(session, [person])
+    db.session.add(Checkin(session_id=session.id, participant_id=person.id, site_id=host.id,
+                           at=session.starts_at))
+    db.session.commit()
+    login(make_user("organiser"))
+    for path in (f"/sessions/{session.id}/report.pdf",
+                 f"/reports/trainings/{training.id}/report.pdf"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert name in flat("\n".join(pdf_text(response.data))), path

@@ -97,9 +97,10 @@ def blob_path(sha256: str) -> Path:
 
 
 def human_size(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.0f} MB"
-    return f"{max(1, n // 1024)} KB"
+    """A size as the page's language writes it ("48,8 kB")."""
+    from trainer.i18n import fmt_size
+
+    return fmt_size(n)
 
 
 def max_bytes() -> int:

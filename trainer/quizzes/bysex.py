@@ -12,28 +12,29 @@ from sqlalchemy import func, select
 
 from trainer.extensions import db
 from trainer.people.models import Participant, Sex
+from trainer.quizzes.models import Attempt
 from trainer.sessions.models import Checkin
 
 SEXES = tuple(s.value for s in Sex)  # female, male, unspecified
 MEASURES = ("started", "submitted", "passed")
 
 
-def sexes_of(participant_ids: Iterable[int]) -> dict[int, str]:
-    ids = list(set(participant_ids))
-    if not ids:
-        return {}
+def sexes_of(quiz_id: int) -> dict[int, str]:
+    """{participant_id: sex} of everyone with an attempt at the quiz (one query, however
+    many people)."""
+    takers = select(Attempt.participant_id).where(Attempt.quiz_id == quiz_id)
     return {pid: Sex(sex).value for pid, sex in db.session.execute(
-        select(Participant.id, Participant.sex).where(Participant.id.in_(ids)))}
+        select(Participant.id, Participant.sex).where(Participant.id.in_(takers)))}
 
 
 def empty() -> dict[str, int]:
     return {f"{m}_{s}": 0 for m in MEASURES for s in SEXES}
 
 
-def split(counted: Mapping[int, Any]) -> dict[int, dict[str, int]]:
+def split(quiz_id: int, counted: Mapping[int, Any]) -> dict[int, dict[str, int]]:
     """{site_id: {"started_female": n, ..., "passed_unspecified": n}} from the per-person
     entries of a quiz (objects with participant_id, site_id and attempt)."""
-    sexes = sexes_of(counted)
+    sexes = sexes_of(quiz_id) if counted else {}
     out: dict[int, dict[str, int]] = {}
     for entry in counted.values():
         sex = sexes.get(entry.participant_id, "unspecified")

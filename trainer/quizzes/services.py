@@ -1328,7 +1328,7 @@ def progress(quiz_id: int) -> dict[str, Any]:
         select(func.count(Attempt.id) + func.count(Attempt.submitted_at))
         .where(Attempt.quiz_id == quiz_id)) or 0
     site_ids = _session_sites(quiz, per_site, Site.id)
-    sexes = bysex.split(counted)
+    sexes = bysex.split(quiz_id, counted)
     return {
         "quiz_id": quiz.id, "session_id": quiz.session_id, "status": quiz.status.value,
         "version": int(version),
@@ -1375,7 +1375,7 @@ def site_results(quiz_id: int, actor: User | None = None) -> dict[str, Any]:
         return {"present": n_present, "started": len(entries), "submitted": len(done),
                 "mean_percent": mean, "passed": sum(1 for a in done if a.passed)}
 
-    sexes, present_sexes = bysex.split(counted), bysex.present(quiz.session_id)
+    sexes, present_sexes = bysex.split(quiz_id, counted), bysex.present(quiz.session_id)
     rows = [{"site_id": s.id, "code": s.code, "name": s.name,
              **summary(groups.get(s.id, []), present.get(s.id, 0)),
              **present_sexes.get(s.id, {}), **sexes.get(s.id, bysex.empty())} for s in sites]

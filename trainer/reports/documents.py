@@ -202,7 +202,8 @@ def styles() -> dict[str, Any]:
     }
 
 
-def _esc(text: str) -> str:
+def esc(text: str) -> str:
+    """Text for a platypus Paragraph (which reads markup): <, > and & escaped."""
     from xml.sax.saxutils import escape
 
     return escape(text or "")
@@ -216,13 +217,13 @@ def header_flowables(lh: Letterhead, width: float, lang: str = "vi",
     st = styles()
     left = []
     if lh.parent_agency:
-        left.append(Paragraph(_esc(upper(lh.parent_agency)), st["centre"]))
+        left.append(Paragraph(esc(upper(lh.parent_agency)), st["centre"]))
     if lh.issuing_agency:
-        left.append(Paragraph(f"<u>{_esc(upper(lh.issuing_agency))}</u>", st["centre_bold"]))
+        left.append(Paragraph(f"<u>{esc(upper(lh.issuing_agency))}</u>", st["centre_bold"]))
     if number:
-        left.append(Paragraph(_esc(number), st["centre"]))
-    right = [Paragraph(_esc(NATIONAL_TITLE[lang]), st["centre_bold"]),
-             Paragraph(f"<u>{_esc(MOTTO[lang])}</u>", st["centre_bold"])]
+        left.append(Paragraph(esc(number), st["centre"]))
+    right = [Paragraph(esc(NATIONAL_TITLE[lang]), st["centre_bold"]),
+             Paragraph(f"<u>{esc(MOTTO[lang])}</u>", st["centre_bold"])]
     table = Table([[left, right]], colWidths=[width * 0.42, width * 0.58])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -233,7 +234,7 @@ def header_flowables(lh: Letterhead, width: float, lang: str = "vi",
 def place_date_flowable(lh: Letterhead, when: datetime, lang: str = "vi") -> Any:
     from reportlab.platypus import Paragraph
 
-    return Paragraph(_esc(place_date(lh.place_name, when, lang)), styles()["place_date"])
+    return Paragraph(esc(place_date(lh.place_name, when, lang)), styles()["place_date"])
 
 
 def signature_flowables(lh: Letterhead, width: float) -> list[Any]:
@@ -244,7 +245,7 @@ def signature_flowables(lh: Letterhead, width: float) -> list[Any]:
     block: list[Any] = []
     for words in (lh.signer_authority, lh.signer_title):
         if words:
-            block.append(Paragraph(_esc(upper(words)), st["centre_bold"]))
+            block.append(Paragraph(esc(upper(words)), st["centre_bold"]))
     images = [png for png in (lh.signature_png, lh.seal_png) if png]
     if images:
         cells = []
@@ -257,7 +258,7 @@ def signature_flowables(lh: Letterhead, width: float) -> list[Any]:
     else:
         block.append(Spacer(1, 24 * mm))
     if lh.signer_name:
-        block.append(Paragraph(_esc(lh.signer_name), st["centre_bold"]))
+        block.append(Paragraph(esc(lh.signer_name), st["centre_bold"]))
     table = Table([["", block]], colWidths=[width * 0.45, width * 0.55])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return [table]

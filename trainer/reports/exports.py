@@ -199,12 +199,15 @@ def title_sheet(wb: Any, lh: Letterhead, title: Sequence[str],
     row = 7
     for line in title:
         merged(row, "A", "F", line, bold=True)
+        ws.row_dimensions[row].height = 16 * (1 + len(line) // 90)  # merged cells do not grow
         row += 1
     row += 1
     for label, value in lines:
         ws.merge_cells(f"B{row}:F{row}")
         _put(ws, row, 1, label).font = Font(bold=True)
         _put(ws, row, 2, value).alignment = Alignment(wrap_text=True)
+        if isinstance(value, str):
+            ws.row_dimensions[row].height = 15 * (1 + len(value) // 95)
         row += 1
     row += 1
     for words in (lh.signer_authority, lh.signer_title):

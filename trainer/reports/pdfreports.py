@@ -19,6 +19,7 @@ from trainer.dbtypes import utcnow
 from trainer.glossary import percent_text, term
 from trainer.i18n import fmt_date, fmt_time
 from trainer.reports.documents import (
+    esc,
     header_flowables,
     place_date_flowable,
     signature_flowables,
@@ -54,10 +55,10 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[
     from reportlab.platypus import Paragraph, Table, TableStyle
 
     st = styles()
-    data = [[Paragraph(h, st["head"]) for h in head]]
+    data = [[Paragraph(esc(h), st["head"]) for h in head]]
     for n, row in enumerate(rows, start=1):
         bold = total and n == len(rows)
-        data.append([Paragraph(f"<b>{v}</b>" if bold else str(v),
+        data.append([Paragraph(f"<b>{esc(str(v))}</b>" if bold else esc(str(v)),
                                st["cell"] if i == 0 else st["cell_num"])
                      for i, v in enumerate(row)])
     table = Table(data, colWidths=list(widths), repeatRows=1)
@@ -83,7 +84,7 @@ def _document(lh: Letterhead, title: Sequence[str], body: list[Any], pdf_title: 
     story: list[Any] = [*header_flowables(lh, width), Spacer(1, 3 * mm),
                         place_date_flowable(lh, utcnow()), Spacer(1, 5 * mm),
                         Paragraph("BÁO CÁO", st["title"])]
-    story += [Paragraph(line, st["subtitle"]) for line in title]
+    story += [Paragraph(esc(line), st["subtitle"]) for line in title]
     story += [Spacer(1, 5 * mm), *body, Spacer(1, 8 * mm), *signature_flowables(lh, width)]
     doc.build(story)
     return buffer.getvalue()
@@ -122,7 +123,7 @@ def session_pdf(report: dict[str, Any], lh: Letterhead) -> bytes:
         f"{term('participant')}, có mặt {_n(t['present'])} (nữ {_n(t['female'])}, "
         f"nam {_n(t['male'])}, {term('sex_unspecified')} {_n(t['unspecified'])}); "
         f"tỷ lệ có mặt {_pct(t['attendance_percent'])}."
-        + (f" {term('quiz', capital=True)} «{quiz['title']}» (đạt từ "
+        + (f" {term('quiz', capital=True)} «{esc(quiz['title'])}» (đạt từ "
            f"{percent_text(quiz['pass_percent'])}): nộp bài {_n(t['quiz_submitted'])}, "
            f"đạt {_n(t['quiz_passed'])}." if quiz else ""), st["body"]),
         Paragraph(f"1. Theo {term('site')} và giới tính", st["h2"])]

@@ -95,12 +95,12 @@ def check_image(data: bytes, field: str) -> bytes:
         if max(size) > MAX_SIDE_IN or min(size) < 16:
             raise Invalid.field(field, gettext(
                 "The image must be between 16 and %(n)d pixels on each side.", n=MAX_SIDE_IN))
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            image = image.convert("RGBA")
-            image.thumbnail((MAX_SIDE_OUT, MAX_SIDE_OUT))
-            out = io.BytesIO()
-            image.save(out, format="PNG", optimize=True)
+        with Image.open(io.BytesIO(data)) as source:
+            source.load()
+            image = source.convert("RGBA")
+        image.thumbnail((MAX_SIDE_OUT, MAX_SIDE_OUT))
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=True)
     except Invalid:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):

@@ -27,7 +27,7 @@ from trainer.dbtypes import INT_MAX, utcnow
 from trainer.errors import DomainError, Invalid
 from trainer.extensions import db
 from trainer.i18n import local_zone
-from trainer.sessions import forms, ics, services
+from trainer.sessions import bysex, forms, ics, services
 from trainer.sessions.models import Training, TrainingSession
 from trainer.sessions.public import public_bp
 from trainer.sites.services import all_sites
@@ -119,7 +119,8 @@ def _list_context(endpoint: str) -> dict[str, Any]:
         sessions = result["items"]
         ids = [s.id for s in sessions]
         mine = None if current_user.is_staff else current_user.site_ids
-        ctx.update(result=result, totals=services.registered_totals(ids, mine))
+        ctx.update(result=result, totals=services.registered_totals(ids, mine),
+                   by_sex=bysex.registered(ids, mine))
     else:
         ctx["calendar"] = _calendar(view, anchor)
     return ctx
@@ -576,8 +577,9 @@ def trainings_index() -> Any:
 @login_required
 def training_show(training_id: int) -> Any:
     training = services.get_training(current_user, training_id)
-    totals = services.registered_totals([s.id for s in training.sessions])
-    return render_template("trainings/show.html", training=training, totals=totals)
+    ids = [s.id for s in training.sessions]
+    return render_template("trainings/show.html", training=training,
+                           totals=services.registered_totals(ids), by_sex=bysex.registered(ids))
 
 
 @trainings_bp.route("/new", methods=["GET", "POST"], endpoint="edit")

@@ -9,6 +9,7 @@ Revises: c14b00000001
 Create Date: 2026-12-07 11:21:05.553589
 
 """
+import os
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -51,7 +52,7 @@ def upgrade():
         batch_op.create_unique_constraint('uq_certificate_register', ['register_year', 'register_number'])
 
     conn = op.get_bind()
-    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    zone = ZoneInfo(os.environ.get("TRAINER_TIMEZONE", "Asia/Ho_Chi_Minh"))  # as config.py
     counters: dict[int, int] = {}
     rows = conn.execute(sa.text("SELECT id, issued_at FROM certificate ORDER BY issued_at, id"))
     for cert_id, issued_at in list(rows):
