@@ -510,7 +510,7 @@ def _draw_sex(rng: random.Random, title: str) -> Sex:
     return "female" if rng.random() < FEMALE_SHARE.get(title, 0.5) else "male"
 
 
-def _draw_name(rng: random.Random, sex: Sex, mountain: bool) -> str:
+def draw_name(rng: random.Random, sex: Sex, mountain: bool) -> str:
     family = (_MOUNTAIN_FAMILY if mountain else _FAMILY).draw(rng)
     middle = _MIDDLE[sex].draw(rng)
     given = _GIVEN[sex].draw(rng)
@@ -565,9 +565,9 @@ def people(seed: int = DEFAULT_SEED, *, sites: Sequence[SiteSpec] | None = None,
         sex = _draw_sex(rng, title)
         birth_year = _draw_birth_year(rng, title, year)
         mountain = site_code in mountain_codes
-        full_name = _draw_name(rng, sex, mountain)
+        full_name = draw_name(rng, sex, mountain)
         while (full_name, site_code, birth_year) in seen:
-            full_name = _draw_name(rng, sex, mountain)
+            full_name = draw_name(rng, sex, mountain)
         seen.add((full_name, site_code, birth_year))
         out.append(
             PersonSpec(
