@@ -21,6 +21,7 @@ from datetime import date
 
 from trainer import demo_data as d2017
 from trainer.demo_data import PersonSpec, Sex, SiteSpec, Weighted
+from trainer.text import fold
 
 YEAR = 2026
 DEFAULT_SEED = 2026
@@ -133,8 +134,6 @@ UNITS: list[str] = _unit_names()
 
 
 def _code(name: str) -> str:
-    from trainer.text import fold
-
     prefix = "P" if name.startswith("Phường ") else "X"
     return f"{prefix}-" + "".join(fold(_bare(name)).upper().split())
 
