@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+DEMO_YEAR ?= 2017
 
 .PHONY: run test lint bench translations messages clean
 
@@ -23,10 +24,10 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 translations: | $(BIN)/python
 	$(BIN)/pybabel compile --use-fuzzy -d trainer/translations
 
-## Set up (venv, schema, demo province) and serve on http://$(HOST):$(PORT)
+## Set up (venv, schema, demo province of DEMO_YEAR 2017|2026) and serve on http://$(HOST):$(PORT)
 run: $(VENV)/.run-installed translations
 	$(BIN)/trainer db upgrade
-	$(BIN)/trainer demo
+	$(BIN)/trainer demo --year $(DEMO_YEAR)
 	@echo ""
 	@echo "Open http://$(HOST):$(PORT) and log in with one of the accounts above."
 	@echo "(Stop with Ctrl+C. The data stays in $${TRAINER_DATA_DIR:-instance}/.)"

@@ -206,4 +206,6 @@ def test_a_merged_unit_is_shown_with_what_it_became_and_not_counted(
     assert [u["name"] for u in units] == ["Phường Việt Trì"]
     site = next(s for s in api.get("/api/v1/sites").get_json()["items"]
                 if s["code"] == "P-VIETTRI")
-    assert site["unit_count"] == 1
+    assert (site["unit_count"], site["level"]) == (1, "commune")
+    assert units[0]["level"] == "ward"
+    assert "commune level" in index

@@ -119,7 +119,7 @@ def load_demo(year: int = 2017) -> DemoContext | None:
             "given_name": given, "name_folded": fold(full),
             "sort_key": name_sort_key(family, middle, given), "sex": person.sex,
             "birth_year": person.birth_year, "position": person.position, "unit": person.unit,
-            "unit_id": units.get((person.site_code, person.unit)),
+            "unit_id": units.get((person.site_code, person.unit)) if person.unit else None,
             "phone": person.phone, "site_id": ctx.sites[person.site_code].id,
         })
     from trainer.dbtypes import utcnow

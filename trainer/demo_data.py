@@ -348,14 +348,9 @@ HOST_POSITIONS: Weighted = (
 #: Titles only held by women.
 FEMALE_ONLY_POSITIONS: frozenset[str] = frozenset({WOMEN_UNION, "Cán bộ Hội Liên hiệp Phụ nữ tỉnh"})
 
-#: The office a provincial staff member comes from (recorded as their unit: they belong to
-#: no commune, so they never count as commune coverage).
+#: The office of a provincial staff member whose title does not already name it (recorded
+#: as their unit). They belong to no commune, so they never count as commune coverage.
 HOST_OFFICES: dict[str, str] = {
-    "Lãnh đạo Phòng GDTX-CN, Sở GD&ĐT": "Sở Giáo dục và Đào tạo",
-    "Chuyên viên Phòng GDTX-CN, Sở GD&ĐT": "Sở Giáo dục và Đào tạo",
-    "Chuyên viên Phòng GD&ĐT thành phố Việt Trì": "Phòng GD&ĐT thành phố Việt Trì",
-    "Cán bộ Hội Khuyến học tỉnh": "Hội Khuyến học tỉnh",
-    "Cán bộ Hội Liên hiệp Phụ nữ tỉnh": "Hội Liên hiệp Phụ nữ tỉnh",
     "Báo cáo viên": "Sở Giáo dục và Đào tạo",
     "Kỹ thuật viên điểm cầu": "Sở Giáo dục và Đào tạo",
 }
@@ -470,7 +465,7 @@ class PersonSpec:
     full_name: str
     sex: Sex
     site_code: str
-    unit: str  # the commune-level unit, or a provincial office at the host site
+    unit: str | None  # the commune-level unit; a provincial office (or none) at the host
     position: str
     phone: str | None
     birth_year: int | None
@@ -510,7 +505,7 @@ def _draw_sex(rng: random.Random, title: str) -> Sex:
     return "female" if rng.random() < FEMALE_SHARE.get(title, 0.5) else "male"
 
 
-def _draw_name(rng: random.Random, sex: Sex, mountain: bool) -> str:
+def draw_name(rng: random.Random, sex: Sex, mountain: bool) -> str:
     family = (_MOUNTAIN_FAMILY if mountain else _FAMILY).draw(rng)
     middle = _MIDDLE[sex].draw(rng)
     given = _GIVEN[sex].draw(rng)
@@ -561,13 +556,13 @@ def people(seed: int = DEFAULT_SEED, *, sites: Sequence[SiteSpec] | None = None,
     phones: set[str] = set()
     host_staff = _Pool.of(host_positions)
 
-    def add(site_code: str, unit: str, title: str) -> None:
+    def add(site_code: str, unit: str | None, title: str) -> None:
         sex = _draw_sex(rng, title)
         birth_year = _draw_birth_year(rng, title, year)
         mountain = site_code in mountain_codes
-        full_name = _draw_name(rng, sex, mountain)
+        full_name = draw_name(rng, sex, mountain)
         while (full_name, site_code, birth_year) in seen:
-            full_name = _draw_name(rng, sex, mountain)
+            full_name = draw_name(rng, sex, mountain)
         seen.add((full_name, site_code, birth_year))
         out.append(
             PersonSpec(
@@ -575,7 +570,7 @@ def people(seed: int = DEFAULT_SEED, *, sites: Sequence[SiteSpec] | None = None,
                 sex=sex,
                 site_code=site_code,
                 unit=unit,
-                position=localise_position(title, unit),
+                position=localise_position(title, unit) if unit else title,
                 phone=_draw_phone(rng, phones),
                 birth_year=birth_year,
             )
@@ -585,7 +580,7 @@ def people(seed: int = DEFAULT_SEED, *, sites: Sequence[SiteSpec] | None = None,
         if site.kind == "host":
             for _ in range(rng.randint(*HOST_STAFF_RANGE)):
                 title = host_staff.draw(rng)
-                add(site.code, HOST_OFFICES[title], title)
+                add(site.code, HOST_OFFICES.get(title), title)
         for commune in site.communes:
             few, many = DELEGATES_PER_COMMUNE
             size = many if rng.random() < FIVE_DELEGATE_SHARE else few

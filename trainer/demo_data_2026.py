@@ -20,7 +20,8 @@ import random
 from datetime import date
 
 from trainer import demo_data as d2017
-from trainer.demo_data import PersonSpec, SiteSpec, Weighted
+from trainer.demo_data import PersonSpec, Sex, SiteSpec, Weighted
+from trainer.text import fold
 
 YEAR = 2026
 DEFAULT_SEED = 2026
@@ -133,8 +134,6 @@ UNITS: list[str] = _unit_names()
 
 
 def _code(name: str) -> str:
-    from trainer.text import fold
-
     prefix = "P" if name.startswith("Phường ") else "X"
     return f"{prefix}-" + "".join(fold(_bare(name)).upper().split())
 
@@ -157,8 +156,8 @@ def _chairs() -> dict[str, str]:
     rng = random.Random(DEFAULT_SEED)
     out = {HOST_CODE: "Nguyễn Văn Hùng"}
     for site in SITES[1:]:
-        sex = "female" if rng.random() < 0.25 else "male"
-        out[site.code] = d2017._draw_name(rng, sex, site.code in MOUNTAIN_SITE_CODES)
+        sex: Sex = "female" if rng.random() < 0.25 else "male"
+        out[site.code] = d2017.draw_name(rng, sex, site.code in MOUNTAIN_SITE_CODES)
     return out
 
 

@@ -190,3 +190,24 @@ def test_demo_without_a_session_says_so(app: Any) -> None:
     bank = json.loads(BANK_PATH.read_text(encoding="utf-8"))
     assert _count(Question) == len(bank["questions"]) and _count(Quiz) == 0
     assert any("no demo session" in n for n in ctx.notes)
+
+
+def test_an_organiser_sets_a_questions_source_in_the_form(world: Any, login: Any,
+                                                         client: Any) -> None:
+    login(world.organiser)
+    form = {"topic": "gender", "kind": "true_false", "text": "Nam, nữ bình đẳng về độ tuổi đi học.",
+            "points": "1", "explanation": "Khoản 1 Điều 14.", "option_rows": "2",
+            "option_0": "Đúng", "option_1": "Sai", "correct": "0",
+            "source_article": "Điều 14 khoản 1",
+            "source_document": "Luật Bình đẳng giới số 73/2006/QH11", "valid_as_of": "2026-12-01"}
+    bad = client.post("/quizzes/bank/new", data={**form, "valid_as_of": "01/12/2026"})
+    assert bad.status_code == 422
+    assert "Not a valid date." in bad.get_data(as_text=True)
+    assert db.session.scalar(select(Question).where(Question.text == form["text"])) is None
+    done = client.post("/quizzes/bank/new", data=form)
+    assert done.status_code == 302, done.get_data(as_text=True)[:300]
+    made = db.session.scalar(select(Question).where(Question.text == form["text"]))
+    assert (made.source_article, made.source_document, made.valid_as_of.isoformat()) == (
+        "Điều 14 khoản 1", "Luật Bình đẳng giới số 73/2006/QH11", "2026-12-01")
+    page = client.get(f"/quizzes/bank/{made.id}/edit").get_data(as_text=True)
+    assert 'value="2026-12-01"' in page and 'value="Điều 14 khoản 1"' in page

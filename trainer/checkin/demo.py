@@ -62,6 +62,28 @@ def load(ctx: Any) -> None:
             .where(SessionSite.session_id == session.id, SessionSite.site_id == site_id)
             .values(status=status, status_note=note,
                     status_at=now - timedelta(minutes=rng.randint(5, 45))))
+    held = _past_session(ctx, rng)
     ctx.notes.append(
-        f"Demo check-ins: {len(checkins)} of {len(rows)} registered so far; "
+        f"Demo check-ins: {held} at the session held last month; "
+        f"{len(checkins)} of {len(rows)} registered so far today; "
         f"{', '.join(not_started)} have not started.")
+
+
+def _past_session(ctx: Any, rng: random.Random) -> int:
+    """The session held last month: most of its roster came (its figures enter the totals)."""
+    past: TrainingSession | None = getattr(ctx, "sessions", {}).get("past")
+    if past is None:
+        return 0
+    rows = [{"session_id": past.id, "participant_id": pid, "site_id": sid,
+             "at": (at := past.starts_at + timedelta(minutes=rng.randint(-45, 15))),
+             "server_at": at, "method": "scan", "by_user_id": None, "walk_in": False,
+             "flags": []}
+            for pid, sid in db.session.execute(
+                select(Registration.participant_id, Registration.site_id)
+                .where(Registration.session_id == past.id).order_by(Registration.id))
+            if rng.random() < 0.85]
+    if rows:
+        db.session.execute(insert(Checkin), rows)
+    db.session.execute(update(TrainingSession).where(TrainingSession.id == past.id)
+                       .values(attendance_version=len(rows)))
+    return len(rows)

@@ -31,7 +31,7 @@ from flask_login import current_user, login_required
 from trainer.auth.services import require_any, require_staff
 from trainer.errors import Conflict, DomainError, Forbidden, Invalid
 from trainer.extensions import db
-from trainer.quizzes import bysex, services
+from trainer.quizzes import bysex, services, sources
 from trainer.quizzes.export import export_xlsx
 from trainer.validation import form_errors
 
@@ -217,11 +217,11 @@ def bank() -> Any:
 def _question_values(question: Any | None) -> dict[str, Any]:
     if question is None:
         return {"topic": request.args.get("topic", ""), "kind": "single", "text": "",
-                "points": "1", "explanation": "",
+                "points": "1", "explanation": "", **sources.form_values(None),
                 "options": [{"text": "", "correct": False} for _ in range(4)]}
     return {"topic": question.topic or "", "kind": _value(question.kind),
             "text": question.text, "points": str(question.points),
-            "explanation": question.explanation or "",
+            "explanation": question.explanation or "", **sources.form_values(question),
             "options": [{"id": o.id, "text": o.text, "correct": o.correct}
                         for o in question.options]}
 
@@ -240,7 +240,7 @@ def _question_from_form() -> tuple[dict[str, Any], dict[str, Any]]:
                      "id": _int(form.get(f"option_id_{i}"))})
     values = {"topic": form.get("topic", ""), "kind": kind, "text": form.get("text", ""),
               "points": form.get("points", "1"), "explanation": form.get("explanation", ""),
-              "options": rows}
+              "options": rows, **{k: form.get(k, "") for k in sources.FORM_FIELDS}}
     options = [{"text": r["text"], "correct": r["correct"]} for r in rows if r["text"].strip()]
     data: dict[str, Any] = {
         "topic": values["topic"] or None, "kind": kind, "text": values["text"],
@@ -262,10 +262,7 @@ def question_form(question_id: int | None = None) -> Any:
     if request.method == "POST":
         values, data = _question_from_form()
         try:
-            if question is None:
-                question = services.create_question(current_user, data)
-            else:
-                services.update_question(current_user, question, data)
+            question = sources.save_question(current_user, question, data, request.form)
         except DomainError as exc:
             errors = form_errors(exc)
         else:

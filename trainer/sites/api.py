@@ -21,6 +21,8 @@ class SiteSchema(StrictSchema):
     name = Text(required=True, max_length=200)
     kind = fields.String(load_default="bridge", validate=validate.OneOf(["host", "bridge"]))
     address = Text(max_length=300, allow_blank=True, load_default=None, allow_none=True)
+    level = fields.String(dump_only=True, metadata={
+        "description": "province, district (until 30 June 2025) or commune; read from the name"})
     unit_count = fields.Method("_unit_count", dump_only=True)
 
     def _unit_count(self, site: Any) -> int:
@@ -45,6 +47,8 @@ class UnitSchema(StrictSchema):
     name = Text(required=True, max_length=200)
     centre_name = Text(max_length=300, allow_blank=True, allow_none=True, load_default=None)
     rating = Text(max_length=32, allow_blank=True, allow_none=True, load_default=None)
+    level = fields.String(dump_only=True, allow_none=True,
+                          metadata={"description": "commune, ward, town or special_zone"})
 
 
 SiteList = list_schema(SiteSchema, "SiteList")

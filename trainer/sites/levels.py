@@ -7,6 +7,8 @@ would put "Huyện ..." before "Thành phố ...".
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
 from trainer.sites.models import SiteLevel, UnitLevel
 from trainer.text import fold, sort_key
 
@@ -30,6 +32,12 @@ LEVEL_WORDS: dict[UnitLevel, str] = {
     UnitLevel.COMMUNE: "xã", UnitLevel.WARD: "phường", UnitLevel.TOWN: "thị trấn",
     UnitLevel.SPECIAL_ZONE: "đặc khu",
 }
+
+
+def site_level_labels() -> dict[str, str]:
+    return {SiteLevel.PROVINCE.value: gettext("province level"),
+            SiteLevel.DISTRICT.value: gettext("district level"),
+            SiteLevel.COMMUNE.value: gettext("commune level")}
 
 
 def _match(name: str) -> tuple[int, SiteLevel | None, UnitLevel | None, str]:

@@ -11,8 +11,10 @@ from trainer.sites.models import Unit
 
 def current_of() -> dict[int, int]:
     """{id of a unit that ended: id of the current unit it became}, following the chain."""
-    links = dict(db.session.execute(
-        select(Unit.id, Unit.successor_id).where(Unit.successor_id.is_not(None))).all())
+    links: dict[int, int] = {
+        unit_id: successor_id for unit_id, successor_id in db.session.execute(
+            select(Unit.id, Unit.successor_id).where(Unit.successor_id.is_not(None)))
+        if successor_id is not None}
     out: dict[int, int] = {}
     for start in links:
         seen, at = {start}, links[start]

@@ -68,10 +68,12 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(200))
     name_folded: Mapped[str] = mapped_column(String(200), index=True)
     # Officials' order: city, towns, districts (or wards, then communes), then by name.
-    sort_key: Mapped[str] = mapped_column(sort_key_type(), default=_name_sort_key)
+    # (server defaults: columns added to a table holding rows; the app always sets them)
+    sort_key: Mapped[str] = mapped_column(sort_key_type(), default=_name_sort_key,
+                                          server_default="9")
     kind: Mapped[SiteKind] = mapped_column(_enum(SiteKind, "site_kind"), default=SiteKind.BRIDGE)
     level: Mapped[SiteLevel] = mapped_column(_enum(SiteLevel, "site_level"),
-                                             default=_site_level)
+                                             default=_site_level, server_default="district")
     address: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

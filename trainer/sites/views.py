@@ -12,6 +12,7 @@ from trainer.auth.services import require_site, require_staff
 from trainer.errors import DomainError
 from trainer.extensions import db
 from trainer.sites import services
+from trainer.sites.levels import site_level_labels
 from trainer.validation import form_errors
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
@@ -23,7 +24,7 @@ def index() -> Any:
     q = request.args.get("q", "")
     sites = list(db.session.scalars(services.list_sites(current_user, q=q)))
     return render_template("sites/index.html", sites=sites, q=q,
-                           unit_counts=services.unit_counts())
+                           unit_counts=services.unit_counts(), levels=site_level_labels())
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -24,22 +24,42 @@ UNIT_LEVEL = sa.Enum('commune', 'ward', 'town', 'special_zone', name='unit_level
 
 
 def upgrade():
-    with op.batch_alter_table('question', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('source_article', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('source_document', sa.String(length=300), nullable=True))
-        batch_op.add_column(sa.Column('valid_as_of', sa.Date(), nullable=True))
-
-    with op.batch_alter_table('site', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('sort_key', sort_key_type(), nullable=True))
-        batch_op.add_column(sa.Column('level', SITE_LEVEL, nullable=True))
-    with op.batch_alter_table('unit', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('level', UNIT_LEVEL, nullable=True))
-        batch_op.add_column(sa.Column('ended_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('successor_id', sa.Integer(), nullable=True))
-
+    # Plain ALTER TABLE ... ADD COLUMN where possible: a batch copy of a table on SQLite drops
+    # the old table, and with foreign keys on that deletes (or sets to NULL) the rows that
+    # point to it: a site's units, a question's options, participants' units.
+    op.add_column('question', sa.Column('source_article', sa.String(length=200), nullable=True))
+    op.add_column('question', sa.Column('source_document', sa.String(length=300),
+                                        nullable=True))
+    op.add_column('question', sa.Column('valid_as_of', sa.Date(), nullable=True))
+    op.add_column('site', sa.Column('sort_key', sort_key_type(), nullable=False,
+                                    server_default='9'))
+    op.add_column('site', sa.Column('level', SITE_LEVEL, nullable=False,
+                                    server_default='district'))
+    op.add_column('unit', sa.Column('level', UNIT_LEVEL, nullable=True))
+    op.add_column('unit', sa.Column('ended_on', sa.Date(), nullable=True))
     conn = op.get_bind()
-    site = sa.table('site', sa.column('id'), sa.column('name'), sa.column('kind'),
-                    sa.column('sort_key'), sa.column('level'))
+    if conn.dialect.name == 'sqlite':
+        # A foreign key needs a copy of `unit`; dropping the old copy sets participants' unit
+        # to NULL (ON DELETE SET NULL): keep them and put them back.
+        participant = sa.table('participant', sa.column('id'), sa.column('unit_id'))
+        kept = conn.execute(sa.select(participant.c.id, participant.c.unit_id)
+                            .where(participant.c.unit_id.is_not(None))).all()
+        with op.batch_alter_table('unit', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('successor_id', sa.Integer(), nullable=True))
+            batch_op.create_foreign_key(batch_op.f('fk_unit_successor_id_unit'), 'unit',
+                                        ['successor_id'], ['id'], ondelete='SET NULL')
+        if kept:
+            conn.execute(participant.update().where(participant.c.id == sa.bindparam('pid'))
+                         .values(unit_id=sa.bindparam('uid')),
+                         [{'pid': pid, 'uid': uid} for pid, uid in kept])
+    else:
+        op.add_column('unit', sa.Column('successor_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f('fk_unit_successor_id_unit'), 'unit', 'unit',
+                              ['successor_id'], ['id'], ondelete='SET NULL')
+    op.create_index(op.f('ix_unit_successor_id'), 'unit', ['successor_id'], unique=False)
+
+    site = sa.table('site', sa.column('id'), sa.column('name'), sa.column('sort_key'),
+                    sa.column('level'))
     for id_, name in conn.execute(sa.select(site.c.id, site.c.name)).all():
         conn.execute(site.update().where(site.c.id == id_).values(
             sort_key=admin_sort_key(name), level=site_level_of(name).value))
@@ -50,26 +70,26 @@ def upgrade():
         conn.execute(unit.update().where(unit.c.id == id_).values(
             sort_key=admin_sort_key(name), level=level.value if level else None))
 
-    with op.batch_alter_table('site', schema=None) as batch_op:
-        batch_op.alter_column('sort_key', existing_type=sort_key_type(), nullable=False)
-        batch_op.alter_column('level', existing_type=SITE_LEVEL, nullable=False)
-    with op.batch_alter_table('unit', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_unit_successor_id'), ['successor_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_unit_successor_id_unit'), 'unit',
-                                    ['successor_id'], ['id'], ondelete='SET NULL')
-
 
 def downgrade():
-    with op.batch_alter_table('unit', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_unit_successor_id_unit'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_unit_successor_id'))
-        batch_op.drop_column('successor_id')
-        batch_op.drop_column('ended_on')
-        batch_op.drop_column('level')
-    with op.batch_alter_table('site', schema=None) as batch_op:
-        batch_op.drop_column('level')
-        batch_op.drop_column('sort_key')
-    with op.batch_alter_table('question', schema=None) as batch_op:
-        batch_op.drop_column('valid_as_of')
-        batch_op.drop_column('source_document')
-        batch_op.drop_column('source_article')
+    op.drop_index(op.f('ix_unit_successor_id'), table_name='unit')
+    conn = op.get_bind()
+    if conn.dialect.name == 'sqlite':
+        participant = sa.table('participant', sa.column('id'), sa.column('unit_id'))
+        kept = conn.execute(sa.select(participant.c.id, participant.c.unit_id)
+                            .where(participant.c.unit_id.is_not(None))).all()
+        with op.batch_alter_table('unit', schema=None) as batch_op:
+            batch_op.drop_constraint(batch_op.f('fk_unit_successor_id_unit'),
+                                     type_='foreignkey')
+            batch_op.drop_column('successor_id')
+        if kept:
+            conn.execute(participant.update().where(participant.c.id == sa.bindparam('pid'))
+                         .values(unit_id=sa.bindparam('uid')),
+                         [{'pid': pid, 'uid': uid} for pid, uid in kept])
+    else:
+        op.drop_constraint(op.f('fk_unit_successor_id_unit'), 'unit', type_='foreignkey')
+        op.drop_column('unit', 'successor_id')
+    for table, column in (('unit', 'ended_on'), ('unit', 'level'), ('site', 'level'),
+                          ('site', 'sort_key'), ('question', 'valid_as_of'),
+                          ('question', 'source_document'), ('question', 'source_article')):
+        op.drop_column(table, column)
