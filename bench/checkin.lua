@@ -53,9 +53,11 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local errs = 0
+  local errs, most = 0, 0
   for _, thread in ipairs(threads) do
     errs = errs + thread:get("errors")
+    most = math.max(most, thread:get("i"))
   end
   io.write(string.format("checkin-errors %d\n", errs))
+  io.write(string.format("checkin-lines %d\n", most * #threads))  -- lines used, at most
 end

@@ -324,7 +324,7 @@ async def _latency(urls: Sequence[str], fx: Fixture, people: Sequence[tuple[int,
 
         # Warm-up, not measured: one check-in per process. A process's first `attendance` push
         # carries every site when several processes share Redis (see
-        # trainer.checkin.services.attendance_push); later ones only the sites that changed.
+        # trainer.checkin.push.next_push); later ones only the sites that changed.
         for k, person in enumerate(warm):
             url = urls[k % len(urls)]
             await pools[url].send(checkin_request(url, fx.organiser_token, fx.session_id,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import re
 import statistics
@@ -70,6 +71,10 @@ class Bare:
                 time.sleep(0.1)
         raise RuntimeError("bench.bare did not start")
 
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=10)
@@ -116,21 +121,33 @@ def run(db: Database, *, redis: bool, runs: int, seconds: float, participants: i
                 raise RuntimeError("the watchers did not connect")
         used = 0
 
-        def checkins(secs: float) -> tuple[float, int]:
+        def checkins(secs: float) -> tuple[float, int, float]:
             nonlocal used
+            cpu = server.cpu_seconds()
             rate, sent, out = wrk(server.url, secs, fx.organiser_token, str(fx.session_id),
                                   data.name, str(used), str(THREADS))
-            used += sent + CONNECTIONS
+            used += int(re.search(r"checkin-lines (\d+)", out).group(1))  # type: ignore[union-attr]
             errors = int(re.search(r"checkin-errors (\d+)", out).group(1))  # type: ignore[union-attr]
-            return rate, errors
+            if errors:
+                print("\n".join(line for line in out.splitlines()
+                                if line.startswith("unexpected")), file=sys.stderr)
+            return rate, errors, (server.cpu_seconds() - cpu) * 1000 / max(sent, 1)
+
+        def bare_rate(secs: float) -> tuple[float, float]:
+            cpu = bare.cpu_seconds()
+            rate, sent, _ = wrk(bare.url + "/ping", secs)
+            return rate, (bare.cpu_seconds() - cpu) * 1000 / max(sent, 1)
 
         wrk(bare.url + "/ping", 2)  # warm-up
         checkins(2)
-        bare_rates, rates, errors = [], [], 0
+        bare_rates, rates, bare_cpu, cpu, errors = [], [], [], [], 0
         for _ in range(runs):
-            bare_rates.append(wrk(bare.url + "/ping", seconds)[0])
-            rate, errs = checkins(seconds)
+            rate, ms = bare_rate(seconds)
+            bare_rates.append(rate)
+            bare_cpu.append(ms)
+            rate, errs, ms = checkins(seconds)
             rates.append(rate)
+            cpu.append(ms)
             errors += errs
         if used > len(people):
             print("not enough participants for these runs: some check-ins were repeats",
@@ -148,6 +165,11 @@ def run(db: Database, *, redis: bool, runs: int, seconds: float, participants: i
         Row("check-ins (POST .../checkins)", rates, "req/s"),
         Row("check-ins / bare", ratio, "ratio", "≥ 0.35", statistics.median(ratio) >= 0.35),
         Row("check-ins not answered 201", [float(errors)], "count", "0", errors == 0),
+        Row("server CPU per bare request", bare_cpu, "ms"),
+        Row("server CPU per check-in", cpu, "ms"),
+        Row("CPU per bare request / per check-in", [b / c for b, c in zip(bare_cpu, cpu,
+                                                                           strict=True)],
+            "ratio"),
     ]
 
 

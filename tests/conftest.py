@@ -152,7 +152,7 @@ class Client(FlaskClient):
                 headers["Accept-Language"] = self.language
             kwargs["headers"] = headers
         if has_app_context():
-            db.session().commit()  # the session itself: a test may patch the scoped proxy's
+            db.session().commit()  # the Session itself: a test may patch db.session.commit
         if self.preserve_context:
             return super().open(*args, **kwargs)
         return contextvars.Context().run(super().open, *args, **kwargs)

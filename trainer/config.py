@@ -96,6 +96,8 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": None,
+    "OPENAPI_REDOC_PATH": "docs",
+    "OPENAPI_REDOC_URL": "/static/vendor/redoc-2.5.4.standalone.js",
     "LIVE_COALESCE_S": 0.25,
     "SITE_OFFLINE_AFTER_S": 30,
     "JSON_SORT_KEYS": False,

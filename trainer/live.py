@@ -103,6 +103,12 @@ def message_queue(url: str | None, channel: str) -> Any:
     stays under QUEUE_RETRY_MAX_S, and once subscribed again the process closes its live
     connections: the pages connect again by themselves and ask for a fresh snapshot, as after
     any reconnect, so no screen stays behind.
+
+    Kept instead of the stock RedisManager because tests/faults/test_redis_outage.py fails
+    with it: its wait grows 1, 2, 4, ... s, so after Redis returns the processes stay deaf to
+    each other's pushes for longer than the test's 10 s, and a page that never disconnected
+    never asks for a fresh snapshot. It overrides RedisManager._redis_listen_with_retries, so
+    python-socketio is pinned to the minor version it was tested with (pyproject.toml).
     """
     if not url:
         return None

@@ -116,7 +116,7 @@ def register(app: Flask, *, csp: str) -> None:
             return None  # 404 / 405 answer as they are
         view = app.view_functions.get(request.endpoint)
         if getattr(view, "_public", False) or request.endpoint in (
-            "api-docs.openapi_json", "api_docs.page",
+            "api-docs.openapi_json", "api-docs.openapi_redoc",
         ):
             return None
         if bearer_token():
