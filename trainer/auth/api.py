@@ -65,6 +65,16 @@ def revoke_token() -> None:
         services.revoke_token(token)
 
 
+@blp.post("/users/<int:user_id>/logout")
+@blp.response(204)
+@blp.alt_response(403, response="FORBIDDEN", description="Another account, and not an admin.")
+def log_out_everywhere(user_id: int) -> None:
+    """Log an account out everywhere: every browser session, API token (this one too, when it
+    is the caller's own) and live connection of the account ends. The account itself, or an
+    admin."""
+    services.log_out_everywhere(current_user, services.get_user(user_id))
+
+
 @blp.get("/auth/me")
 @blp.response(200, UserSchema)
 def me() -> Any:

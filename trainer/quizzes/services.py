@@ -1674,15 +1674,17 @@ def export_xlsx(quiz_id: int, actor: User | None = None) -> bytes:
     from trainer.offload import off_loop
 
     _require_results(actor)
-    quiz = get_quiz(quiz_id)
-    return off_loop(_results_workbook, quiz.title, site_results(quiz_id),
-                    participant_results(quiz_id))
+    return off_loop(_results_workbook, get_quiz(quiz_id).id)
 
 
-def _results_workbook(title: str, results: dict[str, Any], people: list[dict[str, Any]]) -> bytes:
-    """Built off the gevent loop (trainer.offload): 30,000 participants take seconds."""
+def _results_workbook(quiz_id: int) -> bytes:
+    """Read and built off the gevent loop (trainer.offload), on the worker thread's own
+    database session: 30,000 participants take seconds."""
     from openpyxl import Workbook
 
+    quiz = get_quiz(quiz_id)
+    title, results, people = quiz.title, site_results(quiz_id), participant_results(quiz_id)
+    db.session.commit()  # the connection serves others while the workbook is built
     wb = Workbook()
     wb.remove(wb.active)
     sites = results["sites"] + [{"code": "", "name": "Tổng cộng", **results["totals"]}]
