@@ -132,16 +132,23 @@ def register(app: Flask, *, csp: str) -> None:
         """A JSON body that the parser cannot take (an integer of thousands of digits, arrays
         nested thousands deep) is a malformed request (400), never a server error with a
         traceback in the log."""
-        if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json:
-            return None
-        try:
-            json.loads(request.get_data(cache=True) or b"null")
-        except (ValueError, RecursionError):
-            from trainer.errors import render_error
+        from trainer.errors import render_error
 
-            return render_error(400, gettext(
-                "The body is not valid JSON, or holds a number too long or nesting too deep "
-                "to read."), slug="malformed")
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        body: Any = None
+        if request.is_json:
+            try:
+                body = json.loads(request.get_data(cache=True) or b"null")
+            except (ValueError, RecursionError):
+                return render_error(400, gettext(
+                    "The body is not valid JSON, or holds a number too long or nesting too "
+                    "deep to read."), slug="malformed")
+        if (request.method == "PATCH" and request.path.startswith("/api/v1/")
+                and not request.files and not request.form and body in (None, {})):
+            return render_error(422, gettext("Send at least one field to change."),
+                                slug="invalid", errors={"_schema": [
+                                    gettext("Send at least one field to change.")]})
         return None
 
     @app.before_request
