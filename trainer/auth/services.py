@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import threading
@@ -25,7 +26,7 @@ from trainer.errors import Conflict, Forbidden, Invalid, NotFound, TooMany, Unau
 from trainer.extensions import db
 from trainer.text import has_control_chars, nfc
 
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
 
 
 def _hash_password(password: str) -> str:
@@ -94,13 +95,28 @@ def _validate_username(username: str) -> str:
     return username
 
 
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of public leaks, as zxcvbn ships them."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
 def _validate_password(password: str, username: str | None = None) -> str:
+    """At least MIN_PASSWORD characters, not containing the user name, not a common one."""
     if not password or len(password) < MIN_PASSWORD:
         raise Invalid.field(
             "password", gettext("A password has at least %(n)d characters.", n=MIN_PASSWORD)
         )
     if len(password) > 256:
         raise Invalid.field("password", gettext("At most %(n)s characters.", n=256))
+    folded = password.casefold()
+    if username and len(username) >= 3 and username.casefold() in folded:
+        raise Invalid.field("password", gettext("A password must not contain the user name."))
+    if folded in _common_passwords() or folded.replace(" ", "") in _common_passwords():
+        raise Invalid.field("password", gettext(
+            "This password is one of the most common ones: choose another."))
     return password
 
 
@@ -120,7 +136,7 @@ def create_user(
     if actor is not None:
         require_admin(actor)
     username = _validate_username(username)
-    _validate_password(password)
+    _validate_password(password, username)
     try:
         role = Role(role)
     except ValueError:
