@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('material_download', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('visitor', sa.String(length=64), nullable=True))
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='0',
                                       nullable=False))
@@ -27,6 +29,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('material_download', schema=None) as batch_op:
+        batch_op.drop_column('visitor')
     with op.batch_alter_table('attempt', schema=None) as batch_op:
         batch_op.drop_column('device_hash')
         batch_op.drop_column('resume_approved_until')
