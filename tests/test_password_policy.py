@@ -38,3 +38,13 @@ def test_a_good_password_is_taken_and_changes_are_checked_too(app: Any, client: 
         "username": "lan_dh", "password": "lan_dh_2024!", "role": "organiser"})
     assert response.status_code == 422
     assert "password" in response.get_json()["errors"]
+
+
+def test_the_openapi_document_states_the_password_rule(client: Any) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    password = next(s["properties"]["password"] for s in schemas.values()
+                    if "password" in s.get("properties", {})
+                    and "role" in s.get("properties", {}))
+    assert password["minLength"] == 10
+    assert "most common" in password["description"]

@@ -19,7 +19,10 @@ blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Tokens 
 class UserSchema(StrictSchema):
     id = fields.Integer(dump_only=True)
     username = Text(required=True, max_length=64)
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=10, max=256),
+        metadata={"description": "At least 10 characters, not containing the user name, not "
+                                 "one of the 30,000 most common passwords (zxcvbn's list)."})
     role = fields.String(required=True,
                          validate=validate.OneOf(["admin", "organiser", "coordinator"]))
     site_ids = fields.List(fields.Integer(), load_default=list)
