@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+import pytest
+
 from trainer.extensions import db, socketio
 
 PASSWORD = "correct horse battery"
@@ -104,3 +106,25 @@ def test_a_revoked_token_socket_is_closed_at_its_next_event(app: Any, client: An
     answer = sio.emit("watch", {"session_id": 1}, namespace="/live", callback=True)
     assert answer["status"] == 401
     assert not sio.is_connected("/live")
+
+
+@pytest.mark.redis
+def test_connections_held_by_other_processes_are_closed_through_redis(
+        app: Any, monkeypatch: Any) -> None:
+    """Another server process's socket of the account is known from Redis and closed through
+    the message queue (python-socketio's disconnect of a sid it does not hold)."""
+    from tests.conftest import TEST_REDIS_URL
+    from trainer import live
+
+    app.config["REDIS_URL"] = TEST_REDIS_URL
+    app.extensions.pop("trainer.live.registry", None)
+    closed: list[str] = []
+    monkeypatch.setattr(socketio.server, "disconnect",
+                        lambda sid, namespace=None: closed.append(sid))
+    try:
+        live.remember_connection(424242, "sid-in-another-process")
+        live.end_user_connections(424242)
+        assert closed == ["sid-in-another-process"]
+        assert not app.extensions["trainer.live.registry"].exists("trainer:sockets:424242")
+    finally:
+        app.extensions.pop("trainer.live.registry").close()
