@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, pre_load, validate
 from sqlalchemy import Select, func, select
 from werkzeug.routing import IntegerConverter
 
@@ -83,6 +84,25 @@ class StrictSchema(Schema):
         if not field_obj.dump_only:
             bound_input(field_obj)
             validation.localise(field_obj)
+
+    @pre_load
+    def _whole_numbers(self, data: Any, **_: Any) -> Any:
+        """marshmallow reads 1.5 as the whole number 1: a number with a fraction is refused
+        where a whole one is expected (a whole-valued 2.0 stays 2)."""
+        if not isinstance(data, Mapping):
+            return data
+        errors: dict[str, list[Any]] = {}
+        for name, field in self.load_fields.items():
+            key = field.data_key or name
+            value = data.get(key)
+            inner = field.inner if isinstance(field, fields.List) else None
+            if isinstance(field, fields.Integer) or isinstance(inner, fields.Integer):
+                values = value if inner is not None and isinstance(value, list) else [value]
+                if any(isinstance(v, float) and not v.is_integer() for v in values):
+                    errors[key] = [str(_l("Not a valid whole number."))]
+        if errors:
+            raise ValidationError(errors)
+        return data
 
 
 class ListArgs(StrictSchema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,9 @@ def from_environment() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _int("TRAINER_MAX_UPLOAD_MB", 200) * 1024 * 1024,
         "IMPORT_MAX_BYTES": _int("TRAINER_IMPORT_MAX_MB", 10) * 1024 * 1024,
         "TOKEN_TTL_HOURS": _int("TRAINER_TOKEN_TTL_HOURS", 24 * 14),
+        # A browser session ends after this long without a request (a sliding window).
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("TRAINER_SESSION_HOURS", 12)),
+        "REMEMBER_COOKIE_DURATION": timedelta(hours=_int("TRAINER_SESSION_HOURS", 12)),
         # Free failed logins per (user name, address); then each try waits twice as long.
         "LOGIN_MAX_FAILURES": _int("TRAINER_LOGIN_MAX_FAILURES", 5),
         # Failed logins from one address (any names) within the window before it waits.

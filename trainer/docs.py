@@ -40,6 +40,10 @@ class AccessResponses(BasePlugin):  # type: ignore[misc]
         for method, operation in (operations or {}).items():
             if method not in METHODS:
                 continue
+            if method == "patch":  # a change names at least one field (else 422)
+                for media in operation.get("requestBody", {}).get("content", {}).values():
+                    if "schema" in media:
+                        media["schema"] = {"allOf": [media["schema"]], "minProperties": 1}
             for status, response in operation.get("responses", {}).items():
                 if not isinstance(response, dict) or "$ref" in response or not (
                         str(status) == "default" or str(status)[0] in "45"):

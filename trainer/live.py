@@ -148,3 +148,66 @@ def _restart_connections(server: Any) -> None:
         server.eio.disconnect()
     except Exception:  # noqa: BLE001 - a failed close must not stop the listener
         log.exception("could not restart the live connections")
+
+
+# --------------------------------------------------------------------------- accounts' sockets
+# Every live connection joins its account's room; ending an account's sessions (logout, new
+# password, deactivation) closes them all. The connections of other processes are found in
+# Redis (a set per account, kept while they are open) and closed through the message queue.
+
+SOCKETS_TTL_S = 7 * 24 * 3600
+
+
+def user_room(user_id: int) -> str:
+    return f"user-{user_id}"
+
+
+def _registry() -> Any:
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    client = current_app.extensions.get("trainer.live.registry")
+    if client is None:
+        from redis import Redis
+
+        client = current_app.extensions["trainer.live.registry"] = Redis.from_url(
+            url, socket_connect_timeout=3, socket_timeout=3)
+    return client
+
+
+def remember_connection(user_id: int, sid: str) -> None:
+    try:
+        if (registry := _registry()) is not None:
+            key = f"trainer:sockets:{user_id}"
+            registry.sadd(key, sid)
+            registry.expire(key, SOCKETS_TTL_S)
+    except Exception:  # noqa: BLE001 - the same-process close and the per-event check remain
+        log.warning("could not record live connection %s of user %s", sid, user_id)
+
+
+def forget_connection(user_id: int, sid: str) -> None:
+    try:
+        if (registry := _registry()) is not None:
+            registry.srem(f"trainer:sockets:{user_id}", sid)
+    except Exception:  # noqa: BLE001
+        log.warning("could not forget live connection %s of user %s", sid, user_id)
+
+
+def end_user_connections(user_id: int) -> None:
+    """Close every live connection of the account, in this process and the others."""
+    server = socketio.server
+    if server is None:
+        return
+    sids = {sid for sid, _eio in server.manager.get_participants(NAMESPACE, user_room(user_id))}
+    try:
+        if (registry := _registry()) is not None:
+            key = f"trainer:sockets:{user_id}"
+            sids |= {s.decode() for s in registry.smembers(key)}
+            registry.delete(key)
+    except Exception:  # noqa: BLE001
+        log.warning("could not read the live connections of user %s", user_id)
+    for sid in sids:
+        try:
+            server.disconnect(sid, namespace=NAMESPACE)
+        except Exception:  # noqa: BLE001 - gone already
+            log.debug("live connection %s already closed", sid)

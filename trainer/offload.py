@@ -7,8 +7,9 @@ the loop serves everyone else (the threads share the GIL, which Python hands ove
 milliseconds). Without gevent (tests, the threaded development server) it just calls `fn`.
 
 `fn` gets an application context and the caller's language, nothing more: it must not
-touch the request, the logged-in user or the database session; gather the data first and
-pass it in.
+touch the request or the logged-in user (check permissions first). It may read the database
+through its own session (the caller's transaction is ended first, so that its connection
+serves others meanwhile); writing stays with the caller.
 
 `one_at_a_time(key)` lets one such job per key (e.g. one import per user) run at a time,
 across server processes when REDIS_URL is set.
@@ -58,10 +59,21 @@ def off_loop(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
                 return fn(*args, **kwargs)
 
         call = call_in_context  # type: ignore[assignment]
+        _release_connection()
     pool = hub.threadpool
     if pool.maxsize != POOL_SIZE:
         pool.maxsize = POOL_SIZE
     return pool.apply(call)  # type: ignore[no-any-return]
+
+
+def _release_connection() -> None:
+    """End the request's read-only transaction before waiting, so that its database
+    connection serves other requests meanwhile (SQLite has one per process)."""
+    from trainer.extensions import db
+
+    session = db.session()
+    if not (session.new or session.dirty or session.deleted):
+        session.commit()
 
 
 class _LocalLocks:

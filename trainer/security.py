@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any, TypeGuard, TypeVar
@@ -87,12 +88,18 @@ def register(app: Flask, *, csp: str) -> None:
     login_manager.login_view = "auth.login"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
+    def load_user(session_id: str) -> User | None:
+        """The session's "<user id>.<session version>": a session from before the account's
+        last logout, password change or deactivation no longer matches."""
+        user_id, _, version = (session_id or "").partition(".")
         try:
             user = db.session.get(User, int(user_id))
+            version_number = int(version)
         except ValueError:
             return None
-        return user if user is not None and user.active else None
+        if user is None or not user.active or user.session_version != version_number:
+            return None
+        return user
 
     @login_manager.request_loader
     def load_user_from_request(_request: Any) -> User | None:
@@ -155,6 +162,30 @@ def register(app: Flask, *, csp: str) -> None:
                         "caller is seen as the proxy's address %s, so throttling treats them "
                         "as one. Set TRAINER_PROXY_COUNT to the number of proxies in front.",
                         request.remote_addr)
+
+    @app.before_request
+    def refuse_unreadable_json() -> Any:
+        """A JSON body that the parser cannot take (an integer of thousands of digits, arrays
+        nested thousands deep) is a malformed request (400), never a server error with a
+        traceback in the log."""
+        from trainer.errors import render_error
+
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        body: Any = None
+        if request.is_json:
+            try:
+                body = json.loads(request.get_data(cache=True) or b"null")
+            except (ValueError, RecursionError):
+                return render_error(400, gettext(
+                    "The body is not valid JSON, or holds a number too long or nesting too "
+                    "deep to read."), slug="malformed")
+        if (request.method == "PATCH" and request.path.startswith("/api/v1/")
+                and not request.files and not request.form and body in (None, {})):
+            return render_error(422, gettext("Send at least one field to change."),
+                                slug="invalid", errors={"_schema": [
+                                    gettext("Send at least one field to change.")]})
+        return None
 
     @app.before_request
     def refuse_nul_characters() -> Any:

@@ -244,3 +244,21 @@ def test_openapi_documents_the_checkin_paths(app: Any, client: Any) -> None:
     delete = spec["paths"]["/api/v1/sessions/{session_id}/checkins/{checkin_id}"]["delete"]
     assert "204" in set(map(str, delete["responses"]))
     assert "/api/v1/sessions/{session_id}/attendance" in spec["paths"]
+
+
+def test_409_for_another_sites_person_names_nobody(world: Any, api_as: Any) -> None:
+    """The attack: a coordinator walking participant ids read each person's name, site and
+    check-in time from the 409. Now a person of another site gets a 409 without them; the
+    check-in of another site's person stays allowed (a walk-in) and flagged."""
+    w = world
+    assert api_as(w.coord_b).post(url(w.session), json={
+        "site_id": w.b.id, "participant_id": w.lan.id}).status_code == 201
+    response = api_as(w.coord_a, lang="en").post(url(w.session), json={
+        "site_id": w.a.id, "participant_id": w.lan.id})
+    body = is_problem(response, 409)
+    assert body["type"] == "/problems/checked-in-elsewhere"
+    assert not {"site_id", "site_name", "checkin_at", "checkin_id", "participant_id"} & set(body)
+    text = response.get_data(as_text=True)
+    assert w.lan.full_name not in text and "Đoan Hùng" not in text
+    assert "already checked in at another site" in body["detail"]
+    assert checkins() == 1

@@ -221,23 +221,23 @@ def test_vietnamese_name_round_trips(api: Any, client: Any, samples: Any) -> Non
 def test_range_requests_stream_video(api: Any, client: Any, samples: Any) -> None:
     data = samples.mp4(100_000)
     body = post_file(api, data, "video.mp4", visibility="shared").get_json()
-    part = fetch(client, body["url"], headers={"Range": "bytes=1000-1999"})
+    part = fetch(client, body["url"], headers={**api._headers(None), "Range": "bytes=1000-1999"})
     assert part.status_code == 206
     assert part.data == data[1000:2000]
     assert part.headers["Content-Range"] == f"bytes 1000-1999/{len(data)}"
-    tail = fetch(client, body["url"], headers={"Range": "bytes=-100"})
+    tail = fetch(client, body["url"], headers={**api._headers(None), "Range": "bytes=-100"})
     assert tail.status_code == 206 and tail.data == data[-100:]
-    bad = fetch(client, body["url"], headers={"Range": f"bytes={len(data) + 10}-"})
+    bad = fetch(client, body["url"], headers={**api._headers(None), "Range": f"bytes={len(data) + 10}-"})
     assert bad.status_code == 416
     # only the piece from byte 0 (or a whole download) counts as a download
-    fetch(client, body["url"], headers={"Range": "bytes=0-"})
+    fetch(client, body["url"], headers={**api._headers(None), "Range": "bytes=0-"})
     assert count(MaterialDownload) == 1
 
 
 def test_etag_revalidation_is_not_counted(api: Any, client: Any, samples: Any) -> None:
     body = post_file(api, samples.pdf(), "a.pdf", visibility="shared").get_json()
-    assert fetch(client, body["url"]).status_code == 200
-    again = fetch(client, body["url"], headers={"If-None-Match": f'"{body["sha256"]}"'})
+    assert fetch(client, body["url"], headers=api._headers(None)).status_code == 200
+    again = fetch(client, body["url"], headers={**api._headers(None), "If-None-Match": f'"{body["sha256"]}"'})
     assert again.status_code == 304
     assert count(MaterialDownload) == 1
 
@@ -304,19 +304,33 @@ def test_coordinators_read_but_cannot_write(api_as: Any, api: Any, make_user: An
 
 
 def test_public_downloads_count_for_the_site(api: Any, client: Any, samples: Any,
-                                             make_site: Any, make_session: Any) -> None:
+                                             make_site: Any, make_session: Any,
+                                             app: Any) -> None:
+    """The attack: anonymous requests with `?site=` inflated any site's count. Now only a
+    signed trainees' page link counts for its site, once per person and day."""
+    from trainer.materials.services import signed_site_args
+
     a, b = make_site(), make_site()
     session = make_session([a, b])
     body = post_file(api, samples.pdf(), "a.pdf", visibility="shared",
                      session_id=session.id).get_json()
-    html = client.get(f"/s/{session.id}/materials?site={b.id}").get_data(as_text=True)
+    signed = signed_site_args(b.id)
+    html = client.get(f"/s/{session.id}/materials?site={b.id}&sig={signed['sig']}"
+                      ).get_data(as_text=True)
     link = re.search(rf'href="(/materials/{body["id"]}/file\?[^"]*)"', html)
-    assert link and f"site={b.id}" in link.group(1)
-    assert fetch(client, link.group(1).replace("&amp;", "&")).status_code == 200
-    fetch(client, body["url"])
+    assert link and f"site={b.id}" in link.group(1) and "sig=" in link.group(1)
+    for _ in range(3):  # the same phone, again and again: once
+        assert fetch(client, link.group(1).replace("&amp;", "&")).status_code == 200
+    other_phone = app.test_client()
+    other_phone.environ_base["REMOTE_ADDR"] = "198.51.100.30"
+    assert fetch(other_phone, link.group(1).replace("&amp;", "&")).status_code == 200
+    # unsigned or forged: downloaded, never counted
+    for url in (body["url"], f"{body['url']}?site={a.id}", f"{body['url']}?site={a.id}&sig=x",
+                f"{body['url']}?site={a.id}&sig={signed['sig']}"):
+        assert fetch(client, url).status_code == 200
     counts = api.get(f"/api/v1/materials/{body['id']}/downloads").get_json()
     assert counts["total"] == 2
-    assert {s["site_id"]: s["count"] for s in counts["sites"]} == {b.id: 1, None: 1}
+    assert {s["site_id"]: s["count"] for s in counts["sites"]} == {b.id: 2}
 
 
 def test_links(api: Any, client: Any) -> None:

@@ -50,7 +50,7 @@ def cookie_client(frozen: Frozen, account: str | None) -> Any:
     client = frozen.app.test_client()
     if account:
         with client.session_transaction() as s:
-            s["_user_id"] = str(frozen.world.users[account])
+            s["_user_id"] = f"{frozen.world.users[account]}.0"  # "<id>.<session version>"
             s["_fresh"] = True
     return client
 

@@ -29,7 +29,7 @@ def hostile(app: Any, tmp_path: Path) -> World:
 def logged_in(app: Any, user_id: int) -> Any:
     client = app.test_client()
     with client.session_transaction() as s:
-        s["_user_id"] = str(user_id)
+        s["_user_id"] = f"{user_id}.0"  # "<id>.<session version>"
         s["_fresh"] = True
     return client
 

@@ -21,7 +21,7 @@ NASTY = ["\x00", "a\x00b", "\x1b[31m", "\u202e", "9" * 40, "-1", "x" * 5000]
 def logged_in(frozen: Frozen, account: str = "organiser") -> Any:
     client = frozen.app.test_client()
     with client.session_transaction() as s:
-        s["_user_id"] = str(frozen.world.users[account])
+        s["_user_id"] = f"{frozen.world.users[account]}.0"  # "<id>.<session version>"
         s["_fresh"] = True
     return client
 

@@ -117,6 +117,9 @@ TABLE: list[R] = [
       json=lambda c: {"username": "organiser", "password": PASSWORD}),
     R("DELETE", "/api/v1/auth/token", "401 401 204 204 204 204"),
     R("GET", "/api/v1/auth/me", "401 401 200 200 200 200"),
+    # log out everywhere: the account itself (a_on_a is {coordinator} of A), or an admin
+    R("POST", "/users/{coordinator}/logout", "L L 403 L 403 302"),  # oneself: to the login page
+    R("POST", "/api/v1/users/{coordinator}/logout", "401 401 403 204 403 204"),
     R("GET", "/api/v1/users", "401 401 403 403 403 200"),
     R("POST", "/api/v1/users", "401 401 403 403 403 201",
       json=lambda c: {"username": "nguoimoi", "password": PASSWORD, "role": "coordinator",
@@ -489,7 +492,7 @@ def send(frozen: Frozen, route: R, caller: str) -> Any:
             headers["Authorization"] = f"Bearer {frozen.world.tokens[account]}"
     elif account:
         with client.session_transaction() as s:
-            s["_user_id"] = str(frozen.world.users[account])
+            s["_user_id"] = f"{frozen.world.users[account]}.0"  # "<id>.<session version>"
             s["_fresh"] = True
     if caller == "trainee":
         headers["X-Attempt-Token"] = ctx.token

@@ -19,7 +19,10 @@ blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Tokens 
 class UserSchema(StrictSchema):
     id = fields.Integer(dump_only=True)
     username = Text(required=True, max_length=64)
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=10, max=256),
+        metadata={"description": "At least 10 characters, not containing the user name, not "
+                                 "one of the 30,000 most common passwords (zxcvbn's list)."})
     role = fields.String(required=True,
                          validate=validate.OneOf(["admin", "organiser", "coordinator"]))
     site_ids = fields.List(fields.Integer(), load_default=list)
@@ -63,6 +66,16 @@ def revoke_token() -> None:
     token = bearer_token()
     if token:
         services.revoke_token(token)
+
+
+@blp.post("/users/<int:user_id>/logout")
+@blp.response(204)
+@blp.alt_response(403, response="FORBIDDEN", description="Another account, and not an admin.")
+def log_out_everywhere(user_id: int) -> None:
+    """Log an account out everywhere: every browser session, API token (this one too, when it
+    is the caller's own) and live connection of the account ends. The account itself, or an
+    admin."""
+    services.log_out_everywhere(current_user, services.get_user(user_id))
 
 
 @blp.get("/auth/me")

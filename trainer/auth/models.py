@@ -42,8 +42,14 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     active: Mapped[bool] = mapped_column(default=True)
     calendar_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every browser session's id: raising it (logout, new password, deactivation,
+    # "log out everywhere") ends every session of the account at its next request.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     sites: Mapped[list[Site]] = relationship(secondary=user_site, order_by="Site.code")
+
+    def get_id(self) -> str:  # Flask-Login: kept in the session cookie
+        return f"{self.id}.{self.session_version or 0}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login

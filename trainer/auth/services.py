@@ -22,7 +22,7 @@ from trainer.errors import Conflict, Forbidden, Invalid, NotFound, TooMany, Unau
 from trainer.extensions import db
 from trainer.text import has_control_chars, nfc
 
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
 
 
 def _hash_password(password: str) -> str:
@@ -91,13 +91,28 @@ def _validate_username(username: str) -> str:
     return username
 
 
-def _validate_password(password: str) -> str:
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of public leaks, as zxcvbn ships them."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def _validate_password(password: str, username: str | None = None) -> str:
+    """At least MIN_PASSWORD characters, not containing the user name, not a common one."""
     if not password or len(password) < MIN_PASSWORD:
         raise Invalid.field(
             "password", gettext("A password has at least %(n)d characters.", n=MIN_PASSWORD)
         )
     if len(password) > 256:
         raise Invalid.field("password", gettext("At most %(n)s characters.", n=256))
+    folded = password.casefold()
+    if username and len(username) >= 3 and username.casefold() in folded:
+        raise Invalid.field("password", gettext("A password must not contain the user name."))
+    if folded in _common_passwords() or folded.replace(" ", "") in _common_passwords():
+        raise Invalid.field("password", gettext(
+            "This password is one of the most common ones: choose another."))
     return password
 
 
@@ -117,7 +132,7 @@ def create_user(
     if actor is not None:
         require_admin(actor)
     username = _validate_username(username)
-    _validate_password(password)
+    _validate_password(password, username)
     try:
         role = Role(role)
     except ValueError:
@@ -144,14 +159,36 @@ def create_user(
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    _validate_password(password)
-    user.password_hash = _hash_password(password)
+def end_sessions(user: User, *, commit: bool = True) -> None:
+    """End every browser session and API token of the account (and, through the token and
+    session checks, its live sockets): on logout, a new password, deactivation, or "log out
+    everywhere"."""
+    user.session_version = (user.session_version or 0) + 1
     db.session.execute(
         update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    db.session.commit()
+    clear_token_cache()
+    if commit:
+        db.session.commit()
+    from trainer import live
+
+    live.end_user_connections(user.id)
+
+
+def log_out_everywhere(actor: User | None, user: User) -> None:
+    """The account itself, or an admin for any account."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise Unauthorized(gettext("Log in or send a valid bearer token."))
+    if actor.id != user.id:
+        require_admin(actor)
+    end_sessions(user)
+
+
+def set_password(user: User, password: str) -> None:
+    _validate_password(password, user.username)
+    user.password_hash = _hash_password(password)
+    end_sessions(user)
 
 
 def get_user(user_id: int) -> User:
@@ -185,21 +222,22 @@ def update_user(actor: User, user: User, *, role: str | None = None,
         user.sites = sites
     if user.role == Role.COORDINATOR and not user.sites:
         raise Invalid.field("site_ids", gettext("A coordinator needs at least one site."))
+    ended = False
     if active is not None:
         if user.id == actor.id and not active:
             raise Invalid(gettext("You cannot deactivate your own account."))
+        ended = user.active and not active
         user.active = active
     if display_name is not None:
         user.display_name = nfc(display_name) or None
     if password:
-        _validate_password(password)
+        _validate_password(password, user.username)
         user.password_hash = _hash_password(password)
-        # as set_password: a new password ends the account's API sessions too
-        db.session.execute(
-            update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
-    db.session.commit()
+        ended = True
+    if ended:  # deactivated, or a new password: every session and token of the account ends
+        end_sessions(user)
+    else:
+        db.session.commit()
     return user
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
@@ -42,6 +42,7 @@ def login() -> Any:
         except DomainError as exc:
             error, status = str(exc.detail), exc.status
         else:
+            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME unused
             login_user(user)
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("auth.home"))
@@ -52,9 +53,26 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    """Logging out ends every session of the account: other browsers, API tokens and live
+    connections too (a cookie copied earlier stops working)."""
+    if current_user.is_authenticated:
+        services.end_sessions(current_user._get_current_object())  # type: ignore[attr-defined]
     logout_user()
-    flash(gettext("You are logged out."), "success")
+    flash(gettext("You are logged out everywhere."), "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/users/<int:user_id>/logout")
+@login_required
+def log_out_user(user_id: int) -> Any:
+    """An admin ends every session of an account (a lost phone, a departed colleague)."""
+    user = services.get_user(user_id)
+    services.log_out_everywhere(current_user, user)
+    if user.id == current_user.id:
+        logout_user()
+        return redirect(url_for("auth.login"))
+    flash(gettext("%(name)s is logged out everywhere.", name=user.username), "success")
+    return redirect(url_for("auth.edit_user", user_id=user.id))
 
 
 @bp.get("/users")

@@ -26,7 +26,7 @@ from typing import Any
 from flask import current_app, request
 from flask_babel import gettext
 from flask_login import current_user
-from flask_socketio import join_room, leave_room
+from flask_socketio import disconnect, join_room, leave_room
 
 from trainer import live
 from trainer.auth.models import User
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 NS = live.NAMESPACE
 USER_KEY = "trainer.live.user_id"
+VERSION_KEY = "trainer.live.session_version"
+TOKEN_KEY = "trainer.live.token"  # noqa: S105 - an environ key, not a secret
 PAGES_KEY = "trainer.live.site_pages"  # this connection registered a site page
 MAX_ID = 2**53
 
@@ -48,8 +50,17 @@ class BadPayload(Exception):
 
 
 def connection_user() -> User | None:
-    """The account this Socket.IO connection authenticated as (any feature's handlers)."""
-    return services.socket_user(request.environ.get(USER_KEY))
+    """The account this Socket.IO connection authenticated as (any feature's handlers), while
+    its credentials still hold: a revoked token, a logout, a new password or a deactivation
+    since the connection opened closes it instead."""
+    user = services.socket_user(request.environ.get(USER_KEY))
+    token = request.environ.get(TOKEN_KEY)
+    still = user is not None and user.session_version == request.environ.get(VERSION_KEY) and (
+        token is None or user_for_token(token) is not None)
+    if not still:
+        disconnect()
+        return None
+    return user
 
 
 @socketio.on("connect", namespace=NS)
@@ -69,11 +80,17 @@ def on_connect(auth: Any = None) -> None:
         log.info("socket connection refused: no valid credentials (%s)", request.remote_addr)
         raise ConnectionRefusedError(gettext("Log in or send a valid bearer token."))
     request.environ[USER_KEY] = user.id
+    request.environ[VERSION_KEY] = user.session_version
+    request.environ[TOKEN_KEY] = token if isinstance(token, str) and token else None
+    join_room(live.user_room(user.id))
+    live.remember_connection(user.id, request.sid)  # type: ignore[attr-defined]
     services.start_presence_sweeper(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @socketio.on("disconnect", namespace=NS)
 def on_disconnect(*_: Any) -> None:
+    if (user_id := request.environ.get(USER_KEY)) is not None:
+        live.forget_connection(user_id, request.sid)  # type: ignore[attr-defined]
     if not request.environ.get(PAGES_KEY):
         return  # a watcher without site pages: nothing to record (no write per screen)
     try:

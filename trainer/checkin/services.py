@@ -44,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from trainer import live
 from trainer.audit.services import record
 from trainer.auth.models import User
-from trainer.auth.services import require_any, require_site, require_staff
+from trainer.auth.services import can_act_for_site, require_any, require_site, require_staff
 from trainer.checkin import counters, liveness, push
 from trainer.checkin.models import CheckinUndo, SitePresence
 from trainer.dbtypes import commit_keeping_objects, utcnow
@@ -317,6 +317,11 @@ def _answer_existing(user: User, session_id: int, site_id: int, existing: Checki
                client_id=client_id, device_at=device_at, user=user,
                details={"other_site_id": existing.site_id, "other_checkin_id": existing.id,
                         "other_at": iso(existing.at)})
+    if not can_act_for_site(user, participant.site_id):
+        # another site's person (a walk-in, or ids tried one after another): no name, site
+        # or time of theirs
+        raise CheckedInElsewhere(gettext(
+            "This person is already checked in at another site in this session."))
     raise CheckedInElsewhere(
         gettext("%(name)s is already checked in at %(site)s (%(time)s).",
                 name=participant.full_name, site=site_name, time=fmt_time(existing.at)),

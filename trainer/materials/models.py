@@ -182,6 +182,8 @@ class MaterialDownload(db.Model):  # type: ignore[name-defined,misc]
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     public: Mapped[bool] = mapped_column(default=False)
+    # an anonymous downloader (HMAC of address and browser), to count each once a day
+    visitor: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_material_download_material_id_site_id_day", "material_id", "site_id", "day"),

@@ -6,6 +6,9 @@ an account (trainees) reach shared materials only. Services own the commit.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 import re
 from collections.abc import Mapping
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask_babel import get_locale, gettext
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -618,9 +622,28 @@ def file_path(version: MaterialVersion) -> Path:
     return path
 
 
-def download_site(actor: Any, requested: int | None) -> int | None:
+def _site_signature(site_id: int) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, f"materials-site:{site_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode()
+
+
+def signed_site_args(site_id: int) -> dict[str, Any]:
+    """The query of a trainees' page link that counts its downloads for a site."""
+    return {"site": site_id, "sig": _site_signature(site_id)}
+
+
+def visitor_key(address: str | None, user_agent: str | None) -> str:
+    """Who downloaded, for counting a person once a day, without keeping their address."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"{address}|{user_agent}".encode(), hashlib.sha256).hexdigest()
+
+
+def download_site(actor: Any, requested: int | None, signature: str | None = None
+                  ) -> int | None:
     """The site a download is counted for: a coordinator's site (the one asked for among
-    theirs, or their only one); for a trainee the site the public page was opened for."""
+    theirs, or their only one); for a trainee the site of a signed trainees' page link
+    (signed_site_args), else none: an address typed by anyone counts for no site."""
     if _is_actor(actor):
         if actor.is_staff:
             return None
@@ -628,20 +651,36 @@ def download_site(actor: Any, requested: int | None) -> int | None:
         if requested in ids:
             return requested
         return ids[0] if len(ids) == 1 else None
-    if requested is not None and db.session.get(Site, requested) is not None:
-        return requested
-    return None
+    if requested is None or not signature or not hmac.compare_digest(
+            signature.encode(), _site_signature(requested).encode()):
+        return None
+    return requested if db.session.get(Site, requested) is not None else None
 
 
 def record_download(actor: Any, material: Material, version: int | None,
-                    site_id: int | None) -> None:
+                    site_id: int | None, *, visitor: str | None = None) -> None:
+    """Count a download: by an account, or through a signed trainees' page link; each
+    person (account, or browser and address) once per material, version and day."""
     from trainer.i18n import to_local
 
+    user_id = actor.id if _is_actor(actor) else None
+    if user_id is None and site_id is None:
+        return  # anonymous, from no signed link: not counted
     now = utcnow()
+    day = to_local(now).date()
+    same = select(MaterialDownload.id).where(
+        MaterialDownload.material_id == material.id, MaterialDownload.day == day,
+        MaterialDownload.version.is_(None) if version is None
+        else MaterialDownload.version == version,
+        MaterialDownload.by_user_id == user_id if user_id is not None
+        else MaterialDownload.visitor == visitor)
+    if db.session.scalar(same.limit(1)) is not None:
+        db.session.commit()
+        return
     db.session.add(MaterialDownload(
-        material_id=material.id, version=version, site_id=site_id, day=to_local(now).date(),
-        at=now, by_user_id=actor.id if _is_actor(actor) else None,
-        public=not _is_actor(actor),
+        material_id=material.id, version=version, site_id=site_id, day=day,
+        at=now, by_user_id=user_id, public=user_id is None,
+        visitor=visitor if user_id is None else None,
     ))
     db.session.commit()
 

@@ -299,8 +299,11 @@ def _send(material: Material, version: MaterialVersion) -> Response:
         and response.content_range.start == 0)
     staff_preview = inline and getattr(current_user, "is_staff", False)
     if request.method == "GET" and starts_at_zero and not staff_preview:
-        site_id = services.download_site(current_user, _int_arg("site"))
-        services.record_download(current_user, material, version.number, site_id)
+        site_id = services.download_site(current_user, _int_arg("site"),
+                                         request.args.get("sig"))
+        services.record_download(current_user, material, version.number, site_id,
+                                 visitor=services.visitor_key(request.remote_addr,
+                                                              request.user_agent.string))
     return response
 
 
@@ -333,7 +336,7 @@ def public(session_id: int) -> Any:
     session's public page and the quiz page). `?site=` counts downloads for that site."""
     session = services.get_public_session(session_id)
     materials = services.shared_for_session(session.id)
-    site_id = _int_arg("site")
+    site_id = services.download_site(None, _int_arg("site"), request.args.get("sig"))
     return render_template(
         "materials/public.html", session=session, materials=materials,
         topic_name=services.topic_name, site_id=site_id,
@@ -348,5 +351,6 @@ def _session_materials(session_id: int) -> list[Material]:
 
 bp.add_app_template_global(_session_materials, "session_materials")
 bp.add_app_template_global(services.topic_name, "material_topic_name")
+bp.add_app_template_global(services.signed_site_args, "signed_site_args")
 bp.add_app_template_global(services.preview_kind, "material_preview_kind")
 

@@ -684,7 +684,9 @@ class _Importer:
         code_ids: set[int] = set()
         if self.default_site is not None:
             site_ids.add(self.default_site)
-        for number, values in rows:
+        for i, (number, values) in enumerate(rows):
+            if i % YIELD_EVERY == 0:
+                time.sleep(0)  # under gevent: let other requests and sockets run in between
             if all(_blank(v) for v in values):
                 continue
             cells = self.cells(values)
