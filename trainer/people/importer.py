@@ -52,7 +52,7 @@ from trainer.auth.services import require_any, require_site
 from trainer.dbtypes import utcnow
 from trainer.errors import DomainError, Invalid, NotFound, TooLarge
 from trainer.extensions import db
-from trainer.people import services
+from trainer.people import import_report, services
 from trainer.people.models import Participant, Sex
 from trainer.sites.models import Site, Unit
 from trainer.sites.services import UNIT_PREFIXES
@@ -1001,9 +1001,10 @@ def import_roster(actor: User, upload: Any, filename: str = "", *, dry_run: bool
     for number, cells in prepared:
         try:
             result = importer.process(number, cells)
-        except RowError as exc:
-            report.errors.append({"row": number, "message": exc.message})
-            importer.preview_row(number, None, exc.message, cells)
+        except RowError as exc:  # every problem of the row, not only the first
+            message = import_report.all_problems(importer, cells, exc.message)
+            report.errors.append({"row": number, "message": message})
+            importer.preview_row(number, None, message, cells)
         else:
             importer.preview_row(number, result, None, cells)
     if dry_run:
