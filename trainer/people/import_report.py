@@ -123,3 +123,16 @@ def keep_participant_bad_rows(stash_id: str, data: bytes, report: dict[str, Any]
     save_bad_rows(stash_id, bad_rows_csv(
         ((n, v) for n, v in rows if n > header_row), report["errors"], header))
     return True
+
+
+def csv_response(content: bytes, name: str) -> Any:
+    """A CSV download (the name in UTF-8 for browsers that read it, ASCII for the others)."""
+    from urllib.parse import quote
+
+    from flask import current_app
+
+    ascii_name = name.encode("ascii", "ignore").decode() or "errors.csv"
+    return current_app.response_class(content, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
+                               f"filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "private, no-store"})

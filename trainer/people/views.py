@@ -240,18 +240,7 @@ def import_confirm(stash_id: str) -> Any:
 def import_bad_rows(stash_id: str) -> Any:
     """The checked file's bad rows with their reasons, to correct and import again."""
     require_any(current_user)
-    content, name = import_report.load_bad_rows(current_user, stash_id)
-    return _csv_download(content, name)
-
-
-def _csv_download(content: bytes, name: str) -> Any:
-    from urllib.parse import quote
-
-    ascii_name = name.encode("ascii", "ignore").decode() or "errors.csv"
-    return current_app.response_class(content, mimetype="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
-                               f"filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "private, no-store"})
+    return import_report.csv_response(*import_report.load_bad_rows(current_user, stash_id))
 
 
 @bp.post("/import/<stash_id>/cancel")
