@@ -108,6 +108,17 @@ def test_organiser_goes_from_home_to_the_wall_and_sees_a_problem_site_alert(
     expect(page.locator(f'[data-testid=tile][data-site-id="{world.b_id}"] [data-field=registered]')
            ).to_have_text("1.284")
     shot(page, f"projector-{tag}")
+    tile_a = page.locator(f'[data-testid=tile][data-site-id="{world.a_id}"]')
+    expect(tile_a).to_have_class(re.compile(r"\btile-alert\b"))
+
+    # Fixed: back to ready, the flashing stops and the note goes, live on the projector.
+    response = requests.post(f"{url}/api/v1/sessions/{world.session_id}/sites/{world.a_id}/status",
+                             json={"status": "online"}, headers=auth, timeout=10)
+    assert response.status_code == 200, response.text
+    expect(tile_a).to_have_attribute("data-state", "online", timeout=LIVE_S)
+    expect(tile_a).not_to_have_class(re.compile(r"\btile-(alert|flash)\b"))
+    expect(tile_a.get_by_test_id("tile-note")).to_be_hidden()
+    expect(notes).to_be_hidden()
     assert not pages.errors
 
 
