@@ -90,10 +90,16 @@ if (window.io) {
   socket.on("disconnect", () => { connection(false); poll(true); });
   socket.on("connect_error", () => { connection(false); poll(true); });
   socket.on("quiz_progress", (msg) => {
-    if (msg && Number(msg.quiz_id) === QUIZ_ID) setProgress(msg.sites);
+    if (msg && Number(msg.quiz_id) === QUIZ_ID) {
+      setProgress(msg.sites);
+      document.dispatchEvent(new CustomEvent("quiz-progress", { detail: msg }));
+    }
   });
   socket.on("quiz_status", (msg) => {
-    if (msg && Number(msg.quiz_id) === QUIZ_ID) setStatus(msg.status);
+    if (msg && Number(msg.quiz_id) === QUIZ_ID) {
+      setStatus(msg.status);
+      document.dispatchEvent(new CustomEvent("quiz-status", { detail: msg }));
+    }
   });
 } else {
   poll(true);

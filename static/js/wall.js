@@ -196,6 +196,7 @@ function renderTile(site) {
   el.dataset.present = d.present;
   el.dataset.alert = state === "issue" ? "1" : "0";
   el.classList.toggle("tile-alert", state === "issue");
+  if (state !== "issue") el.classList.remove("tile-flash");
   if (state === "issue" && before !== "issue") alertFor(site);
   if (refs.status) {
     refs.status.className = `badge ${badgeClass(state)}`;

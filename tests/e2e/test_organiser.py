@@ -108,4 +108,74 @@ def test_organiser_goes_from_home_to_the_wall_and_sees_a_problem_site_alert(
     expect(page.locator(f'[data-testid=tile][data-site-id="{world.b_id}"] [data-field=registered]')
            ).to_have_text("1.284")
     shot(page, f"projector-{tag}")
+    tile_a = page.locator(f'[data-testid=tile][data-site-id="{world.a_id}"]')
+    expect(tile_a).to_have_class(re.compile(r"\btile-alert\b"))
+
+    # Fixed: back to ready, the flashing stops and the note goes, live on the projector.
+    response = requests.post(f"{url}/api/v1/sessions/{world.session_id}/sites/{world.a_id}/status",
+                             json={"status": "online"}, headers=auth, timeout=10)
+    assert response.status_code == 200, response.text
+    expect(tile_a).to_have_attribute("data-state", "online", timeout=LIVE_S)
+    expect(tile_a).not_to_have_class(re.compile(r"\btile-(alert|flash)\b"))
+    expect(tile_a.get_by_test_id("tile-note")).to_be_hidden()
+    expect(notes).to_be_hidden()
+    assert not pages.errors
+
+
+def test_quiz_statistics_grow_on_the_room_screen_while_the_quiz_is_open(
+        e2e_server: tuple[Server, str, Path], pages: Pages) -> None:
+    from playwright.sync_api import expect
+
+    server, database_url, data_dir = e2e_server
+    world = load_world(database_url, data_dir, at_a=4, at_b=2, at_host=2, quiz=True)
+    server.start()
+    url = server.url
+    organiser = {"Authorization": f"Bearer {world.organiser_token}"}
+    questions = list(world.quiz_answers)
+
+    def take(person: dict[str, Any], right: int) -> None:
+        """Check the person in, then answer the first `right` questions right, the rest not
+        at all, and submit."""
+        response = requests.post(f"{url}/api/v1/sessions/{world.session_id}/checkins",
+                                 json={"participant_id": person["id"], "site_id": world.a_id,
+                                       "client_id": str(uuid.uuid4())},
+                                 headers=organiser, timeout=10)
+        assert response.status_code == 201, response.text
+        started = requests.post(f"{url}/api/v1/quizzes/{world.quiz_id}/attempts",
+                                json={"participant_code": person["code"]}, timeout=10)
+        assert started.status_code in (200, 201), started.text
+        body = started.json()
+        token = {"X-Attempt-Token": body["token"]}
+        answers = {str(q): world.quiz_answers[q] for q in questions[:right]}
+        saved = requests.put(f"{url}/api/v1/attempts/{body['attempt_id']}/answers",
+                             json={"answers": answers}, headers=token, timeout=10)
+        assert saved.status_code == 200, saved.text
+        done = requests.post(f"{url}/api/v1/attempts/{body['attempt_id']}/submit",
+                             headers=token, timeout=10)
+        assert done.status_code == 200, done.text
+
+    ctx = pages.context(viewport={"width": 1920, "height": 1080})
+    page = pages.page("screen", ctx)
+    login(page, "organiser")
+    page.goto(f"/quizzes/{world.quiz_id}/screen?lang=vi")
+    expect(page.get_by_test_id("stats-empty")).to_be_visible()
+    people = world.people["a"]
+    take(people[0], 3)   # 100 %
+    take(people[1], 1)   # 33 %
+    stats = page.get_by_test_id("quiz-stats")
+    expect(stats).to_have_attribute("data-submitted", "2", timeout=25_000)  # pushed, then fetched
+    bars = page.get_by_test_id("question-bar")
+    expect(bars).to_have_count(3)
+    expect(bars.first.get_by_test_id("right-share")).to_have_text("100 %")
+    expect(bars.nth(1).get_by_test_id("right-share")).to_have_text("50 %")
+    expect(page.locator('[data-testid=hist-bin][data-lo="90"]')).to_have_attribute("data-total", "1")
+    expect(page.locator('[data-testid=hist-bin][data-lo="30"]')).to_have_attribute("data-total", "1")
+    shot(page, "quiz-screen-1920x1080")
+
+    results = pages.page("results", pages.context(viewport={"width": 1366, "height": 768}))
+    login(results, "organiser")
+    results.goto(f"/quizzes/{world.quiz_id}/results?lang=vi")
+    expect(results.get_by_test_id("histogram")).to_be_visible()
+    results.get_by_test_id("histogram").scroll_into_view_if_needed()
+    shot(results, "quiz-results-1366x768")
     assert not pages.errors

@@ -186,9 +186,23 @@ def test_bad_rows_are_reported_by_row_number_and_good_rows_import(
     assert errors[8].startswith("Year of birth:")
     assert errors[9] == "Unknown site QNI."
     assert errors[10] == "Site code: this field is required."
-    assert errors[13] == "Full name: a name has no digits."
+    # Every problem of a row at once: the footer row has digits in its name and no site.
+    assert errors[13] == "Full name: a name has no digits. Site code: this field is required."
     assert errors[14].startswith("Full name:")
     assert {p.full_name for p in stored()} == {"Nguyễn Thị Hà", "Trần Văn Đức"}
+
+
+def test_a_row_lists_all_its_problems_at_once(upload: Any, organiser: Any,
+                                              sites: dict[str, Any]) -> None:
+    data = csv_bytes([VI_HEADER, ["Đỗ Thị Lan", "X", "1890", "", "", "12345", "QNI"], ROWS[0]])
+    body = upload(organiser, data).get_json()
+    [error] = body["errors"]
+    message = error["message"]
+    assert error["row"] == 2
+    assert "Unknown site QNI." in message
+    for label in ("Sex:", "Year of birth:", "Phone:"):
+        assert label in message, message
+    assert body["created"] == 1
 
 
 def test_error_messages_follow_the_language(upload: Any, organiser: Any,

@@ -283,6 +283,37 @@ def test_import_page_check_confirm_and_report(app: Any, client: Any, login: Any,
     assert "expired" in text(again) and count() == 2
 
 
+def test_import_check_offers_the_bad_rows_with_their_reasons(
+        app: Any, client: Any, login: Any, organiser: Any, coordinator: Any,
+        sites: dict[str, Any]) -> None:
+    import csv
+
+    login(organiser)
+    rows = [*ROSTER, ["=CMD()", "X", "1890", "", "LTH"]]
+    page = _check(client, csv_bytes(rows)).get_data(as_text=True)
+    link = re.search(r'href="(/participants/import/[A-Za-z0-9_-]+/errors\.csv)"', page)
+    assert link, "a link to the bad rows"
+    download = client.get(link.group(1))
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    assert "attachment" in download.headers["Content-Disposition"]
+    lines = list(csv.reader(io.StringIO(download.get_data().decode("utf-8-sig"))))
+    assert lines[0] == ["Dòng", "Họ và tên", "Giới tính", "Năm sinh", "Đơn vị", "Mã điểm cầu",
+                        "Lỗi"]
+    assert lines[1][:6] == ["6", "Hồ Thị Mai", "Nữ", "1990", "", "QNI"]
+    assert lines[1][6] == "Unknown site QNI."
+    assert lines[2][:2] == ["7", "'=CMD()"]  # a cell never becomes a formula in Excel
+    for label in ("Sex:", "Year of birth:"):
+        assert label in lines[2][6]
+    assert len(lines) == 3
+    client.post("/logout")
+    login(coordinator)
+    assert client.get(link.group(1)).status_code == 404  # someone else's upload
+    client.post("/logout")
+    login(organiser)
+    client.post(link.group(1).replace("/errors.csv", "/cancel"))
+    assert _stashes(app) == []  # cancelled: the file and its bad rows are gone
+
+
 def test_import_page_refusals_are_readable(app: Any, client: Any, login: Any,
                                            organiser: Any, sites: dict[str, Any]) -> None:
     login(organiser)

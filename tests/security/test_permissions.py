@@ -165,6 +165,8 @@ TABLE: list[R] = [
     # the organiser's stash: nobody else's to confirm (404: an upload of one's own expired)
     R("POST", "/participants/import/{stash}", "L L 404 404 200 404"),
     R("POST", "/participants/import/{stash}/cancel", "L L 302 302 302 302"),
+    # its bad rows: none in this upload (404), and nobody else's to read
+    R("GET", "/participants/import/{stash}/errors.csv", "L L 404 404 404 404"),
     R("GET", "/participants/import/template.csv", "L L 200 200 200 200"),
     R("GET", "/participants/import/template.xlsx", "L L 200 200 200 200"),
     R("GET", "/api/v1/participants", "401 401 200 200 200 200"),
@@ -223,8 +225,13 @@ TABLE: list[R] = [
       form=lambda c: {"chair_name": "Ông Nguyễn Văn Chủ", "chair_title": "Phó Chủ tịch"}),
     # a coordinator of one site in the session goes straight to its roster
     R("GET", "/sessions/{session}/roster", "L L 302 302 200 200"),
-    R("POST", "/sessions/{session}/roster/import", "L L 403 403 302 302",
+    R("POST", "/sessions/{session}/roster/import", "L L 403 403 200 200",
       form=lambda c: {"file": csv_file(f"Mã học viên\n{c.newcomer_code}\n")}),
+    # the organiser's stashed upload (a participant list: nobody in it can be added: 422);
+    # nobody else's to confirm, cancel or read
+    R("POST", "/sessions/{session}/roster/import/{stash}", "L L 403 403 422 404"),
+    R("POST", "/sessions/{session}/roster/import/{stash}/cancel", "L L 403 403 302 404"),
+    R("GET", "/sessions/{session}/roster/import/{stash}/errors.csv", "L L 403 403 404 404"),
     R("GET", "/sessions/{session}/sites/{site}/roster", "L L 403 200 200 200"),
     R("POST", "/sessions/{session}/sites/{site}/roster", "L L 403 403 302 302",
       form=lambda c: {"mode": "code", "code": c.newcomer_code}),
@@ -273,6 +280,8 @@ TABLE: list[R] = [
     R("GET", "/sessions/{session}/wall", "L L 200 200 200 200"),
     R("GET", "/sessions/{other_session}/wall", "L L 403 403 200 200"),
     R("GET", "/sessions/{session}/projector", "L L 200 200 200 200"),
+    R("GET", "/sessions/{session}/wall/feed", "L L 200 200 200 200"),
+    R("GET", "/sessions/{other_session}/wall/feed", "L L 403 403 200 200"),
     R("GET", "/sessions/{session}/flagged", "L L 403 403 200 200"),
     R("POST", "/sessions/{session}/flagged/{issue}/seen", "L L 403 403 302 302"),
     R("GET", "/sessions/checkin-sw.js", "200 200 200 200 200 200"),
@@ -372,6 +381,8 @@ TABLE: list[R] = [
       form=lambda c: {"status": "closed"}),
     R("GET", "/quizzes/{quiz}/qr.svg", "L L 200 200 200 200"),
     R("GET", "/quizzes/{quiz}/screen", "L L 200 200 200 200"),
+    R("GET", "/quizzes/{quiz}/stats", "L L 200 200 200 200"),
+    R("GET", "/quizzes/{quiz}/preview", "L L 403 403 200 200"),
     R("GET", "/quizzes/{quiz}/live.json", "L L 200 200 200 200"),
     R("GET", "/quizzes/{quiz}/results", "L L 403 403 200 200"),
     R("GET", "/quizzes/{quiz}/results.xlsx", "L L 403 403 200 200"),

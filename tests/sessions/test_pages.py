@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from datetime import timedelta
@@ -226,16 +227,48 @@ def test_roster_import_page(province: Any, schedule: Any, english: Any, login: A
     session = schedule()
     login(province.organiser)
     p = province.people
-    bad = english.post(f"/sessions/{session.id}/roster/import", data={
-        "file": (io.BytesIO(csv_bytes([["Mã học viên"], [p.ha.code], [p.tuan.code]])),
+
+    def registered() -> int:
+        return db.session.scalar(select(func.count()).select_from(Registration))
+
+    # Step 1 checks the whole file and writes nothing: the good row, and the bad rows with
+    # their reasons (Tuấn's site is not in this session; ZZZZZZ is nobody's code).
+    check = english.post(f"/sessions/{session.id}/roster/import", data={
+        "file": (io.BytesIO(csv_bytes([["Mã học viên", "Ghi chú"], [p.ha.code, ""],
+                                       [p.tuan.code, "chuyển"], ["ZZZZZZ", ""]])),
                  "ds.csv")}, content_type="multipart/form-data")
-    assert bad.status_code == 422
-    assert "Row 3: Vũ Anh Tuấn" in text(bad)
-    assert db.session.scalar(select(func.count()).select_from(Registration)) == 0
+    assert check.status_code == 200
+    page = check.get_data(as_text=True)
+    assert "Vũ Anh Tuấn" in text(check) and "no participant has the code ZZZZZZ." in text(check)
+    assert 'data-testid="to-add">1<' in page and 'data-testid="bad-rows">2<' in page
+    assert registered() == 0
+    stash = re.search(r"/sessions/\d+/roster/import/([A-Za-z0-9_-]+)/errors\.csv", page)
+    assert stash, "a link to the bad rows"
+    bad_rows = english.get(stash.group(0))
+    assert bad_rows.status_code == 200 and bad_rows.mimetype == "text/csv"
+    lines = list(csv.reader(io.StringIO(bad_rows.get_data().decode("utf-8-sig"))))
+    assert lines[0] == ["Dòng", "Mã học viên", "Ghi chú", "Lỗi"]
+    assert lines[1][:3] == ["3", p.tuan.code, "chuyển"]
+    assert lines[1][3].startswith("Vũ Anh Tuấn") and "Quận Ba Đình" in lines[1][3]
+    assert lines[2] == ["4", "ZZZZZZ", "", "no participant has the code ZZZZZZ."]
+    assert len(lines) == 3
+
+    # Step 2 adds the good rows only.
+    done = english.post(f"/sessions/{session.id}/roster/import/{stash.group(1)}",
+                        follow_redirects=True)
+    assert "1 person added to the roster." in text(done)
+    assert "2 rows were left out." in text(done)
+    assert registered() == 1
+    assert english.get(stash.group(0)).status_code == 404  # the file is forgotten
+
     good = english.post(f"/sessions/{session.id}/roster/import", data={
         "file": (io.BytesIO(csv_bytes([["Mã học viên"], [p.ha.code], [p.hoa.code]])),
-                 "ds.csv")}, content_type="multipart/form-data", follow_redirects=True)
-    assert "2 people added to the roster." in text(good)
+                 "ds.csv")}, content_type="multipart/form-data")
+    confirm = re.search(r'action="(/sessions/\d+/roster/import/[A-Za-z0-9_-]+)"',
+                        good.get_data(as_text=True))
+    assert confirm
+    result = english.post(confirm.group(1), follow_redirects=True)
+    assert "1 person added to the roster. 1 was already on it." in text(result)
 
 
 def test_coordinator_sees_only_its_sites(province: Any, schedule: Any, english: Any,

@@ -168,7 +168,6 @@ def end_sessions(user: User, *, commit: bool = True) -> None:
         update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    clear_token_cache()
     if commit:
         db.session.commit()
     from trainer import live

@@ -53,7 +53,7 @@ from trainer.dbtypes import utcnow
 from trainer.errors import DomainError, Invalid, NotFound, TooLarge
 from trainer.extensions import db
 from trainer.offload import off_loop, one_at_a_time
-from trainer.people import services
+from trainer.people import import_report, services
 from trainer.people.models import Participant, Sex
 from trainer.sites.models import Site, Unit
 from trainer.sites.services import UNIT_PREFIXES
@@ -1039,9 +1039,10 @@ def _import_roster(actor: User, upload: Any, filename: str, *, dry_run: bool,
             time.sleep(0)  # under gevent: let other requests and sockets run in between
         try:
             result = importer.process(number, cells)
-        except RowError as exc:
-            report.errors.append({"row": number, "message": exc.message})
-            importer.preview_row(number, None, exc.message, cells)
+        except RowError as exc:  # every problem of the row, not only the first
+            message = import_report.all_problems(importer, cells, exc.message)
+            report.errors.append({"row": number, "message": message})
+            importer.preview_row(number, None, message, cells)
         else:
             importer.preview_row(number, result, None, cells)
     if dry_run:

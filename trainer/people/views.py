@@ -23,7 +23,7 @@ from trainer.apiutil import page_of
 from trainer.auth.services import can_act_for_site, require_any
 from trainer.errors import DomainError, Invalid
 from trainer.people import badges as badge_service
-from trainer.people import importer, services
+from trainer.people import import_report, importer, services
 from trainer.people.models import Participant
 from trainer.sites.models import Site
 from trainer.sites.services import all_sites
@@ -197,7 +197,10 @@ def import_check() -> Any:
             detail = f"{detail} {exc.errors['file'][0]}"
         return _import_form(detail, exc.status, site_id)
     stash_id = importer.stash_upload(current_user, data, upload.filename, site_id)
+    bad_rows = import_report.keep_participant_bad_rows(stash_id, data, report)
     return render_template("people/import_preview.html", report=report, stash_id=stash_id,
+                           bad_rows_url=url_for("people.import_bad_rows", stash_id=stash_id)
+                           if bad_rows else None,
                            filename=upload.filename, site=_site(site_id))
 
 
@@ -227,6 +230,14 @@ def import_confirm(stash_id: str) -> Any:
     return render_template("people/import_result.html", report=report,
                            filename=meta.get("filename") or "",
                            site=_site(meta.get("site_id")))
+
+
+@bp.get("/import/<stash_id>/errors.csv")
+@login_required
+def import_bad_rows(stash_id: str) -> Any:
+    """The checked file's bad rows with their reasons, to correct and import again."""
+    require_any(current_user)
+    return import_report.csv_response(*import_report.load_bad_rows(current_user, stash_id))
 
 
 @bp.post("/import/<stash_id>/cancel")

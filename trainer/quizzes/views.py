@@ -506,8 +506,11 @@ def screen(quiz_id: int) -> Any:
     elif not current_user.is_staff:
         mine = set(current_user.site_ids)
         rows = [r for r in rows if r["site_id"] in mine] or rows
+    from trainer.quizzes import statistics
+
     return render_template("quizzes/screen.html", quiz=quiz, rows=rows,
-                           short_url=short_url(quiz), status=_value(quiz.status))
+                           short_url=short_url(quiz), status=_value(quiz.status),
+                           stats=statistics.cached_statistics(quiz))
 
 
 @bp.get("/quizzes/<int:quiz_id>/live.json")
@@ -532,9 +535,13 @@ def live(quiz_id: int) -> Any:
 def results(quiz_id: int) -> Any:
     body = services.site_results(quiz_id, current_user)
     quiz = services.get_quiz(quiz_id)
-    people = services.participant_results(quiz_id, current_user)
+    from trainer.quizzes import statistics
+
+    people = statistics.page_of(services.participant_results(quiz_id, current_user),
+                                _int(request.args.get("page")) or 1)
     return render_template("quizzes/results.html", quiz=quiz, sites=body["sites"],
                            totals=body["totals"], people=people, questions=body["questions"],
+                           stats=statistics.quiz_statistics(quiz),
                            status=_value(quiz.status), topic_names=dict(_topic_choices()))
 
 
@@ -631,3 +638,6 @@ def _num(x: Any) -> str:
 def session_quizzes(session_id: int) -> list[Any]:
     """For templates/quizzes/_session_panel.html: the session's quizzes."""
     return list(services.quizzes_for_session(session_id))
+
+
+from trainer.quizzes import stats_views as _stats_views  # noqa: E402,F401  (its routes on bp)

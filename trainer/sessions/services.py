@@ -1323,99 +1323,23 @@ def _read_roster_table(data: bytes) -> tuple[list[tuple[int, list[str]]], dict[s
 def import_roster(actor: User, session: TrainingSession, filename: str,
                   data: bytes, max_bytes: int | None = None) -> RosterResult:
     """Add the people a CSV/XLSX file lists (by participant code, or by name and site code
-    with a birth year or phone) to the roster. Every row is checked first; any row that
-    names someone unknown, or someone whose home site is not in this session (another
-    district, another province), refuses the whole file with a message per row (numbered
-    as the spreadsheet shows them)."""
-    require_staff(actor)
-    if max_bytes is not None and len(data) > max_bytes:
-        from trainer.errors import TooLarge
+    with a birth year or phone) to the roster. Every row is checked first
+    (trainer.sessions.roster_import); any row that names someone unknown, or someone whose
+    home site is not in this session (another district, another province), refuses the whole
+    file with a message per row (numbered as the spreadsheet shows them). The pages import
+    the good rows of a checked file instead, after a preview."""
+    from trainer.sessions import roster_import
 
-        raise TooLarge(gettext("The file is larger than %(mb)d MB.", mb=max_bytes // 2**20))
-    if not data.strip():
-        raise Invalid.field("file", gettext("The file is empty."))
-    from trainer.offload import one_at_a_time
-
-    with one_at_a_time(f"import:{actor.id}"):  # one import at a time per user
-        body, columns = _read_roster_table(data)
-    if len(body) > IMPORT_MAX_ROWS:
-        raise Invalid.field("file", gettext("At most %(n)d rows.", n=IMPORT_MAX_ROWS))
-
-    from trainer.people.services import by_code, find_existing, validate
-    from trainer.sites.services import site_by_code
-
-    session_sites = {ss.site_id: ss.site for ss in session.session_sites}
-    site_names = dict(db.session.execute(select(Site.id, Site.name)).all())
-    problems: list[str] = []
-    wanted: dict[int, int] = {}
-
-    def cell(row: list[str], key: str) -> str:
-        i = columns.get(key)
-        return row[i].strip() if i is not None and i < len(row) else ""
-
-    for n, row in body:
-        code, pid = cell(row, "code"), cell(row, "participant_id")
-        name, site_code = cell(row, "full_name"), cell(row, "site_code")
-        person: Participant | None = None
-        if code:
-            person = by_code(code)
-            if person is None:
-                problems.append(gettext("Row %(row)d: no participant has the code %(code)s.",
-                                        row=n, code=code))
-                continue
-        elif pid:
-            person = db.session.get(Participant, _int(pid)) if _int(pid) else None
-            if person is None:
-                problems.append(gettext("Row %(row)d: unknown participant %(id)s.",
-                                        row=n, id=pid[:20]))
-                continue
-        elif name:
-            site = site_by_code(site_code) if site_code else None
-            if site is None:
-                problems.append(gettext(
-                    "Row %(row)d: %(name)s: the site code “%(code)s” is not a site of this "
-                    "province.", row=n, name=name, code=site_code) if site_code else gettext(
-                    "Row %(row)d: %(name)s has no site code (Mã điểm cầu).", row=n, name=name))
-                continue
-            if site.id not in session_sites:
-                problems.append(gettext(
-                    "Row %(row)d: %(name)s is from %(site)s, which does not take part in "
-                    "this session.", row=n, name=name, site=site.name))
-                continue
-            try:
-                d = validate({"full_name": name, "site_id": site.id, "sex": "",
-                              "birth_year": cell(row, "birth_year") or None,
-                              "phone": cell(row, "phone") or None})
-            except Invalid as exc:
-                detail = "; ".join(str(m) for ms in (exc.errors or {}).values() for m in ms)
-                problems.append(gettext("Row %(row)d: %(message)s", row=n,
-                                        message=detail or str(exc.detail)))
-                continue
-            person = find_existing(d)
-            if person is None:
-                problems.append(gettext(
-                    "Row %(row)d: %(name)s is not in the participant list of %(site)s "
-                    "(matched by name with birth year or phone); import them on the "
-                    "Participants page first.", row=n, name=name, site=site.name))
-                continue
-        else:
-            continue
-        if person.site_id not in session_sites:
-            problems.append(gettext(
-                "Row %(row)d: %(name)s (%(code)s) belongs to %(site)s, which does not take "
-                "part in this session.", row=n, name=person.full_name, code=person.code,
-                site=site_names.get(person.site_id, "?")))
-            continue
-        wanted[person.id] = person.site_id
-        if len(problems) > 200:
-            break
-    if problems:
+    checked = roster_import.check(actor, session, data, max_bytes)
+    if checked.errors:
+        problems = [gettext("Row %(row)d: %(message)s", row=e["row"], message=e["message"])
+                    for e in checked.errors[:200]]
         detail = ngettext("%(num)d row needs attention; nobody was added.",
-                          "%(num)d rows need attention; nobody was added.", len(problems))
-        raise Invalid(detail + " " + " ".join(problems[:3]), errors={"file": problems[:200]})
-    if not wanted:
+                          "%(num)d rows need attention; nobody was added.", len(checked.errors))
+        raise Invalid(detail + " " + " ".join(problems[:3]), errors={"file": problems})
+    if not checked.wanted:
         raise Invalid.field("file", gettext("The file lists nobody."))
-    return _insert_registrations(actor, session, wanted, source="import")
+    return _insert_registrations(actor, session, checked.wanted, source="import")
 
 
 # --------------------------------------------------------------------------- calendars

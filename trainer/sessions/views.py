@@ -11,7 +11,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -497,31 +496,6 @@ def roster_clear(session_id: int, site_id: int) -> Any:
     return redirect(url_for("sessions.roster", session_id=session_id, site_id=site_id))
 
 
-@bp.post("/sessions/<int:session_id>/roster/import")
-@login_required
-def roster_import(session_id: int) -> Any:
-    session = services.get_session(current_user, session_id)
-    require_staff(current_user)
-    upload = request.files.get("file")
-    limit = current_app.config["IMPORT_MAX_BYTES"]
-    try:
-        if upload is None or not upload.filename:
-            raise Invalid.field("file", gettext("Choose a CSV or XLSX file."))
-        result = services.import_roster(current_user, session, upload.filename,
-                                        upload.read(limit + 1), max_bytes=limit)
-    except DomainError as exc:
-        if exc.status == 403:
-            raise
-        rows = services.site_rows(session)
-        return render_template("sessions/roster_overview.html", session=session, rows=rows,
-                               can_edit=True, errors=form_errors(exc)), exc.status
-    flash(ngettext("%(num)d person added to the roster.", "%(num)d people added to the roster.",
-                   result.added) + " " + ngettext(
-        "%(num)d was already on it.", "%(num)d were already on it.", result.already),
-        "success")
-    return redirect(url_for("sessions.roster_overview", session_id=session_id))
-
-
 # --------------------------------------------------------------------------- calendar files
 
 
@@ -607,3 +581,6 @@ def training_edit(training_id: int | None = None) -> Any:
     return render_template("trainings/form.html", training=training, values=values,
                            errors=errors), (422 if errors else 200)
 
+
+
+from trainer.sessions import roster_views as _roster_views  # noqa: E402,F401  (routes on bp)
