@@ -74,7 +74,7 @@ def _past_session(ctx: Any, rng: random.Random) -> int:
     past: TrainingSession | None = getattr(ctx, "sessions", {}).get("past")
     if past is None:
         return 0
-    rows = [{"session_id": past.id, "participant_id": pid, "site_id": sid,
+    rows: list[dict[str, Any]] = [{"session_id": past.id, "participant_id": pid, "site_id": sid,
              "at": (at := past.starts_at + timedelta(minutes=rng.randint(-45, 15))),
              "server_at": at, "method": "scan", "by_user_id": None, "walk_in": False,
              "flags": []}

@@ -49,10 +49,9 @@ def badges_for_site(actor: User, site_id: int) -> tuple[Site, list[Badge]]:
     sites only."""
     require_site(actor, site_id)
     site = get_site(site_id)
-    people = db.session.scalars(
+    people = list(db.session.scalars(
         select(Participant).where(Participant.site_id == site.id)
-        .order_by(Participant.sort_key, Participant.id))
-    people = list(people)
+        .order_by(Participant.sort_key, Participant.id)))
     codes = [p.code for p in people]
     qrs = off_loop(lambda: [qr_data_uri(code) for code in codes])  # seconds for a big site
     return site, [

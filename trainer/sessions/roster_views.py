@@ -15,13 +15,14 @@ from trainer.errors import DomainError, Invalid
 from trainer.people import import_report, importer
 from trainer.sessions import roster_import as checks
 from trainer.sessions import services
-from trainer.sessions.views import _errors, bp
+from trainer.sessions.views import bp
+from trainer.validation import form_errors
 
 
 def _overview(session: Any, exc: DomainError) -> Any:
     rows = services.site_rows(session)
     return render_template("sessions/roster_overview.html", session=session, rows=rows,
-                           can_edit=True, errors=_errors(exc)), exc.status
+                           can_edit=True, errors=form_errors(exc)), exc.status
 
 
 @bp.post("/sessions/<int:session_id>/roster/import", endpoint="roster_import")
