@@ -18,7 +18,9 @@ if (box) {
     try {
       const response = await fetch(url, { credentials: "same-origin", cache: "no-store", headers: { Accept: "text/html" } });
       if (response.ok) {
-        box.innerHTML = await response.text();
+        // a fragment the server rendered (escaped by its templates); parsed, never run
+        const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+        box.replaceChildren(...doc.body.childNodes);
         box.dataset.refreshed = String(Number(box.dataset.refreshed || 0) + 1);
       }
     } catch (_err) { /* offline: keep what is shown */ }

@@ -480,7 +480,10 @@ function refreshFeed() {
     feedAt = Date.now();
     try {
       const response = await fetch(cfg.feedUrl, { credentials: "same-origin", headers: { Accept: "text/html" } });
-      if (response.ok) list.innerHTML = await response.text();
+      if (response.ok) {  // a fragment the server rendered (escaped by its templates)
+        const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+        list.replaceChildren(...doc.body.childNodes);
+      }
     } catch (_err) { /* offline: the next push tries again */ }
     feedTimer = 0;
   }, wait);

@@ -15,7 +15,7 @@ from werkzeug.datastructures import FileStorage
 
 from tests.people.conftest import csv_bytes, xlsx_bytes
 from trainer.extensions import db
-from trainer.people import importer
+from trainer.people import import_rows, importer
 from trainer.people.models import Participant, Sex
 
 VI_HEADER = ["Họ và tên", "Giới tính", "Năm sinh", "Chức vụ", "Đơn vị", "Điện thoại",
@@ -487,7 +487,7 @@ def test_a_code_taken_meanwhile_is_replaced_row_by_row(monkeypatch: Any, upload:
                                                        make_participant: Any) -> None:
     """Another writer takes a code between the check and the write: the batch fails, the
     rows are written one by one in savepoints, the clashing row gets a new code."""
-    original = importer._Importer.write
+    original = import_rows._Importer.write
     taken: list[str] = []
     hho = SimpleNamespace(id=sites["HHO"].id)  # read now: the request holds the write lock
 
@@ -497,7 +497,7 @@ def test_a_code_taken_meanwhile_is_replaced_row_by_row(monkeypatch: Any, upload:
         make_participant(hho, "Người Khác", code=first["code"])
         original(self)
 
-    monkeypatch.setattr(importer._Importer, "write", write_after_a_competitor)
+    monkeypatch.setattr(import_rows._Importer, "write", write_after_a_competitor)
     body = upload(organiser, csv_bytes([VI_HEADER, *ROWS])).get_json()
     assert (body["created"], body["errors"]) == (3, [])
     assert count() == 4

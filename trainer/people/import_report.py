@@ -28,20 +28,19 @@ def all_problems(importer: Any, cells: dict[str, Any], first: str) -> str:
     """Every problem of a participant row the import refused (`first`: the one that stopped
     it): the name, the site and each field, joined by "; ". The checks are the importer's own,
     run one by one so that one failing does not hide the next."""
-    from trainer.people import importer as rules
-    from trainer.people import services
+    from trainer.people import import_reading, import_rows, services
 
     problems: list[str] = []
     data, site_text = importer.row_data(cells)
-    name_label = rules.LABELS["full_name"]
+    name_label = import_reading.LABELS["full_name"]
     if not any(data.get(k) for k in ("full_name", "given_name")):
         problems.append(gettext("%(label)s: this field is required.", label=name_label))
-    elif any(rules._DIGIT.search(str(data.get(k) or "")) for k in ("full_name", *rules.NAME_PARTS)):
+    elif any(import_reading._DIGIT.search(str(data.get(k) or "")) for k in ("full_name", *import_rows.NAME_PARTS)):
         problems.append(gettext("%(label)s: a name has no digits.", label=name_label))
     site_id = None
     try:
         site_id = importer.site_of_row(site_text)
-    except rules.RowError as exc:
+    except import_rows.RowError as exc:
         problems.append(exc.message)
     # Each field on its own beside valid placeholders: one bad field never hides another.
     site_for_check = site_id if site_id is not None else next(iter(importer.site_ids), 0)
@@ -55,7 +54,7 @@ def all_problems(importer: Any, cells: dict[str, Any], first: str) -> str:
             for field_name, messages in (exc.errors or {}).items():
                 if field_name == "site_id":
                     continue  # said above, in the words of the file's columns
-                label = rules.LABELS.get(field_name, field_name)
+                label = import_reading.LABELS.get(field_name, field_name)
                 problems.append(f"{label}: {' '.join(str(m) for m in messages)}")
     parts = dict.fromkeys(p.strip() for p in [*first.split("; "), *problems] if p.strip())
     return " ".join(p if p.endswith((".", "!", "?")) else f"{p}." for p in parts)
@@ -88,9 +87,9 @@ def _text(value: Any) -> str:
 
 def save_bad_rows(stash_id: str, content: bytes) -> None:
     """Keep the bad-rows file beside a stashed upload."""
-    from trainer.people import importer
+    from trainer.people import import_files
 
-    folder = importer._stash_folder(stash_id)
+    folder = import_files._stash_folder(stash_id)
     fd = os.open(folder / BAD_ROWS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(content)
@@ -99,11 +98,11 @@ def save_bad_rows(stash_id: str, content: bytes) -> None:
 def load_bad_rows(actor: User, stash_id: str) -> tuple[bytes, str]:
     """(the bad-rows file, a download name) of the actor's stashed upload; NotFound when it
     has expired, is someone else's, or had no bad rows."""
-    from trainer.people import importer
+    from trainer.people import import_files
 
-    _data, meta = importer.load_upload(actor, stash_id)
+    _data, meta = import_files.load_upload(actor, stash_id)
     try:
-        content = (importer._stash_folder(stash_id) / BAD_ROWS_FILE).read_bytes()
+        content = (import_files._stash_folder(stash_id) / BAD_ROWS_FILE).read_bytes()
     except OSError:
         raise NotFound(gettext("This upload has expired. Choose the file again.")) from None
     stem = (meta.get("filename") or "danh-sach").rsplit(".", 1)[0][:80] or "danh-sach"

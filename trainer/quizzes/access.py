@@ -51,7 +51,7 @@ def holds(attempt: Attempt, token: str | None, device: str | None = None) -> boo
     """Whether the caller may take this attempt: it sends one of the attempt's tokens or the
     key of the device that started it, or a coordinator approved handing it over (used up
     here)."""
-    from trainer.quizzes.services import _signature
+    from trainer.quizzes.attempts import _signature
 
     if device and attempt.device_hash and hmac.compare_digest(
             attempt.device_hash, device_hash(device) or ""):

@@ -14,7 +14,7 @@ from marshmallow import ValidationError as MarshmallowValidationError
 
 from trainer.apiutil import ListArgs, StrictSchema, Text, list_schema, page_of
 from trainer.auth.services import require_staff
-from trainer.quizzes import access, export, services
+from trainer.quizzes import access, attempts, export, services
 from trainer.security import public
 
 blp = Blueprint("api_quizzes", __name__, url_prefix="/api/v1",
@@ -592,7 +592,7 @@ def paper_answers(data: dict[str, Any], quiz_id: int) -> Any:
     source "paper", kept in the audit log."""
     participant_id = data.get("participant_id")
     if participant_id is None:
-        participant_id = services._participant(data["participant_code"]).id
+        participant_id = attempts._participant(data["participant_code"]).id
     attempt = services.enter_paper_answers(current_user, quiz_id, participant_id,
                                            data["answers"], question_ids=data.get("question_ids"))
     return {**(services.result_of(attempt) or {}), "attempt_id": attempt.id,

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from trainer.auth.models import User
 from trainer.errors import Conflict, Invalid
 from trainer.extensions import db
-from trainer.quizzes import services
+from trainer.quizzes import rules, services
 from trainer.quizzes.models import Question, QuestionTopic
 from trainer.quizzes.sources import apply_source, same_source
 from trainer.text import nfc
@@ -61,7 +61,7 @@ def _same(question: Question, data: dict[str, Any]) -> bool:
 def load_bank(path: str | Path | None = None, *, actor: User | None = None,
               commit: bool = True) -> LoadResult:
     """Add or update the bank's topics and questions; raises Invalid on a bad file."""
-    services._staff(actor)
+    rules._staff(actor)
     source = Path(path) if path else BANK_PATH
     try:
         bank = json.loads(source.read_text(encoding="utf-8"))

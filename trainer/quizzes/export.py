@@ -12,7 +12,7 @@ from typing import Any
 from trainer.auth.models import User
 from trainer.glossary import sex_label, term
 from trainer.offload import off_loop
-from trainer.quizzes import services
+from trainer.quizzes import results, services
 from trainer.quizzes.bysex import SEXES
 from trainer.spreadsheet import kind_of, put
 
@@ -46,7 +46,7 @@ def _by_sex_headers(what: str) -> list[str]:
 def export_xlsx(quiz_id: int, actor: User | None = None) -> bytes:
     """Sheets: per site (with the split by sex), per participant, per question. The figures
     are read here; the workbook is built off the gevent loop (30,000 people take seconds)."""
-    services._require_results(actor)
+    results._require_results(actor)
     quiz = services.get_quiz(quiz_id)
     return off_loop(_workbook, quiz.title, services.site_results(quiz_id),
                     services.participant_results(quiz_id), services.topic_names())

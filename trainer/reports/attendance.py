@@ -24,8 +24,9 @@ from trainer.glossary import sex_label
 from trainer.people.models import Participant
 from trainer.reports import exports
 from trainer.reports.exports import Column
-from trainer.reports.services import _session_for, _session_info
+from trainer.reports.session_reports import _session_info
 from trainer.reports.settings import Letterhead
+from trainer.reports.tallies import _session_for
 from trainer.sessions.models import Checkin, Registration, SessionSite
 from trainer.sites.models import Site
 from trainer.spreadsheet import INT, TEXT, WHEN

@@ -32,14 +32,14 @@ from trainer.i18n import to_local
 from trainer.people.models import Participant
 from trainer.quizzes.models import Quiz
 from trainer.reports.models import Certificate
-from trainer.reports.services import (
+from trainer.reports.settings import Letterhead, letterhead
+from trainer.reports.tallies import (
     _finalise,
     _session_for,
     _sites,
     counted_attempts,
     pick_quiz,
 )
-from trainer.reports.settings import Letterhead, letterhead
 from trainer.sessions.models import Checkin, TrainingSession
 from trainer.sites.models import Site, Unit
 

@@ -49,7 +49,7 @@ def check(actor: User, session: TrainingSession, data: bytes,
           max_bytes: int | None = None) -> RosterCheck:
     """Check every row of a roster file; nothing is written."""
     from trainer.people.services import by_code, find_existing, validate
-    from trainer.sessions import services
+    from trainer.sessions import rosters, services
     from trainer.sites.services import site_by_code
 
     require_staff(actor)
@@ -60,7 +60,7 @@ def check(actor: User, session: TrainingSession, data: bytes,
     from trainer.offload import one_at_a_time
 
     with one_at_a_time(f"import:{actor.id}"):  # one import at a time per user
-        body, columns = services._read_roster_table(data)
+        body, columns = rosters._read_roster_table(data)
     if len(body) > services.IMPORT_MAX_ROWS:
         raise Invalid.field("file", gettext("At most %(n)d rows.", n=services.IMPORT_MAX_ROWS))
     out = RosterCheck(body=body, header=_header(data, body, columns))
@@ -157,9 +157,9 @@ def _header(data: bytes, body: list[tuple[int, list[str]]],
 
 def add_checked(actor: User, session: TrainingSession, checked: RosterCheck) -> Any:
     """Add the good rows of a checked file (the bad ones stay out)."""
-    from trainer.sessions import services
+    from trainer.sessions import rosters
 
     if not checked.wanted:
         raise Invalid.field("file", gettext("No row can be imported. Correct the file and "
                                             "choose it again."))
-    return services._insert_registrations(actor, session, checked.wanted, source="import")
+    return rosters._insert_registrations(actor, session, checked.wanted, source="import")
