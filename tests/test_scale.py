@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from trainer import live
 from trainer.auth.models import ApiToken
 from trainer.checkin import services as checkin
 from trainer.dbtypes import utcnow
@@ -143,7 +144,7 @@ def test_a_change_this_process_did_not_push_is_in_its_next_push(
     w, api = province, api_as(province.organiser)
     sio, _ack = watcher(w.organiser, w.session.id)
     with monkeypatch.context() as m:
-        m.setattr(checkin.live, "schedule", lambda *a, **k: None)  # "another process"
+        m.setattr(live, "schedule", lambda *a, **k: None)  # "another process"
         assert check_in(api, w.session, w.people_b[1]).status_code == 201
     assert pushes(sio) == []
     check_in(api, w.session, w.people_a[2])

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from trainer.audit.models import AuditEntry
-from trainer.checkin import counters
+from trainer.checkin import commands, counters
 from trainer.checkin.models import SiteAttendance
 from trainer.extensions import db
 from trainer.sessions.models import Checkin, TrainingSession
@@ -29,9 +29,7 @@ def test_an_error_inside_the_checkin_is_logged_and_answered_500(
     if fault == "counters":
         monkeypatch.setattr(counters, "change", broken)
     else:
-        from trainer.checkin import services
-
-        monkeypatch.setattr(services, "record", broken)
+        monkeypatch.setattr(commands, "record", broken)
     w = world
     with caplog.at_level(logging.ERROR):
         response = api_as(w.coord_a).post(f"/api/v1/sessions/{w.session.id}/checkins",

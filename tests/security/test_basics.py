@@ -63,7 +63,10 @@ def body_of(route: R, ctx: SimpleNamespace) -> dict[str, Any]:
     return {}
 
 
-FORM_POSTS = [r for r in TABLE if r.method == "POST" and not r.path.startswith("/api/")]
+# Janus's event handler posts JSON with its own password (basic auth), never a browser form.
+MACHINE_POSTS = ("/conference/janus-events",)
+FORM_POSTS = [r for r in TABLE if r.method == "POST" and not r.path.startswith("/api/")
+              and r.path not in MACHINE_POSTS]
 # Public endpoints take no cookie (a trainee's attempt answers to its X-Attempt-Token only).
 API_WRITES = [r for r in TABLE if r.method != "GET" and r.path.startswith("/api/")
               and r.codes()["anon"] == "401" and not r.path.startswith("/api/v1/attempts/")]
