@@ -3,6 +3,7 @@ that they carry what their scripts need and nothing the CSP would refuse."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -367,6 +368,10 @@ def test_session_panel_for_organisers_links_every_page(app: Any, world: Any, bro
     sites = {s["data-site-id"] for s in page.by_testid("panel-site")}
     assert sites == {str(world.host.id), str(world.bridge.id)}
     assert "1 / 3" in html and "0 / 1" in html
+    # who came, by sex, per site and in all (Nguyễn Thị Hà checked in at Hạ Hòa)
+    split = re.findall(r'data-testid="panel-site-by-sex">([^<]*)<', html)
+    assert sorted(split) == ["Women 0 · Men 0", "Women 1 · Men 0"]
+    assert "(Women 1, Men 0)" in " ".join(html.split())
 
 
 def test_session_panel_for_a_coordinator_shows_only_its_sites(app: Any, world: Any,

@@ -362,6 +362,7 @@ def checkin_panel(session: Any) -> dict[str, Any] | None:
         ({"site_id": i, "name": names[i], "is_host": i == host,
           "present": int(counts.get(i, {}).get("present", 0)),
           "registered": int(counts.get(i, {}).get("registered", 0)),
+          **{sex: int(counts.get(i, {}).get(sex, 0)) for sex in ("female", "male", "unspecified")},
           "url": url_for("checkin.checkin_page", session_id=session_id, site_id=i)}
          for i in mine),
         key=lambda s: (not s["is_host"], admin_sort_key(s["name"]), s["site_id"]))
@@ -374,6 +375,7 @@ def checkin_panel(session: Any) -> dict[str, Any] | None:
         if current_user.is_staff else None,
         "present": sum(s["present"] for s in sites),
         "registered": sum(s["registered"] for s in sites),
+        **{sex: sum(s[sex] for s in sites) for sex in ("female", "male", "unspecified")},
     }
 
 
