@@ -209,7 +209,7 @@ def test_the_host_mutes_a_site_for_everyone(room: Room) -> None:
     button = host.locator(f'.conf-tile[data-site-id="{w.a_id}"] [data-action="mute"]')
     button.click()
     expect(a.get_by_test_id("muted-by-host")).to_be_visible()
-    expect(a.get_by_test_id("muted-by-host")).to_have_text("Điểm cầu chủ trì đã tắt tiếng điểm cầu này.")
+    expect(a.get_by_test_id("muted-by-host")).to_have_text("Điểm cầu chính đã tắt tiếng điểm cầu này.")
     expect(host.locator(f'.conf-tile[data-site-id="{w.a_id}"]')).to_have_attribute("data-muted", "1")
     button.click()
     expect(a.get_by_test_id("muted-by-host")).to_be_hidden()
