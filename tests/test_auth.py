@@ -182,7 +182,7 @@ def test_a_failing_pair_is_slowed_but_the_real_user_elsewhere_gets_in(
         is_problem(token_login(client, user.username, "wrong password", addr=attacker), 401)
     response = token_login(client, user.username, PASSWORD, addr=attacker)
     body = is_problem(response, 429)
-    assert 1 <= int(response.headers["Retry-After"]) <= 2
+    assert int(response.headers["Retry-After"]) in (1, 2)
     assert body["detail"]
     # the same name in other letter case counts as the same account
     is_problem(token_login(client, user.username.upper(), PASSWORD, addr=attacker), 429)
@@ -299,7 +299,7 @@ def test_failures_from_one_address_are_throttled(app: Any, client: Any, make_use
         is_problem(token_login(client, f"nobody{i}", "guess", addr="10.0.0.9"), 401)
     response = token_login(client, user.username, PASSWORD, addr="10.0.0.9")
     is_problem(response, 429)
-    assert 1 <= int(response.headers["Retry-After"]) <= app.config["LOGIN_WINDOW_S"]
+    assert int(response.headers["Retry-After"]) in range(1, app.config["LOGIN_WINDOW_S"] + 1)
     assert token_login(client, user.username, PASSWORD, addr="10.0.0.10").status_code == 201
 
 

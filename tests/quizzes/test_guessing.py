@@ -30,7 +30,7 @@ def test_guessing_codes_from_one_address_is_throttled(app: Any, world: Any, make
     blocked = trainee.start(quiz.id, "ZZZZ99")
     assert blocked.status_code == 429
     assert blocked.mimetype == "application/problem+json"
-    assert 1 <= int(blocked.headers["Retry-After"]) <= 60
+    assert int(blocked.headers["Retry-After"]) in range(1, 61)
     # the throttle holds for a right code from that address too: guessing stops here
     assert trainee.start(quiz.id, world.a.code).status_code == 429
     assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
