@@ -258,8 +258,8 @@ function renderTotals() {
   set("female", num(tot.female));
   set("male", num(tot.male));
   set("unspecified", num(tot.unspecified));
-  set("attendance", tot.registered ? `${share(tot.present, tot.registered)} %` : "–");
-  set("women", tot.present ? `${share(tot.female, tot.present)} %` : "–");
+  set("attendance", tot.registered ? `${share(tot.present, tot.registered)}%` : "–");
+  set("women", tot.present ? `${share(tot.female, tot.present)}%` : "–");
   const bar = document.querySelector("#totals .bar");
   if (bar) setBar(fieldsOf(bar.parentElement), tot, Math.max(tot.registered, tot.present));
 }
