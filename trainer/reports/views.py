@@ -152,10 +152,15 @@ def _chooser(endpoint: str, title: str, with_sessions: bool) -> Any:
 def session(session_id: int) -> Any:
     report = services.session_report(current_user, session_id, _int_arg("quiz_id"))
     widest = max((r["present"] for r in report["sites"]), default=0)
-    lh = settings.letterhead(db.session.get(Training, report["session"]["training_id"] or -1))
+    lh = _letterhead(report["session"]["training_id"])
     return render_template("reports/session.html", report=report, widest=widest,
                            labels=_labels(), quiz_arg=request.args.get("quiz_id") or None,
                            letterhead=lh)
+
+
+def _letterhead(training_id: int | None) -> settings.Letterhead:
+    """Who issues and signs a document about this training (or the defaults)."""
+    return settings.letterhead(db.session.get(Training, training_id) if training_id else None)
 
 
 def _session_export(session_id: int) -> tuple[dict[str, Any], str]:
@@ -168,7 +173,7 @@ def _session_export(session_id: int) -> tuple[dict[str, Any], str]:
 @login_required
 def session_xlsx(session_id: int) -> Response:
     report, name = _session_export(session_id)
-    lh = settings.letterhead(db.session.get(Training, report["session"]["training_id"] or -1))
+    lh = _letterhead(report["session"]["training_id"])
     return _download(off_loop(exports.session_xlsx, report, lh, _language()), XLSX,
                      f"{name}.xlsx")
 
@@ -177,7 +182,7 @@ def session_xlsx(session_id: int) -> Response:
 @login_required
 def session_pdf(session_id: int) -> Response:
     report, name = _session_export(session_id)
-    lh = settings.letterhead(db.session.get(Training, report["session"]["training_id"] or -1))
+    lh = _letterhead(report["session"]["training_id"])
     return _download(off_loop(pdfreports.session_pdf, report, lh), "application/pdf",
                      f"{name}.pdf")
 
@@ -200,7 +205,7 @@ def _attendance_export(session_id: int) -> tuple[dict[str, Any], str]:
 @login_required
 def attendance_xlsx(session_id: int) -> Response:
     data, name = _attendance_export(session_id)
-    lh = settings.letterhead(db.session.get(Training, data["session"]["training_id"] or -1))
+    lh = _letterhead(data["session"]["training_id"])
     return _download(off_loop(attendance.attendance_xlsx, data, lh, _language()), XLSX,
                      f"{name}.xlsx")
 
@@ -226,7 +231,7 @@ def signin_sheet(session_id: int, site_id: int) -> Any:
 def _summary_page(training_id: int | None, year: int | None) -> Any:
     summary = services.summary_report(current_user, training_id=training_id, year=year)
     coverage = services.coverage_report(current_user, training_id=training_id, year=year)
-    lh = settings.letterhead(db.session.get(Training, training_id) if training_id else None)
+    lh = _letterhead(training_id)
     return render_template("reports/summary.html", summary=summary, coverage=coverage,
                            labels=_labels(), letterhead=lh)
 
@@ -246,7 +251,7 @@ def year(year: int) -> Any:
 def _summary_file(training_id: int | None, year: int | None, name: str) -> Response:
     summary = services.summary_report(current_user, training_id=training_id, year=year)
     coverage = services.coverage_report(current_user, training_id=training_id, year=year)
-    lh = settings.letterhead(db.session.get(Training, training_id) if training_id else None)
+    lh = _letterhead(training_id)
     if name.endswith(".pdf"):
         return _download(off_loop(pdfreports.summary_pdf, summary, coverage, lh),
                          "application/pdf", name)
