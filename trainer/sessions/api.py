@@ -15,14 +15,14 @@ from sqlalchemy import func, select
 from trainer.apiutil import ListArgs, StrictSchema, Text, list_schema, page_of
 from trainer.conference import providers
 from trainer.extensions import db
-from trainer.sessions import services
+from trainer.sessions import rules, services
 from trainer.sessions.models import TrainingSession
 
 blp = Blueprint("api_sessions", __name__, url_prefix="/api/v1",
                 description="Trainings, sessions across bridge points, agendas and rosters.")
 
 STATUSES = ["scheduled", "live", "ended"]
-TIME_RE = r"^\d{1,2}:\d{2}(:\d{2})?$"
+TIME_RE = rules.TIME_PATTERN
 
 
 # --------------------------------------------------------------------------- schemas
@@ -61,11 +61,17 @@ class AgendaReplace(StrictSchema):
     items = fields.List(fields.Nested(AgendaItemIn), required=True)
 
 
+class ConferenceLink(Text):
+    """A conference link: rules.clean_conference_url reads it (http or https, a host name)."""
+
+    web_address = {"named_host": True}
+
+
 class SessionConferenceIn(StrictSchema):
     provider = fields.String(required=True, validate=validate.OneOf(["builtin", "link"]),
                              metadata={"description": "builtin: trainer's video room (when a "
                                        "video server is available); link: an external URL"})
-    url = Text(max_length=1000, allow_none=True, allow_blank=True)
+    url = ConferenceLink(max_length=1000, allow_none=True, allow_blank=True)
 
 
 class SessionConferenceOut(Schema):
@@ -82,7 +88,8 @@ class SessionCreate(StrictSchema):
     site_ids = fields.List(fields.Integer(), load_default=list, metadata={
         "description": "The bridge points; the host site takes part too."})
     topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN), load_default=list)
-    conference_url = Text(max_length=1000, allow_none=True, allow_blank=True, load_default=None,
+    conference_url = ConferenceLink(max_length=1000, allow_none=True, allow_blank=True,
+                                    load_default=None,
                           metadata={"description": "Any http(s) link; Jitsi, Zoom, Google "
                                     "Meet and Teams are recognised."})
     conference = fields.Nested(SessionConferenceIn, allow_none=True, metadata={
@@ -103,7 +110,7 @@ class SessionPatch(StrictSchema):
     host_site_id = fields.Integer()
     site_ids = fields.List(fields.Integer())
     topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN))
-    conference_url = Text(max_length=1000, allow_none=True, allow_blank=True)
+    conference_url = ConferenceLink(max_length=1000, allow_none=True, allow_blank=True)
     conference = fields.Nested(SessionConferenceIn, allow_none=True)
     description = Text(max_length=10000, multiline=True, allow_none=True, allow_blank=True)
     training_id = fields.Integer(allow_none=True)
@@ -213,6 +220,9 @@ class RegistrationsIn(StrictSchema):
         "description": "Add every participant whose home site is one of these."})
     unit_ids = fields.List(fields.Integer(), load_default=list, metadata={
         "description": "Add every participant of these communes / centres."})
+
+    openapi_rules = {"anyOf": [{"required": [name], "properties": {name: {"minItems": 1}}}
+                               for name in ("participant_ids", "site_ids", "unit_ids")]}
 
 
 class SiteCount(Schema):
