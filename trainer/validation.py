@@ -121,7 +121,6 @@ def form_errors(exc: DomainError) -> dict[str, list[str]]:
 #: writes it back as a Python escape). The few format characters there (U+110BD, U+110CD,
 #: U+13430..U+13438, U+1BCA0..U+1BCA3, U+1D173..U+1D17A, U+E0001, U+E0020..U+E007F in
 #: Unicode 14) are refused all the same; TEXT_RULES says so.
-BMP = range(0xD800)
 NO_NUL_PATTERN = "^[^\\u0000]*$"
 
 
@@ -140,7 +139,7 @@ def _class(codes: list[int]) -> str:
 @functools.cache
 def _refused_and_blank() -> tuple[str, str]:
     """(the characters `text()` refuses, the characters it reads as blank), as classes."""
-    every = "".join(map(chr, BMP)) + "".join(map(chr, range(0xE000, 0x10000)))
+    every = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x10000)))
     refused: list[int] = []
     for i in range(0, len(every), 1024):
         block = every[i:i + 1024]
