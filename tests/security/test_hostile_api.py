@@ -100,7 +100,7 @@ BEYOND_SCHEMA: dict[str, dict[str, str]] = {
     "POST /api/v1/sessions/{session_id}/registrations": {
         "participant_ids|site_ids|unit_ids": STORED},
     "POST /api/v1/sessions/{session_id}/registrations/import": {"file": UPLOAD},
-    "POST /api/v1/participants/import": {"file": UPLOAD},
+    "POST /api/v1/participants/import": {"file": UPLOAD, "site_id": STORED},
     "POST /api/v1/participants": {"site_id": STORED},
     "PATCH /api/v1/participants/{participant_id}": {"site_id": STORED},
     "POST /api/v1/materials/topics": {

@@ -28,6 +28,11 @@ TIME_RE = rules.TIME_PATTERN
 # --------------------------------------------------------------------------- schemas
 
 
+# the service counts different topics (a repeated one is kept once); the schema, items
+TOPICS_DOC = {"maxItems": services.MAX_TOPICS,
+              "description": f"At most {services.MAX_TOPICS} different topics."}
+
+
 class AgendaItemIn(StrictSchema):
     time = fields.String(allow_none=True, load_default=None,
                          validate=validate.Regexp(TIME_RE, error=_l("A time such as 07:30.")),
@@ -87,7 +92,8 @@ class SessionCreate(StrictSchema):
     host_site_id = fields.Integer(required=True)
     site_ids = fields.List(fields.Integer(), load_default=list, metadata={
         "description": "The bridge points; the host site takes part too."})
-    topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN), load_default=list)
+    topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN), load_default=list,
+                         metadata=TOPICS_DOC)
     conference_url = ConferenceLink(max_length=1000, allow_none=True, allow_blank=True,
                                     load_default=None,
                           metadata={"description": "Any http(s) link; Jitsi, Zoom, Google "
@@ -109,7 +115,7 @@ class SessionPatch(StrictSchema):
     ends_at = fields.DateTime()
     host_site_id = fields.Integer()
     site_ids = fields.List(fields.Integer())
-    topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN))
+    topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN), metadata=TOPICS_DOC)
     conference_url = ConferenceLink(max_length=1000, allow_none=True, allow_blank=True)
     conference = fields.Nested(SessionConferenceIn, allow_none=True)
     description = Text(max_length=10000, multiline=True, allow_none=True, allow_blank=True)
@@ -266,9 +272,11 @@ class TrainingIn(StrictSchema):
     title = Text(required=True, max_length=300)
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
     lead_agency = Text(max_length=300, allow_none=True, allow_blank=True)
-    partners = fields.List(Text(max_length=300))
+    partners = fields.List(Text(max_length=300), metadata={
+        "maxItems": services.MAX_PARTNERS,
+        "description": f"At most {services.MAX_PARTNERS} different partners."})
     description = Text(max_length=10000, multiline=True, allow_none=True, allow_blank=True)
-    topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN))
+    topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN), metadata=TOPICS_DOC)
 
 
 class TrainingPatch(TrainingIn):

@@ -36,6 +36,7 @@ TOPICS: dict[str, Any] = {
 
 
 MAX_TOPICS = 20
+MAX_PARTNERS = 20
 
 
 MAX_TOPIC_LEN = 60
