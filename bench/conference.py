@@ -18,7 +18,7 @@ CPU: user + system time of the Janus and `trainer serve` processes over a steady
 every site on the call, divided by the number of publishing sites (the host included).
 
 python -m bench.conference [--sites 13] [--runs 1]
-python -m bench.conference --capacity [--max-sites 60 --step 10] [--browsers]
+python -m bench.conference --capacity [--max-sites 60 --first 30 --step 10] [--browsers]
 
 `--capacity` adds sites until one does not get on the call: by default published by
 bench/conference_load.py (aiortc, see bench/conference_capacity.py), with `--browsers` each a
@@ -247,6 +247,9 @@ def main() -> None:
     parser.add_argument("--max-sites", type=int, default=60)
     parser.add_argument("--step", type=int, default=10,
                         help="with --capacity: sites added at a time")
+    parser.add_argument("--first", type=int, default=30,
+                        help="with --capacity: sites of the first step (measured publishing "
+                             "only, then receiving the host)")
     parser.add_argument("--browsers", action="store_true",
                         help="with --capacity: every site a headless Chromium tab (about 10 "
                              "fit on 2 cores) instead of the aiortc load generator")
@@ -254,7 +257,7 @@ def main() -> None:
     if args.capacity and not args.browsers:
         from bench.conference_capacity import print_capacity, run_capacity
 
-        print_capacity(run_capacity(args.max_sites, args.step), args.max_sites)
+        print_capacity(run_capacity(args.max_sites, args.step, args.first), args.max_sites)
         return
     if args.capacity:
         r = run_room(args.max_sites, capacity=True)

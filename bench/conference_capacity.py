@@ -39,6 +39,8 @@ STEADY_S = 10.0
 SETTLE_S = 3.0
 JOIN_TIMEOUT_S = 60.0
 GENERATOR_FULL = 0.9  # of a core: past it the generator, not Janus, sets the pace
+PACE_FULL = 65  # RTP packets/s a site sends: Opus every 20 ms, 15 video frames of one packet
+PACE = 0.9 * PACE_FULL
 SITES_PER_GENERATOR = 30  # one process (one core at most) per this many sites
 
 
@@ -51,7 +53,17 @@ class Step:
     generator: float
     chromium: float
     load: float
+    sent: float = 0.0  # RTP packets/s the sites sent to Janus
+    received: float = 0.0  # RTP packets/s the sites received from Janus (the host's stream)
+    lost: int = 0  # packets Janus reported lost on the sites' streams during the window
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def janus_us_per_packet(self) -> float:
+        """Janus's CPU per RTP packet it received from or sent to a site (the host's page's
+        own streams not counted)."""
+        packets = self.sent + self.received
+        return 1e4 * self.janus / packets if packets else 0.0
 
 
 class Generator:
@@ -66,6 +78,7 @@ class Generator:
         self.failed: dict[int, str] = {}
         self.subscribed: set[int] = set()
         self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.stats_lines: queue.Queue[dict[str, float]] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         first = self.lines.get(timeout=60)
         if not first.get("ready"):
@@ -84,12 +97,19 @@ class Generator:
                 self.failed[site] = "receiving the host: " + item["subscribe_failed"]
             elif item.get("subscribed"):
                 self.subscribed.add(site)
+            elif "stats" in item:
+                self.stats_lines.put(item["stats"])
+                continue
             self.lines.put(item)
 
     def send(self, command: str) -> None:
         assert self.proc.stdin is not None
         self.proc.stdin.write(command + "\n")
         self.proc.stdin.flush()
+
+    def stats(self) -> dict[str, float]:
+        self.send("stats")
+        return self.stats_lines.get(timeout=60)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -139,6 +159,10 @@ class Generators:
     def cpu(self) -> list[float]:
         return [cpu_seconds(g.proc.pid) for g in self.procs]
 
+    def stats(self) -> list[dict[str, float]]:
+        """Each generator's counters (monotonic clocks are the machine's, so comparable)."""
+        return [g.stats() for g in self.procs]
+
     def stop(self) -> None:
         for g in self.procs:
             g.stop()
@@ -172,28 +196,40 @@ def _measure(ns: NetNS, server: NsServer, gen: Generators, sites: int,
     def sample() -> list[float]:
         return [*cpu(server), sum(cpu_seconds(p) for p in browsers), *gen.cpu()]
 
+    packets0 = gen.stats()
     before, t0 = sample(), time.monotonic()
     time.sleep(STEADY_S)
     after, elapsed = sample(), time.monotonic() - t0
+    packets1 = gen.stats()
     pct = [100 * (a - b) / elapsed for a, b in zip(after, before, strict=True)]
     janus, trainer, chromium, generators = pct[0], pct[1], pct[2], pct[3:]
+    rate = {"sent": 0.0, "received": 0.0}
+    lost = 0
+    for a, b in zip(packets0, packets1, strict=True):  # each over its own clock's interval
+        for k in rate:
+            rate[k] += (b[k] - a[k]) / (b["at"] - a["at"])
+        lost += int(b["lost"] - a["lost"])
     step = Step(sites, subscribed, janus, trainer, sum(generators), chromium,
-                load=os.getloadavg()[0])
+                load=os.getloadavg()[0], sent=rate["sent"], received=rate["received"],
+                lost=lost)
     if generators and max(generators) > 100 * GENERATOR_FULL:
         step.problems.append(f"a load generator at {max(generators):.0f} % of a core")
+    if step.sent < PACE * sites:
+        step.problems.append(f"the load generators sent {step.sent / sites:.0f} packets/s per "
+                             f"site, behind their pace of {PACE_FULL} (CPU of the machine)")
     return step
 
 
-def run_capacity(max_sites: int, step: int) -> list[Step]:
+def run_capacity(max_sites: int, step: int, first: int) -> list[Step]:
     db = sqlite_database()
     db.cleanup.append(lambda: shutil.rmtree(db.data_dir, ignore_errors=True))
     try:
-        return _run(db, max_sites, step)
+        return _run(db, max_sites, step, first)
     finally:
         db.drop()
 
 
-def _run(db: Database, max_sites: int, step: int) -> list[Step]:
+def _run(db: Database, max_sites: int, step: int, first: int) -> list[Step]:
     from playwright.sync_api import sync_playwright
 
     fixture = load(db, sites=max_sites + 1, participants=(max_sites + 1) * 2, coordinators=0,
@@ -218,7 +254,7 @@ def _run(db: Database, max_sites: int, step: int) -> list[Step]:
                 gen = Generators(ns, server, fixture.session_id, fixture.organiser_token)
                 joined = 0
                 while joined < max_sites:
-                    batch = bridge_ids[joined:joined + step]
+                    batch = bridge_ids[joined:joined + (step if steps else first)]
                     gen.add(batch)
                     _wait(lambda b=batch: all(s in gen.failed or s in gen.up and (
                         not steps or s in gen.subscribed) for s in b), JOIN_TIMEOUT_S)
@@ -260,7 +296,8 @@ def _status(watcher: Watcher, bad: dict[int, str], p: dict[str, Any]) -> None:
 def _report(s: Step) -> None:
     print(f"  {s.sites} sites ({s.subscribed} receiving the host): Janus {s.janus:.1f} %, "
           f"trainer {s.trainer:.1f} %, generator {s.generator:.1f} %, Chromium "
-          f"{s.chromium:.1f} % of a core; load average {s.load:.1f}"
+          f"{s.chromium:.1f} % of a core; packets/s to Janus {s.sent:.0f}, from it "
+          f"{s.received:.0f}, lost {s.lost}; load average {s.load:.1f}"
           + (f"; {'; '.join(s.problems[:3])}" if s.problems else ""), flush=True)
 
 
@@ -274,13 +311,14 @@ def print_capacity(steps: list[Step], max_sites: int) -> None:
           f"host in Chromium): held {held[-1].sites if held else 0}; stopped at "
           f"{last.sites}: {stop}\n")
     print("| sites | receiving the host | Janus | trainer serve | load generator | Chromium "
-          "(host) | load average |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+          "(host) | RTP packets/s in / out | lost | Janus µs per packet | load average |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for s in steps:
         print(f"| {s.sites} | {s.subscribed} | {s.janus:.1f} | {s.trainer:.1f} | "
-              f"{s.generator:.1f} | {s.chromium:.1f} | {s.load:.1f} |")
-    print("\n(% of one core, user + system from /proc over "
-          f"{STEADY_S:.0f} s with every site on the call)\n")
+              f"{s.generator:.1f} | {s.chromium:.1f} | {s.sent:,.0f} / {s.received:,.0f} | "
+              f"{s.lost} | {s.janus_us_per_packet:.1f} | {s.load:.1f} |")
+    print("\n(CPU in % of one core, user + system from /proc over "
+          f"{STEADY_S:.0f} s with every site on the call; packets as the sites counted them)\n")
     rows = [Row("Janus per publishing site (publishing only, the host included)",
                 [pub_only.janus / (pub_only.sites + 1)], "% of a core")]
     if rest:
@@ -288,6 +326,9 @@ def print_capacity(steps: list[Step], max_sites: int) -> None:
         rows += [
             Row("Janus per site receiving the host",
                 [(first.janus - pub_only.janus) / max(first.subscribed, 1)], "% of a core"),
+            Row("Janus per RTP packet, publishing only", [pub_only.janus_us_per_packet], "µs"),
+            Row("Janus per RTP packet, the host received too", [first.janus_us_per_packet],
+                "µs"),
             Row("trainer serve per publishing site", [first.trainer / (first.sites + 1)],
                 "% of a core"),
             Row("load generator per site (publishing and receiving)",

@@ -13,12 +13,14 @@ standard input and writes one JSON line per result:
 
     add <site_id> [<site_id> ...]    join these sites (one after another, a few at a time)
     subscribe                        every site on the call (and each later one) receives the host
+    stats                            RTP packets sent, received, and lost on the way to Janus
     quit
 
     {"site": 5, "up": 1765000000123.4}     the site's publisher PeerConnection is connected
     {"site": 5, "failed": "..."}          it did not get on the call
     {"site": 5, "subscribed": true}       it receives the host
     {"site": 5, "subscribe_failed": "..."}
+    {"stats": {"sent": 12000, "received": 9000, "lost": 3, "at": 5012.25}}
 
 python -m bench.conference_load --url URL --session ID --token API_TOKEN [--fps 15 --kbps 150]
 """
@@ -297,6 +299,22 @@ class Generator:
             async with self.slots:
                 await self._subscribe(site)
 
+    async def stats(self) -> dict[str, float]:
+        """RTP packets sent and received so far by all sites, and the packets Janus reported
+        lost (its receiver reports on the sites' streams); `at`: when (monotonic seconds)."""
+        at = time.monotonic()
+        sent = received = lost = 0
+        for site in self.sites.values():
+            for pc in site.pcs:
+                for item in (await pc.getStats()).values():
+                    if item.type == "outbound-rtp":
+                        sent += item.packetsSent
+                    elif item.type == "inbound-rtp":
+                        received += item.packetsReceived
+                    elif item.type == "remote-inbound-rtp":
+                        lost += max(item.packetsLost, 0)
+        return {"sent": sent, "received": received, "lost": lost, "at": at}
+
     async def close(self) -> None:
         for site in self.sites.values():
             for pc in site.pcs:
@@ -322,6 +340,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 task = asyncio.create_task(gen.subscribe_all())
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
+            elif line[0] == "stats":
+                gen.emit({"stats": await gen.stats()})
             elif line[0] == "quit":
                 break
         await gen.close()
