@@ -250,7 +250,7 @@ def _run(db: Database, max_sites: int, step: int, first: int) -> list[Step]:
                            "viewport": {"width": 1366, "height": 768}}
                 ctx = browser.new_context(**options)
                 _login(ctx, server.url)
-                _join(ctx.new_page(), f"/sessions/{fixture.session_id}/conference/host")
+                host = _join(ctx.new_page(), f"/sessions/{fixture.session_id}/conference/host")
                 gen = Generators(ns, server, fixture.session_id, fixture.organiser_token)
                 joined = 0
                 while joined < max_sites:
@@ -272,6 +272,9 @@ def _run(db: Database, max_sites: int, step: int, first: int) -> list[Step]:
                         _wait(lambda j=joined: len(gen.subscribed) >= j, JOIN_TIMEOUT_S)
                     step_row = _measure(ns, server, gen, joined, len(gen.subscribed))
                     step_row.problems += problems + [f"site {s}: {why}" for s, why in bad.items()]
+                    state = host.get_by_test_id("conn-status").get_attribute("data-state")
+                    if state != "live":
+                        step_row.problems.append(f"the host's control room: {state}")
                     bad.clear()
                     steps.append(step_row)
                     _report(step_row)
