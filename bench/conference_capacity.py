@@ -72,7 +72,7 @@ class Generator:
     def __init__(self, ns: NetNS, server: NsServer, session_id: int, token: str) -> None:
         self.proc = subprocess.Popen(
             ns.command(sys.executable, "-m", "bench.conference_load", "--url", server.url,
-                       "--session", str(session_id), "--token", token),
+                       "--session", str(session_id), f"--token={token}"),
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         self.up: dict[int, float] = {}
         self.failed: dict[int, str] = {}
@@ -80,7 +80,12 @@ class Generator:
         self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
         self.stats_lines: queue.Queue[dict[str, float]] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        first = self.lines.get(timeout=60)
+        try:
+            first = self.lines.get(timeout=60)
+        except queue.Empty:
+            self.proc.kill()
+            raise RuntimeError(f"the load generator did not start (exit code "
+                               f"{self.proc.wait()}; is aiortc installed? make bench)") from None
         if not first.get("ready"):
             raise RuntimeError(f"load generator: {first}")
 
