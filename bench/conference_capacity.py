@@ -77,6 +77,7 @@ class Generator:
         self.up: dict[int, float] = {}
         self.failed: dict[int, str] = {}
         self.subscribed: set[int] = set()
+        self.pc_state: dict[int, str] = {}
         self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
         self.stats_lines: queue.Queue[dict[str, float]] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -102,6 +103,8 @@ class Generator:
                 self.failed[site] = "receiving the host: " + item["subscribe_failed"]
             elif item.get("subscribed"):
                 self.subscribed.add(site)
+            elif "pc" in item:
+                self.pc_state[site] = item["pc"]
             elif "stats" in item:
                 self.stats_lines.put(item["stats"])
                 continue
@@ -156,6 +159,10 @@ class Generators:
     @property
     def failed(self) -> dict[int, str]:
         return {k: v for g in self.procs for k, v in g.failed.items()}
+
+    @property
+    def pc_state(self) -> dict[int, str]:
+        return {k: v for g in self.procs for k, v in g.pc_state.items()}
 
     @property
     def subscribed(self) -> set[int]:
@@ -276,7 +283,11 @@ def _run(db: Database, max_sites: int, step: int, first: int) -> list[Step]:
                         gen.subscribe()
                         _wait(lambda j=joined: len(gen.subscribed) >= j, JOIN_TIMEOUT_S)
                     step_row = _measure(ns, server, gen, joined, len(gen.subscribed))
-                    step_row.problems += problems + [f"site {s}: {why}" for s, why in bad.items()]
+                    pcs = gen.pc_state
+                    step_row.problems += problems + [
+                        f"site {s}: {why}" + (f"; its own PeerConnection {pcs[s]}" if s in pcs
+                                              else "; its own PeerConnection still connected")
+                        for s, why in bad.items()]
                     state = host.get_by_test_id("conn-status").get_attribute("data-state")
                     if state != "live":
                         step_row.problems.append(f"the host's control room: {state}")

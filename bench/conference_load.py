@@ -18,6 +18,7 @@ standard input and writes one JSON line per result:
 
     {"site": 5, "up": 1765000000123.4}     the site's publisher PeerConnection is connected
     {"site": 5, "failed": "..."}          it did not get on the call
+    {"site": 5, "pc": "failed"}           its publisher PeerConnection left "connected" here
     {"site": 5, "subscribed": true}       it receives the host
     {"site": 5, "subscribe_failed": "..."}
     {"stats": {"sent": 12000, "received": 9000, "lost": 3, "at": 5012.25}}
@@ -229,6 +230,8 @@ class Site:
                 up.set_result(time.time() * 1000)
             elif pc.connectionState == "failed" and not up.done():
                 up.set_exception(RuntimeError("ICE/DTLS failed"))
+            elif up.done() and pc.connectionState != "connected":
+                gen.emit({"site": self.site_id, "pc": pc.connectionState})
 
         pc.addTransceiver(LoopTrack("audio", [gen.audio], 0.02, AUDIO_CLOCK), "sendonly")
         pc.addTransceiver(LoopTrack("video", gen.video, 1 / gen.fps, VIDEO_CLOCK), "sendonly")
