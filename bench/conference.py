@@ -18,7 +18,8 @@ CPU: user + system time of the Janus and `trainer serve` processes over a steady
 every site on the call, divided by the number of publishing sites (the host included).
 
 python -m bench.conference [--sites 13] [--runs 1]
-python -m bench.conference --capacity [--max-sites 60 --first 30 --step 10] [--browsers]
+python -m bench.conference --capacity [--max-sites 60 --first 30 --step 10] [--publish-only]
+python -m bench.conference --capacity --browsers [--max-sites 30]
 
 `--capacity` adds sites until one does not get on the call: by default published by
 bench/conference_load.py (aiortc, see bench/conference_capacity.py), with `--browsers` each a
@@ -250,6 +251,9 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=30,
                         help="with --capacity: sites of the first step (measured publishing "
                              "only, then receiving the host)")
+    parser.add_argument("--publish-only", action="store_true",
+                        help="with --capacity: the sites do not receive the host (pushes "
+                             "Janus's packets further for the same load generator CPU)")
     parser.add_argument("--browsers", action="store_true",
                         help="with --capacity: every site a headless Chromium tab (about 10 "
                              "fit on 2 cores) instead of the aiortc load generator")
@@ -257,7 +261,8 @@ def main() -> None:
     if args.capacity and not args.browsers:
         from bench.conference_capacity import print_capacity, run_capacity
 
-        print_capacity(run_capacity(args.max_sites, args.step, args.first), args.max_sites)
+        print_capacity(run_capacity(args.max_sites, args.step, args.first,
+                                    receive=not args.publish_only), args.max_sites)
         return
     if args.capacity:
         r = run_room(args.max_sites, capacity=True)

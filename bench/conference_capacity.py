@@ -232,16 +232,16 @@ def _measure(ns: NetNS, server: NsServer, gen: Generators, sites: int,
     return step
 
 
-def run_capacity(max_sites: int, step: int, first: int) -> list[Step]:
+def run_capacity(max_sites: int, step: int, first: int, *, receive: bool = True) -> list[Step]:
     db = sqlite_database()
     db.cleanup.append(lambda: shutil.rmtree(db.data_dir, ignore_errors=True))
     try:
-        return _run(db, max_sites, step, first)
+        return _run(db, max_sites, step, first, receive)
     finally:
         db.drop()
 
 
-def _run(db: Database, max_sites: int, step: int, first: int) -> list[Step]:
+def _run(db: Database, max_sites: int, step: int, first: int, receive: bool) -> list[Step]:
     from playwright.sync_api import sync_playwright
 
     fixture = load(db, sites=max_sites + 1, participants=(max_sites + 1) * 2, coordinators=0,
@@ -269,7 +269,7 @@ def _run(db: Database, max_sites: int, step: int, first: int) -> list[Step]:
                     batch = bridge_ids[joined:joined + (step if steps else first)]
                     gen.add(batch)
                     _wait(lambda b=batch: all(s in gen.failed or s in gen.up and (
-                        not steps or s in gen.subscribed) for s in b), JOIN_TIMEOUT_S)
+                        not gen.subscribing or s in gen.subscribed) for s in b), JOIN_TIMEOUT_S)
                     _wait(lambda b=batch: all(s in watcher.first for s in b if s in gen.up), 10)
                     joined += len(batch)
                     problems = [f"site {s}: {gen.failed[s]}" for s in batch if s in gen.failed]
@@ -277,7 +277,7 @@ def _run(db: Database, max_sites: int, step: int, first: int) -> list[Step]:
                                  for s in batch if s not in gen.up and s not in gen.failed]
                     problems += [f"site {s}: on the call, the watcher never saw it connected"
                                  for s in batch if s in gen.up and s not in watcher.first]
-                    if not steps:  # publishing only, then receiving the host
+                    if not steps and receive:  # publishing only, then receiving the host
                         steps.append(_measure(ns, server, gen, joined, 0))
                         _report(steps[-1])
                         gen.subscribe()
@@ -323,8 +323,9 @@ def _report(s: Step) -> None:
 def print_capacity(steps: list[Step], max_sites: int) -> None:
     if not steps:
         return
-    pub_only, rest, last = steps[0], steps[1:], steps[-1]
-    held = [s for s in rest if not s.problems]
+    pub_only, last = steps[0], steps[-1]
+    rest = steps[1:] if last.subscribed else []
+    held = [s for s in (rest or steps) if not s.problems]
     stop = "; ".join(last.problems[:3]) if last.problems else f"reached --max-sites {max_sites}"
     print(f"8c. Publishing sites on one Janus (aiortc publishers, 320x180 VP8 + Opus; the "
           f"host in Chromium): held {held[-1].sites if held else 0}; stopped at "
@@ -353,8 +354,9 @@ def print_capacity(steps: list[Step], max_sites: int) -> None:
             Row("load generator per site (publishing and receiving)",
                 [first.generator / first.sites], "% of a core"),
         ]
-    if len(rest) >= 2:
-        a, b = rest[0], rest[-1]
+    ramp = rest or steps
+    if len(ramp) >= 2:
+        a, b = ramp[0], ramp[-1]
         rows.append(Row(f"Janus per added site, {a.sites} -> {b.sites} sites (marginal)",
                         [(b.janus - a.janus) / max(b.sites - a.sites, 1)], "% of a core"))
     print(table("8c. Per site", rows))
