@@ -5,7 +5,10 @@ without a flag, so on 127.0.0.1 alone media would flow over the machine's own ne
 address. Instead Janus, `trainer serve` and Chromium run inside a namespace made here: a veth
 pair with private addresses (the `dummy` link type is missing on some kernels) links it to the
 test process, which reaches the server at `ns.address`. Inside it, media never touches a real
-interface. Needs root (`ip netns add`); `available()` says whether this machine can.
+interface. Needs root (`ip netns add`); `available()` says whether this machine can,
+`media_unavailable()` whether Janus and Chromium are there too. Shared by the video tests
+(tests/conference_pages/, tests/conference/test_media_path.py) and benchmark 8
+(bench/conference*.py).
 """
 
 from __future__ import annotations
@@ -82,7 +85,9 @@ def _used_networks() -> list[ipaddress.IPv4Network]:
 
 class NetNS:
     """`with NetNS() as ns:` a namespace `ns.name` whose veth end has `ns.address` (the
-    test's end: `ns.peer`); everything is removed on exit, also after a failure."""
+    test's end: `ns.peer`); everything is removed on exit, also after a failure. Names carry
+    `purpose` and a random tag, and the /30 is a random one of 10.200-254.x.x that no
+    interface of the machine uses, so tests and benchmarks running at once do not collide."""
 
     def __init__(self, purpose: str = "test") -> None:
         tag = uuid.uuid4().hex[:7]
