@@ -31,8 +31,10 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from bench.common import (
@@ -69,8 +71,10 @@ new MutationObserver((records) => {
 
 
 def start_server(ns: NetNS, db: Database) -> NsServer:
-    """`trainer serve` inside the namespace with its child Janus (SQLite)."""
-    server = NsServer(ns, "conference", _env(db, JANUS_MANAGED="1"), db.data_dir).start()
+    """`trainer serve` inside the namespace with its child Janus (SQLite); its log is kept
+    after the run (in a temporary folder of its own)."""
+    logs = Path(tempfile.mkdtemp(prefix="trainer-conference-"))
+    server = NsServer(ns, "conference", _env(db, JANUS_MANAGED="1"), logs).start()
     if server.janus_pid() is None:
         server.stop()
         raise RuntimeError(f"no Janus child (is janus installed?); see {server.log}")
