@@ -244,13 +244,15 @@ function renderRecording(state) {
       const when = `${hhmm(part.started_at)}${part.stopped_at ? `–${hhmm(part.stopped_at)}` : ""}`;
       li.textContent = `${siteName(part.site_id ?? null)} · ${when} · ${t(`rec_${part.state}`)}`;
       if (part.error) li.append(` — ${part.error}`);
-      for (const id of part.material_ids || []) {
+      for (const [kind, id] of [["video", part.video_material_id], ["audio", part.audio_material_id]]) {
+        if (!id) continue;
         const a = document.createElement("a");
         a.href = `${cfg.materialsUrl}/${id}`;
         a.target = "_blank";
         a.rel = "noopener";
-        a.textContent = ` ${t("rec_open")}`;
-        li.append(a);
+        a.dataset.testid = `rec-${kind}`;
+        a.textContent = t(`rec_${kind}`);
+        li.append(" ", a);
       }
       return li;
     }),

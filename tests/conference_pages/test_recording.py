@@ -109,6 +109,7 @@ def test_stopping_converts_and_attaches_the_recording_to_the_session(room: Room)
     # The host's list names each stretch with its state and links its materials.
     expect(host.get_by_test_id("rec-part")).to_have_count(2)
     expect(host.get_by_test_id("rec-part").first).to_contain_text("đã đưa vào tài liệu")
+    expect(host.get_by_test_id("rec-video")).to_have_count(2)  # "▶ Xem" opens the material
     # The raw files are gone once the recording is attached.
     assert not list(recordings(room).glob("*.mjr"))
     save(host, "recording-attached")

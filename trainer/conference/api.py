@@ -99,6 +99,10 @@ class RecordingPartOut(Schema):
     material_ids = fields.List(fields.Integer(), metadata={
         "description": "The session's materials made from it: one WebM (picture and sound), "
                        "or a WebM picture and an Opus sound when ffmpeg is not installed"})
+    video_material_id = fields.Integer(allow_none=True, metadata={
+        "description": "The WebM (with the sound too when merged)"})
+    audio_material_id = fields.Integer(allow_none=True, metadata={
+        "description": "The Opus sound, when not merged into the WebM"})
 
 
 class RecordingOut(Schema):

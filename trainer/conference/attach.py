@@ -1,5 +1,7 @@
 """Recorded stretches -> the session's materials: each one waiting ("converting") is converted
-off the gevent loop and its files added through the materials services (storage by content,
+(by janus-pp-rec, and ffmpeg when present, in child processes: under gevent this background
+greenlet waits for them cooperatively, so the loop keeps serving; gevent's child watchers do not
+work from the thread pool of `trainer.offload`) and its files added through the materials services (storage by content,
 size limit, type checked by content, permissions and download counts as for any material),
 under the topic "recordings", visible to staff. A failure keeps the raw files and says why."""
 
@@ -19,7 +21,7 @@ from trainer.extensions import db
 from trainer.i18n import to_local
 from trainer.materials import services as materials
 from trainer.materials.models import Topic
-from trainer.offload import off_loop, one_at_a_time
+from trainer.offload import one_at_a_time
 from trainer.sessions.models import SessionSite, TrainingSession
 
 log = logging.getLogger(__name__)
@@ -63,12 +65,11 @@ def _one(part_id: int) -> int:
     folder = recording.recordings_dir()
     if folder is None:
         return _fail(part, "conversion-failed", "no recordings folder")
+    db.session.commit()  # no transaction held while the converter runs
     try:
-        tracks = off_loop(convert.convert, folder, part.basename)
+        tracks = convert.convert(folder, part.basename)
     except convert.ConversionFailed as exc:
         return _fail(part, exc.code, exc.detail)
-    part = db.session.get(ConferenceRecording, part_id)  # off_loop ended the transaction
-    assert part is not None
     try:
         for track in tracks:
             material_id = _attach(part, track)

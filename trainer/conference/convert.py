@@ -3,7 +3,8 @@
 `janus-pp-rec` (Debian's janus-tools) turns a VP8 video stream into .webm and an Opus audio
 stream into .opus. When `ffmpeg` is on PATH the two of one publisher are merged into one .webm
 (copied, not encoded again); without it they stay a pair. Nothing here touches the database:
-`trainer.conference.recording` calls `convert` off the gevent loop and attaches the result.
+`trainer.conference.attach` calls `convert` from a background task and attaches the result.
+The work is done by those child processes; under gevent, `subprocess` waits cooperatively.
 
 A failure raises `ConversionFailed` with a reason code; the raw files are never removed here.
 """

@@ -8,7 +8,7 @@ the host and the floor), when the floor moves to a site while recording, or when
 the floor site joins again; ended by Stop, a floor change, or the session's end (the health
 watch stops the recording of a session that has ended).
 
-A stretch that ended is converted (`trainer.conference.convert`, off the gevent loop) and
+A stretch that ended is converted (`trainer.conference.convert`, in a background task) and
 attached to the session as materials; its state is recording -> converting -> attached, or
 failed with a reason (the raw files are then kept). Pushed to the session's watchers as
 `conference_recording`.
@@ -87,7 +87,9 @@ def _part_body(part: ConferenceRecording) -> dict[str, Any]:
     return {"id": part.id, "site_id": part.site_id, "state": part.state,
             "started_at": iso(part.started_at), "stopped_at": iso(part.stopped_at),
             "error": reason_text(part.error),
-            "material_ids": [m for m in (part.video_material_id, part.audio_material_id) if m]}
+            "material_ids": [m for m in (part.video_material_id, part.audio_material_id) if m],
+            "video_material_id": part.video_material_id,
+            "audio_material_id": part.audio_material_id}
 
 
 def state_body(session_id: int) -> dict[str, Any]:

@@ -273,10 +273,10 @@ def _browser_url(url: str) -> str:
 def set_floor(actor: User | None, session_id: int, site_id: int | None) -> dict[str, Any]:
     """Give a site the floor (every site sees and hears it beside the host), or take it back;
     while the room is recorded, the recording follows the floor."""
+    user = require_staff(actor)
     session = builtin_session(session_id)
     if site_id is not None:
         _check_site(session_id, site_id)
-    user = require_staff(actor)
     room = _room_row(session)
     before = room.floor_site_id
     room.floor_site_id = site_id
