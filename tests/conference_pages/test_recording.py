@@ -105,6 +105,9 @@ def test_stopping_converts_and_attaches_the_recording_to_the_session(room: Room)
             assert meta["content_type"] == "audio/ogg"
             assert data[:4] == b"OggS" and b"OpusHead" in data[:64]
         kinds.append(meta["content_type"])
+        # Downloaded like any material: counted.
+        assert host.request.get(f"/api/v1/materials/{material_id}/downloads").json()[
+            "total"] == 1
     assert "video/webm" in kinds
     # The host's list names each stretch with its state and links its materials.
     expect(host.get_by_test_id("rec-part")).to_have_count(2)
