@@ -6,10 +6,14 @@ fake devices inside a network namespace (see conftest.py); the tests run in file
 
 from __future__ import annotations
 
+import secrets
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.conference_pages.conftest import Room, save
 from tests.conference_pages.test_video_room import api, join_call, wait_media
@@ -36,6 +40,29 @@ def state(room: Room) -> dict[str, Any]:
     return body
 
 
+def test_a_page_cannot_record_itself(room: Room) -> None:
+    """Rooms are created with `lock_record`: a participant asking Janus to record its own
+    stream (here: a valid token of site A, on A's publishing handle, without the room's
+    secret, which only trainer knows) records nothing."""
+    w = room.world
+    sid = w.session_id
+    pages["a"] = room.page("coord_a", f"/sessions/{sid}/conference/site/{w.a_id}", name="a")
+    join_call(pages["a"])
+    wait_media(room, {w.a_id: "connected"})
+    with sqlite3.connect(room.data_dir / "trainer.db") as db:
+        janus_session, handle = db.execute(
+            "SELECT janus_session_id, janus_handle_id FROM conference_sites "
+            "WHERE session_id = ? AND site_id = ?", (sid, w.a_id)).fetchone()
+    join = api(room, "POST", "/conference/join", json={"site_id": w.a_id}).json()
+    answer = requests.post(f"{join['server']}/{janus_session}/{handle}", timeout=10, json={
+        "janus": "message", "token": join["token"], "transaction": secrets.token_hex(6),
+        "body": {"request": "configure", "record": True, "filename": "by-the-page"}}).json()
+    assert answer["janus"] == "ack"  # Janus took the request ...
+    time.sleep(3)  # ... and, had it obeyed, would have written seconds of media by now
+    assert not list(recordings(room).glob("by-the-page*"))
+    assert state(room)["recording"] is False
+
+
 def test_the_host_records_itself_and_the_floor(room: Room) -> None:
     from playwright.sync_api import expect
 
@@ -44,9 +71,7 @@ def test_the_host_records_itself_and_the_floor(room: Room) -> None:
     host = pages["host"] = room.page("organiser", f"/sessions/{sid}/conference/host",
                                      name="host")
     join_call(host)
-    a = pages["a"] = room.page("coord_a", f"/sessions/{sid}/conference/site/{w.a_id}", name="a")
-    join_call(a)
-    wait_media(room, {w.a_id: "connected"})
+    a = pages["a"]
     host.locator(f'.conf-tile[data-site-id="{w.a_id}"] [data-action="floor"]').click()
     expect(host.get_by_test_id("floor-state")).to_have_text("Huyện Cẩm Khê")
     expect(host.get_by_test_id("rec-indicator")).to_be_hidden()

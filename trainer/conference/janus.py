@@ -97,12 +97,15 @@ class JanusClient:
         return bool(self.videoroom("exists", room=room).get("exists"))
 
     def create_room(self, room: int, *, pin: str, secret: str, description: str,
-                    publishers: int) -> None:
+                    publishers: int, rec_dir: str | None = None) -> None:
+        """A private room; only a request with its secret starts or stops a recording
+        (`lock_record`), written into `rec_dir` when given."""
+        extra = {"rec_dir": rec_dir} if rec_dir else {}
         self.videoroom(
             "create", room=room, pin=pin, secret=secret, description=description,
             is_private=True, publishers=publishers, require_pvtid=True, lock_record=True,
             notify_joining=True, audiolevel_event=True, bitrate=512000,
-            videocodec="vp8", fir_freq=10, permanent=False)
+            videocodec="vp8", fir_freq=10, permanent=False, **extra)
 
     def participants(self, room: int) -> list[dict[str, Any]]:
         return list(self.videoroom("listparticipants", room=room).get("participants") or [])

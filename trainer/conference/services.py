@@ -148,7 +148,8 @@ def ensure_room(client: JanusClient, session: TrainingSession) -> ConferenceRoom
     if not client.room_exists(room.janus_room):
         client.create_room(room.janus_room, pin=room.pin, secret=room.secret,
                            description=f"session-{session.id}",
-                           publishers=len(session.session_sites) + 2)
+                           publishers=len(session.session_sites) + 2,
+                           rec_dir=str(folder) if (folder := runtime().recordings_dir) else None)
         log.info("created the Janus room of session %s", session.id)
     return room
 
