@@ -226,7 +226,7 @@ const siteName = (id) => (id === null ? t("rec_host") : tiles.get(id)?.el.queryS
 
 function renderRecording(state) {
   recording = !!state.recording;
-  showRecording($("rec-indicator"), recording, t);
+  showRecording($("rec-indicator"), recording, t, "recording_short");
   recordButton.disabled = !state.possible && !recording;
   recordButton.textContent = t(recording ? "record_stop" : "record_start");
   recordButton.setAttribute("aria-pressed", String(recording));

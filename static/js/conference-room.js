@@ -416,8 +416,8 @@ export function selfMuteButton(button, client, t) {
 }
 
 // "Recording" on every page of the call while the host records: participants must know.
-export function showRecording(indicator, on, t) {
+export function showRecording(indicator, on, t, key = "recording") {
   indicator.hidden = !on;
-  indicator.textContent = on ? t("recording") : "";
+  indicator.textContent = on ? t(key) : "";
   document.body.classList.toggle("recorded", !!on);
 }
