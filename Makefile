@@ -42,8 +42,12 @@ lint: $(VENV)/.test-installed
 	$(BIN)/mypy trainer
 
 ## Benchmarks against real server processes (see bench/README.md)
-bench: $(VENV)/.test-installed translations
+bench: $(VENV)/.bench-installed translations
 	$(BIN)/python -m bench
+
+$(VENV)/.bench-installed: $(VENV)/.test-installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
 
 ## Refresh the message catalogues after changing user-facing text
 messages: | $(BIN)/python
