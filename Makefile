@@ -42,13 +42,17 @@ lint: $(VENV)/.test-installed
 	$(BIN)/mypy trainer
 
 ## Benchmarks against real server processes (see bench/README.md)
-bench: $(VENV)/.test-installed translations
+bench: $(VENV)/.bench-installed translations
 	$(BIN)/python -m bench
+
+$(VENV)/.bench-installed: $(VENV)/.test-installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
 
 ## Refresh the message catalogues after changing user-facing text
 messages: | $(BIN)/python
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o trainer/translations/messages.pot .
-	$(BIN)/pybabel update -q -N -i trainer/translations/messages.pot -d trainer/translations
+	$(BIN)/pybabel -q update -N -i trainer/translations/messages.pot -d trainer/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

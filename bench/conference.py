@@ -17,7 +17,13 @@ on the call.
 CPU: user + system time of the Janus and `trainer serve` processes over a steady window with
 every site on the call, divided by the number of publishing sites (the host included).
 
-python -m bench.conference [--sites 13] [--runs 1] [--capacity --max-sites 60]
+python -m bench.conference [--sites 13] [--runs 1]
+python -m bench.conference --capacity [--max-sites 60 --first 30 --step 10] [--publish-only]
+python -m bench.conference --capacity --browsers [--max-sites 30]
+
+`--capacity` adds sites until one does not get on the call: by default published by
+bench/conference_load.py (aiortc, see bench/conference_capacity.py), with `--browsers` each a
+headless Chromium tab (the room computer's own page; about 10 fit on this machine).
 """
 
 from __future__ import annotations
@@ -25,7 +31,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -34,8 +39,6 @@ from typing import Any
 
 from bench.common import (
     PASSWORD,
-    ROOT,
-    TRAINER,
     Database,
     Row,
     _env,
@@ -44,12 +47,8 @@ from bench.common import (
     sqlite_database,
     table,
 )
+from tests.support_netns import NetNS, NsServer, cpu_seconds
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-        "--autoplay-policy=no-user-gesture-required"]
 GOAL_MS = 2000
 JOIN_TIMEOUT_MS = 60_000
 STEADY_S = 15.0
@@ -71,59 +70,20 @@ new MutationObserver((records) => {
 """
 
 
-def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def start_server(ns: NetNS, db: Database) -> NsServer:
+    """`trainer serve` inside the namespace with its child Janus (SQLite); its log is kept
+    after the run (in a temporary folder of its own)."""
+    logs = Path(tempfile.mkdtemp(prefix="trainer-conference-"))
+    server = NsServer(ns, "conference", _env(db, JANUS_MANAGED="1"), logs).start()
+    if server.janus_pid() is None:
+        server.stop()
+        raise RuntimeError(f"no Janus child (is janus installed?); see {server.log}")
+    return server
 
 
-class NsServer:
-    """`trainer serve` (and its child Janus) inside the namespace."""
-
-    def __init__(self, ns: Any, db: Database) -> None:
-        self.ns = ns
-        self.url = f"http://{ns.address}:5000"
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for the process
-            prefix="trainer-conference-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(  # noqa: S603
-            ns.command(TRAINER, "serve", "--host", ns.address, "--port", "5000"),
-            env=_env(db, JANUS_MANAGED="1"), cwd=ROOT, stdout=self.log,
-            stderr=subprocess.STDOUT)
-        import urllib.request
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:  # noqa: S310
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            self.stop()
-            raise RuntimeError(f"server did not start; see {self.log.name}")
-        self.janus = self._janus_pid()
-        if self.janus is None:
-            self.stop()
-            raise RuntimeError(f"no Janus child (is janus installed?); see {self.log.name}")
-
-    def _janus_pid(self) -> int | None:
-        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                if Path(f"/proc/{child}/comm").read_text().strip() == "janus":
-                    return int(child)
-        return None
-
-    def cpu(self) -> tuple[float, float]:
-        return _cpu(self.janus), _cpu(self.proc.pid)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+def cpu(server: NsServer) -> tuple[float, float]:
+    """CPU seconds so far of Janus and of `trainer serve`."""
+    return cpu_seconds(server.janus_pid() or 0), cpu_seconds(server.proc.pid if server.proc else 0)
 
 
 class Watcher:
@@ -183,20 +143,16 @@ def _run_room(db: Database, sites: int, *, capacity: bool) -> dict[str, Any]:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    from tests.support_netns import NetNS
-
     fixture = load(db, sites=sites + 1, participants=(sites + 1) * 20, coordinators=0,
                    builtin_conference=True)
     bridge_ids = fixture.site_ids[1:]  # the first is the host site
     result: dict[str, Any] = {"to_watcher": [], "to_wall": [], "joined": 0, "failed": None}
-    with NetNS() as ns:
-        server = NsServer(ns, db)
+    with NetNS("bench") as ns:
+        server = start_server(ns, db)
         watcher = Watcher(server.url, fixture.organiser_token, fixture.session_id)
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(  # camera and microphone need a secure context
-                    executable_path=str(ns.wrapper(str(CHROMIUM), db.data_dir)),
-                    args=[*ARGS, f"--unsafely-treat-insecure-origin-as-secure={server.url}"])
+                browser = ns.launch_chromium(p, server.url, db.data_dir)
                 options = {"base_url": server.url, "locale": "vi-VN",
                            "viewport": {"width": 1366, "height": 768}}
                 ctx = browser.new_context(**options)
@@ -236,10 +192,10 @@ def _run_room(db: Database, sites: int, *, capacity: bool) -> dict[str, Any]:
                         print(f"  {result['joined']} sites on the call; load average "
                               f"{os.getloadavg()[0]:.1f}", flush=True)
                 time.sleep(3)
-                janus0, trainer0 = server.cpu()
+                janus0, trainer0 = cpu(server)
                 t0 = time.monotonic()
                 time.sleep(STEADY_S)
-                janus1, trainer1 = server.cpu()
+                janus1, trainer1 = cpu(server)
                 elapsed = time.monotonic() - t0
                 publishers = result["joined"] + 1  # the host publishes too
                 result["janus_cpu_pct"] = 100 * (janus1 - janus0) / elapsed
@@ -294,7 +250,24 @@ def main() -> None:
     parser.add_argument("--capacity", action="store_true",
                         help="add sites until one does not get on the call (or --max-sites)")
     parser.add_argument("--max-sites", type=int, default=60)
+    parser.add_argument("--step", type=int, default=10,
+                        help="with --capacity: sites added at a time")
+    parser.add_argument("--first", type=int, default=30,
+                        help="with --capacity: sites of the first step (measured publishing "
+                             "only, then receiving the host)")
+    parser.add_argument("--publish-only", action="store_true",
+                        help="with --capacity: the sites do not receive the host (pushes "
+                             "Janus's packets further for the same load generator CPU)")
+    parser.add_argument("--browsers", action="store_true",
+                        help="with --capacity: every site a headless Chromium tab (about 10 "
+                             "fit on 2 cores) instead of the aiortc load generator")
     args = parser.parse_args()
+    if args.capacity and not args.browsers:
+        from bench.conference_capacity import print_capacity, run_capacity
+
+        print_capacity(run_capacity(args.max_sites, args.step, args.first,
+                                    receive=not args.publish_only), args.max_sites)
+        return
     if args.capacity:
         r = run_room(args.max_sites, capacity=True)
         print(table(f"8c. Publishing sites on one Janus (180p, simulcast, headless tabs): "

@@ -5,7 +5,10 @@ without a flag, so on 127.0.0.1 alone media would flow over the machine's own ne
 address. Instead Janus, `trainer serve` and Chromium run inside a namespace made here: a veth
 pair with private addresses (the `dummy` link type is missing on some kernels) links it to the
 test process, which reaches the server at `ns.address`. Inside it, media never touches a real
-interface. Needs root (`ip netns add`); `available()` says whether this machine can.
+interface. Needs root (`ip netns add`); `available()` says whether this machine can,
+`media_unavailable()` whether Janus and Chromium are there too. Shared by the video tests
+(tests/conference_pages/, tests/conference/test_media_path.py) and benchmark 8
+(bench/conference*.py).
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ from typing import Any
 from tests.support_servers import ROOT, TRAINER, Server
 
 IP = shutil.which("ip") or "/usr/sbin/ip"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                 "--autoplay-policy=no-user-gesture-required"]
 
 
 def available() -> str | None:
@@ -32,6 +40,32 @@ def available() -> str | None:
     if not Path(IP).exists():
         return "the `ip` command (iproute2) is missing"
     return None
+
+
+def media_unavailable() -> str | None:
+    """None when a room with media can run here (root, Janus, Chromium), else why not."""
+    if why := available():
+        return why
+    if not shutil.which("janus"):
+        return "Debian's janus is not installed (apt-get install janus)"
+    if not CHROMIUM.exists():
+        return "Debian's Chromium (/usr/bin/chromium) is not installed (apt-get install chromium)"
+    return None
+
+
+def secure_origin(url: str) -> list[str]:
+    """Camera and microphone need a secure context: HTTPS, or this origin declared secure (the
+    namespace's private address over plain HTTP; a real deployment serves HTTPS)."""
+    return [f"--unsafely-treat-insecure-origin-as-secure={url}"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _run(*args: str) -> None:
@@ -51,11 +85,13 @@ def _used_networks() -> list[ipaddress.IPv4Network]:
 
 class NetNS:
     """`with NetNS() as ns:` a namespace `ns.name` whose veth end has `ns.address` (the
-    test's end: `ns.peer`); everything is removed on exit, also after a failure."""
+    test's end: `ns.peer`); everything is removed on exit, also after a failure. Names carry
+    `purpose` and a random tag, and the /30 is a random one of 10.200-254.x.x that no
+    interface of the machine uses, so tests and benchmarks running at once do not collide."""
 
-    def __init__(self) -> None:
+    def __init__(self, purpose: str = "test") -> None:
         tag = uuid.uuid4().hex[:7]
-        self.name = f"trainer-{tag}"
+        self.name = f"trainer-{purpose}-{tag}"
         self.host_if, self.ns_if = f"trh{tag}", f"trn{tag}"
         used = _used_networks()
         while True:
@@ -101,6 +137,19 @@ class NetNS:
         path.chmod(0o755)
         return path
 
+    def pids(self) -> list[int]:
+        """The processes inside the namespace now."""
+        out = subprocess.run([IP, "netns", "pids", self.name], capture_output=True, text=True,
+                             timeout=20).stdout
+        return [int(p) for p in out.split()]
+
+    def launch_chromium(self, playwright: Any, url: str, folder: Path) -> Any:
+        """Debian's Chromium inside the namespace, with fake camera and microphone, `url`
+        treated as a secure origin."""
+        return playwright.chromium.launch(
+            executable_path=str(self.wrapper(str(CHROMIUM), folder)),
+            args=[*CHROMIUM_ARGS, *secure_origin(url)])
+
     def close(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError):
             _run("link", "del", self.host_if)  # removes both ends of the pair
@@ -128,3 +177,13 @@ class NsServer(Server):
         if wait:
             self.wait_ready()
         return self
+
+    def janus_pid(self) -> int | None:
+        """The server's child Janus (by the server's children in /proc)."""
+        if self.proc is None:
+            return None
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                if Path(f"/proc/{child}/comm").read_text().strip() == "janus":
+                    return int(child)
+        return None

@@ -78,6 +78,8 @@ def from_environment() -> dict[str, Any]:
         "JANUS_PUBLIC_URL": os.environ.get("JANUS_PUBLIC_URL") or None,
         "JANUS_ROOM_ADMIN_KEY": os.environ.get("JANUS_ROOM_ADMIN_KEY") or None,
         "JANUS_EVENTS_PASSWORD": os.environ.get("JANUS_EVENTS_PASSWORD") or None,
+        # Where that Janus writes recordings, readable by trainer (the child's: data folder).
+        "JANUS_RECORDINGS_DIR": os.environ.get("JANUS_RECORDINGS_DIR") or None,
         "JANUS_MANAGED": os.environ.get("JANUS_MANAGED", "1") != "0",
         "JANUS_PORT": _int("JANUS_PORT", 0),  # the child Janus's HTTP API port; 0: a free one
     }

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { DeviceCheck } from "./conference-devices.js";
-import { attachTrack, ConferenceClient, detachTrack } from "./conference-room.js";
+import { attachTrack, ConferenceClient, detachTrack, selfMuteButton, showRecording } from "./conference-room.js";
 import { connectLive, emitAck } from "./live.js";
 
 const root = document.getElementById("conference");
@@ -219,6 +219,63 @@ async function muteSite(tile) {
   renderTile(tile);
 }
 
+// Recording (the host's choice): the host and the floor site; then converted and attached.
+let recording = false;
+const recordButton = $("record");
+const siteName = (id) => (id === null ? t("rec_host") : tiles.get(id)?.el.querySelector(".tile-name").textContent || String(id));
+
+function renderRecording(state) {
+  recording = !!state.recording;
+  showRecording($("rec-indicator"), recording, t, "recording_short");
+  recordButton.disabled = !state.possible && !recording;
+  recordButton.textContent = t(recording ? "record_stop" : "record_start");
+  recordButton.setAttribute("aria-pressed", String(recording));
+  const parts = state.parts || [];
+  $("recordings").hidden = parts.length === 0 && state.converter !== false;
+  const warning = $("rec-warning");
+  warning.hidden = state.converter !== false;
+  warning.textContent = t("rec_no_converter");
+  const list = $("rec-parts");
+  list.replaceChildren(
+    ...parts.map((part) => {
+      const li = document.createElement("li");
+      li.dataset.state = part.state;
+      li.dataset.testid = "rec-part";
+      const when = `${hhmm(part.started_at)}${part.stopped_at ? `–${hhmm(part.stopped_at)}` : ""}`;
+      li.textContent = `${siteName(part.site_id ?? null)} · ${when} · ${t(`rec_${part.state}`)}`;
+      if (part.error) li.append(` — ${part.error}`);
+      for (const [kind, id] of [["video", part.video_material_id], ["audio", part.audio_material_id]]) {
+        if (!id) continue;
+        const a = document.createElement("a");
+        a.href = `${cfg.materialsUrl}/${id}`;
+        a.target = "_blank";
+        a.rel = "noopener";
+        a.dataset.testid = `rec-${kind}`;
+        a.textContent = t(`rec_${kind}`);
+        li.append(" ", a);
+      }
+      return li;
+    }),
+  );
+}
+
+async function loadRecording() {
+  const r = await api("GET", cfg.recordingUrl);
+  if (r.ok) renderRecording(r.data);
+}
+
+recordButton.addEventListener("click", async () => {
+  recordButton.disabled = true;
+  const r = await api("POST", cfg.recordingUrl, { recording: !recording });
+  recordButton.disabled = false;
+  if (!r.ok) {
+    say(t("failed", { reason: r.problem?.detail || r.status }));
+    return;
+  }
+  say("");
+  renderRecording(r.data);
+});
+
 // Roll-call by video: the called site's tile grows (high layer, its sound on) until its
 // coordinator confirms on the check-in page, as in the roll-call of the wall.
 let rollcallRunning = false;
@@ -277,6 +334,7 @@ async function loadState() {
   if (!r.ok) return;
   for (const row of r.data.sites || []) applyMedia(row);
   applyFloor(r.data.floor_site_id ?? null);
+  loadRecording();
 }
 
 const socket = connectLive({
@@ -291,6 +349,9 @@ socket?.on("conference_status", (p) => {
 socket?.on("conference_floor", (p) => {
   if (Number(p.session_id) === sessionId) applyFloor(p.site_id ?? null);
 });
+socket?.on("conference_recording", (p) => {
+  if (Number(p.session_id) === sessionId) loadRecording();
+});
 socket?.on("rollcall", (p) => {
   if (Number(p.session_id) !== sessionId) return;
   rollcallRunning = !!p.started_at;
@@ -303,15 +364,7 @@ socket?.on("rollcall_confirmed", (p) => {
 const devices = new DeviceCheck({ t });
 devices.start();
 
-let selfMuted = false;
-const muteButton = $("mute-self");
-muteButton.textContent = t("mute");
-muteButton.addEventListener("click", () => {
-  selfMuted = !selfMuted;
-  client.muteOwnAudio(selfMuted);
-  muteButton.textContent = t(selfMuted ? "unmute" : "mute");
-  muteButton.setAttribute("aria-pressed", String(selfMuted));
-});
+selfMuteButton($("mute-self"), client, t);
 
 $("leave").addEventListener("click", () => {
   client.stop();

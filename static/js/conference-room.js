@@ -402,3 +402,22 @@ export function detachTrack(element, track) {
   const stream = element?.srcObject;
   if (stream instanceof MediaStream && track) stream.removeTrack(track);
 }
+
+// The "mute my microphone" button of both pages: toggles the page's own audio track.
+export function selfMuteButton(button, client, t) {
+  let muted = false;
+  button.textContent = t("mute");
+  button.addEventListener("click", () => {
+    muted = !muted;
+    client.muteOwnAudio(muted);
+    button.textContent = t(muted ? "unmute" : "mute");
+    button.setAttribute("aria-pressed", String(muted));
+  });
+}
+
+// "Recording" on every page of the call while the host records: participants must know.
+export function showRecording(indicator, on, t, key = "recording") {
+  indicator.hidden = !on;
+  indicator.textContent = on ? t(key) : "";
+  document.body.classList.toggle("recorded", !!on);
+}

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { DeviceCheck } from "./conference-devices.js";
-import { attachTrack, ConferenceClient, detachTrack } from "./conference-room.js";
+import { attachTrack, ConferenceClient, detachTrack, selfMuteButton, showRecording } from "./conference-room.js";
 import { connectLive, emitAck } from "./live.js";
 
 const root = document.getElementById("conference");
@@ -145,6 +145,7 @@ async function loadFloor() {
   const r = await api("GET", cfg.stateUrl);
   if (!r.ok) return;
   showFloor(r.data.floor_site_id ?? null);
+  showRecording($("rec-indicator"), !!r.data.recording, t);
   const mine = (r.data.sites || []).find((row) => Number(row.site_id) === siteId);
   if (mine && "muted" in mine) showMuted(!!mine.muted);
 }
@@ -167,17 +168,12 @@ socket?.on("conference_status", (p) => {
 socket?.on("conference_floor", (p) => {
   if (Number(p.session_id) === sessionId) showFloor(p.site_id ?? null);
 });
+socket?.on("conference_recording", (p) => {
+  if (Number(p.session_id) === sessionId) showRecording($("rec-indicator"), !!p.recording, t);
+});
 
 // ------------------------------------------------------------------------------ controls
-let selfMuted = false;
-const muteButton = $("mute-self");
-muteButton.textContent = t("mute");
-muteButton.addEventListener("click", () => {
-  selfMuted = !selfMuted;
-  client.muteOwnAudio(selfMuted);
-  muteButton.textContent = t(selfMuted ? "unmute" : "mute");
-  muteButton.setAttribute("aria-pressed", String(selfMuted));
-});
+selfMuteButton($("mute-self"), client, t);
 
 $("fullscreen").addEventListener("click", () => {
   if (document.fullscreenElement) document.exitFullscreen().catch(() => {});

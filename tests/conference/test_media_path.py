@@ -6,9 +6,6 @@ what the join API hands out, so this tests the backend's media path."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,15 +14,12 @@ import pytest
 import requests
 
 from tests.conference.video import JANUS, NO_JANUS, VideoServer, make_builtin
+from tests.support_netns import CHROMIUM, NetNS, available
 from tests.support_servers import child_env, create_schema, load_world, sqlite_url, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.processes]
 
-CHROMIUM = Path("/usr/bin/chromium")
 JANUS_JS = Path("/usr/share/javascript/janus-gateway/janus.js")  # Debian's libjs-janus-gateway
-N = os.getpid() % 200
-NS, HOST_END, NS_END = f"trconf{N}", f"vtc{N}h", f"vtc{N}n"
-HOST_IP, NS_IP = f"10.231.{N}.1", f"10.231.{N}.2"
 
 PUBLISH = """J => new Promise((resolve, reject) => {
   window.adapter = {browserDetails: {browser: "chrome", version: 120}};
@@ -51,47 +45,32 @@ PUBLISH = """J => new Promise((resolve, reject) => {
 })"""
 
 
-def ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True)
-
-
 @pytest.fixture(scope="module")
-def netns() -> Iterator[str]:
+def netns() -> Iterator[NetNS]:
     if JANUS is None:
         pytest.skip(NO_JANUS)
     if not CHROMIUM.exists() or not JANUS_JS.exists():
         pytest.skip("needs Debian's chromium and libjs-janus-gateway")
-    if os.geteuid() != 0 or shutil.which("ip") is None:
-        pytest.skip("making a network namespace needs root and iproute2 (CI runs as root)")
-    ip("netns", "add", NS)
-    try:
-        ip("link", "add", HOST_END, "type", "veth", "peer", "name", NS_END)
-        ip("link", "set", NS_END, "netns", NS)
-        ip("addr", "add", f"{HOST_IP}/24", "dev", HOST_END)
-        ip("link", "set", HOST_END, "up")
-        for args in (("addr", "add", f"{NS_IP}/24", "dev", NS_END), ("link", "set", NS_END, "up"),
-                     ("link", "set", "lo", "up")):
-            ip("netns", "exec", NS, "ip", *args)
-        yield NS
-    finally:
-        subprocess.run(["ip", "link", "del", HOST_END], capture_output=True)
-        subprocess.run(["ip", "netns", "del", NS], capture_output=True)
+    if why := available():
+        pytest.skip(why)
+    with NetNS("media") as ns:
+        yield ns
 
 
 @pytest.fixture(scope="module")
-def media(netns: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def media(netns: NetNS, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     data_dir = tmp_path_factory.mktemp("media")
     url = sqlite_url(data_dir)
     create_schema(url, data_dir)
     world = load_world(url, data_dir, at_a=1, at_b=1, at_host=1)
     make_builtin(url, data_dir, world.session_id)
     server = VideoServer("media", child_env(url, data_dir, JANUS_MANAGED="1"), data_dir,
-                         host=NS_IP, prefix=["ip", "netns", "exec", netns])
+                         host=netns.address, prefix=netns.command())
     server.start()
     try:
         wait_until(lambda: requests.get(server.url + "/healthz", timeout=2).ok, 30,
                    "the server in the namespace to answer")
-        yield server, world, data_dir
+        yield server, world, data_dir, netns
     finally:
         server.stop()
 
@@ -108,7 +87,7 @@ def test_a_sites_media_makes_it_connected_and_its_page_closing_makes_it_lost(
     import socketio
     from playwright.sync_api import sync_playwright
 
-    server, world, data_dir = media
+    server, world, data_dir, ns = media
     auth = {"Authorization": f"Bearer {world.coord_token}"}
     join = requests.post(f"{server.url}/api/v1/sessions/{world.session_id}/conference/join",
                          json={"site_id": world.a_id}, headers=auth, timeout=10)
@@ -123,9 +102,7 @@ def test_a_sites_media_makes_it_connected_and_its_page_closing_makes_it_lost(
                     auth={"token": world.organiser_token}, wait_timeout=10)
     watcher.call("watch", {"session_id": world.session_id}, namespace="/live", timeout=10)
 
-    wrapper = data_dir / "chromium-in-namespace"
-    wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {NS} {CHROMIUM} "$@"\n')
-    wrapper.chmod(0o755)
+    wrapper = ns.wrapper(str(CHROMIUM), data_dir)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(wrapper), args=[

@@ -9,7 +9,6 @@ in file order and each leaves the room as the next one expects.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.support_netns import NetNS, NsServer, available
+from tests.support_netns import NetNS, NsServer, media_unavailable
 from tests.support_servers import (
     PASSWORD,
     World,
@@ -28,31 +27,14 @@ from tests.support_servers import (
     sqlite_url,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-        "--autoplay-policy=no-user-gesture-required"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 EXTRA_SITES = 12  # with A and B: 14 tiles, two pages of 12
 LAPTOP = {"viewport": {"width": 1366, "height": 768}}
 FULL_HD = {"viewport": {"width": 1920, "height": 1080}}
 
 
-def secure_origin(url: str) -> list[str]:
-    """Camera and microphone need a secure context: HTTPS, or this origin declared secure (the
-    namespace's private address over plain HTTP; a real deployment serves HTTPS)."""
-    return [f"--unsafely-treat-insecure-origin-as-secure={url}"]
-
-
 def skip_reason() -> str | None:
-    if why := available():
-        return why
-    if not shutil.which("janus"):
-        return "Debian's janus is not installed (apt-get install janus)"
-    if not CHROMIUM.exists():
-        return "Debian's Chromium (/usr/bin/chromium) is not installed (apt-get install chromium)"
-    return None
+    return media_unavailable()
 
 
 @dataclass
@@ -88,14 +70,8 @@ class Room:
         return page
 
     def janus_pid(self) -> int | None:
-        """The child Janus of the server (by the server's children in /proc)."""
-        assert self.server.proc is not None
-        pid = self.server.proc.pid
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                if Path(f"/proc/{child}/comm").read_text().strip() == "janus":
-                    return int(child)
-        return None
+        """The child Janus of the server."""
+        return self.server.janus_pid()
 
     def signal_janus(self, sig: int) -> None:
         """SIGSTOP: Janus hangs (it answers nothing, and trainer does not start another);
@@ -145,9 +121,7 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Room]:
         try:
             server.start()
             with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=str(ns.wrapper(str(CHROMIUM), data_dir)),
-                    args=[*ARGS, *secure_origin(server.url)])
+                browser = ns.launch_chromium(p, server.url, data_dir)
                 try:
                     yield Room(ns, server, world, browser, coord_b_token, data_dir)
                 finally:

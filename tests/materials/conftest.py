@@ -79,6 +79,22 @@ class Samples:
         return ftyp + struct.pack(">I", 8 + len(data)) + b"mdat" + data
 
     @staticmethod
+    def webm(payload: int = 4096) -> bytes:
+        """An EBML header with DocType "webm" (as janus-pp-rec writes), then data."""
+        ebml = (b"\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08"
+                b"\x42\x82\x84webm\x42\x87\x81\x04\x42\x85\x81\x02")
+        return b"\x1a\x45\xdf\xa3" + bytes([0x80 | len(ebml)]) + ebml + bytes(
+            i % 251 for i in range(payload))
+
+    @staticmethod
+    def opus(payload: int = 2048) -> bytes:
+        """An Ogg page holding an OpusHead (an .opus file's start), then data."""
+        head = b"OpusHead\x01\x01\x38\x01\x80\xbb\x00\x00\x00\x00\x00"
+        page = (b"OggS\x00\x02" + b"\x00" * 8 + b"\x01\x00\x00\x00" + b"\x00" * 8
+                + b"\x01" + bytes([len(head)]))
+        return page + head + bytes(i % 251 for i in range(payload))
+
+    @staticmethod
     def _zip(entries: dict[str, bytes], *, first: str | None = None) -> bytes:
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as zf:

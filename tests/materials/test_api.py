@@ -65,6 +65,8 @@ def api(api_as: Any, organiser: Any) -> Any:
     ("docx", "Kế hoạch tổ chức lớp học.docx"),
     ("png", "Sơ đồ điểm cầu.png"),
     ("mp4", "Ghi hình buổi khai mạc.mp4"),
+    ("webm", "Ghi hình điểm cầu chính.webm"),
+    ("opus", "Ghi hình điểm cầu chính (tiếng).opus"),
 ])
 def test_upload_and_download(api: Any, client: Any, samples: Any, data_dir: Path,
                              helpers: Any, kind: str, name: str) -> None:

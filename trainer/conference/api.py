@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from trainer.apiutil import StrictSchema
-from trainer.conference import services
+from trainer.conference import recording, services
 
 blp = Blueprint("api_conference", __name__, url_prefix="/api/v1",
                 description="The session's video conference (built-in room on Janus, or a "
@@ -39,6 +39,7 @@ class ConferenceOut(Schema):
     available = fields.Boolean(metadata={"description": "A video server is configured or "
                                          "started (`builtin` can be chosen)"})
     floor_site_id = fields.Integer(allow_none=True)
+    recording = fields.Boolean(metadata={"description": "The room is being recorded now"})
     sites = fields.List(fields.Nested(SiteMediaOut))
 
 
@@ -83,6 +84,42 @@ class MuteOut(Schema):
     session_id = fields.Integer()
     site_id = fields.Integer()
     muted = fields.Boolean()
+
+
+class RecordingIn(StrictSchema):
+    recording = fields.Boolean(required=True, metadata={
+        "description": "true: record the host and the site holding the floor from now on; "
+                       "false: stop, then convert and attach what was recorded"})
+
+
+class RecordingPartOut(Schema):
+    id = fields.Integer()
+    site_id = fields.Integer(allow_none=True, metadata={"description": "null: the host"})
+    state = fields.String(metadata={"enum": ["recording", "converting", "attached", "failed"]})
+    started_at = fields.String()
+    stopped_at = fields.String(allow_none=True)
+    error = fields.String(allow_none=True, metadata={"description": "Why it failed (the raw "
+                                                     "files are then kept)"})
+    material_ids = fields.List(fields.Integer(), metadata={
+        "description": "The session's materials made from it: one WebM (picture and sound), "
+                       "or a WebM picture and an Opus sound when ffmpeg is not installed"})
+    video_material_id = fields.Integer(allow_none=True, metadata={
+        "description": "The WebM (with the sound too when merged)"})
+    audio_material_id = fields.Integer(allow_none=True, metadata={
+        "description": "The Opus sound, when not merged into the WebM"})
+
+
+class RecordingOut(Schema):
+    session_id = fields.Integer()
+    recording = fields.Boolean(metadata={"description": "The room is being recorded now"})
+    since = fields.String(allow_none=True)
+    possible = fields.Boolean(metadata={"description": "A video server with a recordings "
+                                        "folder is available"})
+    converter = fields.Boolean(metadata={"description": "janus-pp-rec is installed "
+                                         "(without it recordings stay raw)"})
+    parts = fields.List(fields.Nested(RecordingPartOut), metadata={
+        "description": "Each recorded stretch of one publisher (the host, or the floor site "
+                       "while it held the floor)"})
 
 
 class FloorOut(Schema):
@@ -132,3 +169,27 @@ def mute(data: dict[str, Any], session_id: int) -> Any:
     `conference_status` with `muted`."""
     return services.mute(current_user, session_id, data["site_id"], data["muted"],
                          data["mid"])
+
+
+@blp.get("/sessions/<int:session_id>/conference/recording")
+@blp.response(200, RecordingOut)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_recording(session_id: int) -> Any:
+    """Whether the room is being recorded, and each recorded stretch: recording, converting,
+    attached (with its materials) or failed with the reason (organisers; coordinators of the
+    session's sites)."""
+    return recording.recording_state(current_user, session_id)
+
+
+@blp.post("/sessions/<int:session_id>/conference/recording")
+@blp.arguments(RecordingIn)
+@blp.response(200, RecordingOut)
+@blp.alt_response(409, response="CONFLICT", description="The provider is not `builtin`, the "
+                  "session has ended, or (stopping) the room is not being recorded.")
+@blp.alt_response(503, description="The video server is not set up, has no recordings "
+                  "folder, or is not answering.")
+def set_recording(data: dict[str, Any], session_id: int) -> Any:
+    """Start or stop recording the host and the site holding the floor (organisers). Every
+    site's page shows that the room is recorded (`conference_recording`). After the stop the
+    recording is converted with janus-pp-rec and attached to the session as materials."""
+    return recording.set_recording(current_user, session_id, data["recording"])

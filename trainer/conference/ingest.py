@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import delete, select
 
-from trainer.conference import rules, services
+from trainer.conference import recording, rules, services
 from trainer.conference.janus import VIDEOROOM, JanusError
 from trainer.conference.models import ConferenceHandle, ConferenceRoom, ConferenceSite
 from trainer.conference.runtime import runtime
@@ -46,6 +46,7 @@ class Batch:
     now: datetime
     sites: dict[tuple[int, int], ConferenceSite] = field(default_factory=dict)
     kicks: list[tuple[int, str, int]] = field(default_factory=list)
+    joined: list[tuple[int, int | None, int]] = field(default_factory=list)  # to record
     ignored: int = 0
 
     def site(self, session_id: int, site_id: int) -> ConferenceSite:
@@ -94,6 +95,8 @@ def ingest(payload: Any) -> Batch:
     for row, when in again:
         schedule_settle(row.session_id, row.site_id, (when - batch.now).total_seconds())
     _kick(batch.kicks)
+    for session_id, site_id, handle_id in batch.joined:
+        recording.publisher_joined(session_id, site_id, handle_id)
     return batch
 
 
@@ -179,6 +182,7 @@ def _joined(batch: Batch, handle_id: int, janus_session: int | None,
                 batch.kicks.append((room_id, secret, pub_id))
         return True
     h.publisher = True
+    batch.joined.append((h.session_id, h.site_id, handle_id))
     if h.site_id is None:
         return True  # the host: its media is not a site's status
     takes_part = db.session.get(SessionSite, (h.session_id, h.site_id))

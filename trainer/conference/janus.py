@@ -97,12 +97,15 @@ class JanusClient:
         return bool(self.videoroom("exists", room=room).get("exists"))
 
     def create_room(self, room: int, *, pin: str, secret: str, description: str,
-                    publishers: int) -> None:
+                    publishers: int, rec_dir: str | None = None) -> None:
+        """A private room; only a request with its secret starts or stops a recording
+        (`lock_record`), written into `rec_dir` when given."""
+        extra = {"rec_dir": rec_dir} if rec_dir else {}
         self.videoroom(
             "create", room=room, pin=pin, secret=secret, description=description,
-            is_private=True, publishers=publishers, require_pvtid=True,
+            is_private=True, publishers=publishers, require_pvtid=True, lock_record=True,
             notify_joining=True, audiolevel_event=True, bitrate=512000,
-            videocodec="vp8", fir_freq=10, permanent=False)
+            videocodec="vp8", fir_freq=10, permanent=False, **extra)
 
     def participants(self, room: int) -> list[dict[str, Any]]:
         return list(self.videoroom("listparticipants", room=room).get("participants") or [])
@@ -112,3 +115,35 @@ class JanusClient:
 
     def destroy_room(self, room: int, secret: str) -> None:
         self.videoroom("destroy", room=room, secret=secret)
+
+    def lock_recording(self, room: int, secret: str, rec_dir: str) -> None:
+        """Only a request with the room's secret may start or stop a recording, and Janus
+        writes the room's recordings into `rec_dir` (a room made before recording existed
+        gets both here)."""
+        self.videoroom("edit", room=room, secret=secret, new_lock_record=True,
+                       new_rec_dir=rec_dir)
+
+    def message(self, janus_session: int, handle: int, body: dict[str, Any],
+                token: str) -> None:
+        """A plugin request on an existing handle (one a browser opened), through Janus's HTTP
+        API: Janus acknowledges it at once and tells the handle's owner the outcome."""
+        url = f"{self.url.rstrip('/')}/{janus_session}/{handle}"
+        answer = self._post(url, {"janus": "message", "token": token, "body": body})
+        if answer.get("janus") not in ("ack", "success", "event"):
+            raise JanusError(f"unexpected answer {answer.get('janus')!r}")
+
+    def record(self, janus_session: int, handle: int, *, room_secret: str, on: bool,
+               filename: str | None, token: str) -> None:
+        """Start (with `filename`, relative to the room's recording folder) or stop recording
+        the publisher of a handle: VideoRoom `configure` with the room's secret (the room is
+        created with `lock_record`, so no page can do this itself)."""
+        body: dict[str, Any] = {"request": "configure", "record": on, "secret": room_secret}
+        if on and filename:
+            body["filename"] = filename
+        self.message(janus_session, handle, body, token)
+
+    def recording_files(self, janus_session: int, handle: int) -> list[str]:
+        """The .mjr files Janus is writing for a publisher's handle now."""
+        info = self.admin("handle_info", session_id=janus_session, handle_id=handle)
+        streams = ((info.get("info") or {}).get("plugin_specific") or {}).get("streams") or []
+        return [s["recording"] for s in streams if isinstance(s, dict) and s.get("recording")]

@@ -22,6 +22,7 @@ from trainer.dbtypes import UTCDateTime, utcnow
 from trainer.extensions import db
 
 MEDIA_STATES = ("never", "connected", "degraded", "lost")
+RECORDING_STATES = ("recording", "converting", "attached", "failed")
 
 
 class ConferenceRoom(db.Model):  # type: ignore[name-defined,misc]
@@ -37,6 +38,7 @@ class ConferenceRoom(db.Model):  # type: ignore[name-defined,misc]
     floor_site_id: Mapped[int | None] = mapped_column(
         ForeignKey("site.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recording_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: not recording
 
 
 class ConferenceSite(db.Model):  # type: ignore[name-defined,misc]
@@ -93,3 +95,34 @@ class ConferenceHandle(db.Model):  # type: ignore[name-defined,misc]
     site_id: Mapped[int | None] = mapped_column()
     publisher: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConferenceRecording(db.Model):  # type: ignore[name-defined,misc]
+    """One publisher recorded by Janus for a stretch: the host, or the site holding the floor
+    (a new row when the floor moves or the publisher joins again). Janus writes
+    `<basename>-audio-<n>.mjr` / `-video-<n>.mjr` in the recordings folder; after the stop they
+    are converted (`janus-pp-rec`) and attached to the session as materials."""
+
+    __tablename__ = "conference_recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("training_session.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int | None] = mapped_column()  # None: the host
+    janus_session_id: Mapped[int | None] = mapped_column(BigInteger)
+    janus_handle_id: Mapped[int | None] = mapped_column(BigInteger)
+    basename: Mapped[str] = mapped_column(String(100), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="recording")
+    error: Mapped[str | None] = mapped_column(String(1000))
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    video_material_id: Mapped[int | None] = mapped_column(
+        ForeignKey("material.id", ondelete="SET NULL"))
+    audio_material_id: Mapped[int | None] = mapped_column(
+        ForeignKey("material.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        CheckConstraint("state IN ('recording', 'converting', 'attached', 'failed')",
+                        name="recording_state"),
+    )

@@ -34,6 +34,7 @@ EVENT_HANDLERS = ("gelfevh", "mqttevh", "nanomsgevh", "rabbitmqevh", "wsevh")
 EVENTS_USER = "janus"
 ANY_ADDRESS = ("", "0.0.0.0", "::")  # noqa: S104 - recognised here, never bound to
 NO_MEDIA_TIMER_S = 2  # a dying tab sends no hangup: Janus reports its media gone after this
+PROTECTED = ("/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/sbin", "/sys", "/usr", "/var")
 
 
 def reachable_host(host: str) -> str:
@@ -89,6 +90,18 @@ class JanusConfig:
     def admin_url(self) -> str:
         return f"http://127.0.0.1:{self.admin_port}/admin"
 
+    @property
+    def recordings(self) -> Path:
+        """Where Janus may write recordings (rooms get it as their `rec_dir`)."""
+        return self.folder / "recordings"
+
+    def protected_folders(self) -> str:
+        """Folders Janus must never write a recording into; one that holds the data folder
+        (e.g. /var for /var/lib/trainer) is left out, so that recordings can land there."""
+        target = str(self.recordings.resolve())
+        kept = [p for p in PROTECTED if not (target == p or target.startswith(p + "/"))]
+        return "[" + ", ".join(_quote(p) for p in kept) + "]"
+
     def client(self) -> JanusClient:
         return JanusClient(self.url, self.admin_url, self.admin_secret, self.room_admin_key)
 
@@ -103,8 +116,7 @@ class JanusConfig:
                 f"\tadmin_secret = {_quote(self.admin_secret)}\n"
                 "\ttoken_auth = true\n"
                 "\tsession_timeout = 60\n"
-                "\tprotected_folders = [\"/bin\", \"/boot\", \"/dev\", \"/etc\", \"/lib\", "
-                "\"/proc\", \"/sbin\", \"/sys\", \"/usr\", \"/var\"]\n"
+                f"\tprotected_folders = {self.protected_folders()}\n"
                 "}\n"
                 "media: {\n"
                 f"\trtp_port_range = {_quote(self.rtp_port_range)}\n"
@@ -145,6 +157,7 @@ class JanusConfig:
 
     def write(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.recordings.mkdir(exist_ok=True, mode=0o700)
         for name, text in self.files().items():
             path = self.folder / name
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

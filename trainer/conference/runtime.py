@@ -9,8 +9,9 @@ everything else of trainer works.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,10 +31,18 @@ class Runtime:
     events_password: str | None = None  # basic auth of Janus's event handler posting to us
     managed: ManagedJanus | None = None
     janus_down: bool = False  # the health watch found Janus unreachable
+    # Where Janus writes recordings and trainer reads them: the child Janus's folder, or
+    # JANUS_RECORDINGS_DIR for a server on this machine (None: recording is not possible).
+    recordings_dir: Path | None = None
+    # One conversion of recordings at a time per process (trainer.conference.recording).
+    convert_lock: threading.Lock = field(default_factory=threading.Lock)
+    convert_wanted: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Runtime:
         url = config.get("JANUS_URL")
+        recordings = config.get("JANUS_RECORDINGS_DIR")
+        recordings_dir = Path(recordings) if recordings else None
         if not url:
             return cls(public_url=config.get("JANUS_PUBLIC_URL"),
                        events_password=config.get("JANUS_EVENTS_PASSWORD"))
@@ -43,7 +52,8 @@ class Runtime:
         client = JanusClient(url, admin_url, config.get("JANUS_ADMIN_SECRET") or "",
                              config.get("JANUS_ROOM_ADMIN_KEY"))
         return cls(client=client, public_url=config.get("JANUS_PUBLIC_URL") or url,
-                   events_password=config.get("JANUS_EVENTS_PASSWORD"))
+                   events_password=config.get("JANUS_EVENTS_PASSWORD"),
+                   recordings_dir=recordings_dir)
 
 
 def runtime(app: Flask | None = None) -> Runtime:
@@ -79,4 +89,5 @@ def start_managed(app: Flask, host: str, port: int) -> ManagedJanus | None:
     state.client = config.client()
     state.events_password = config.events_password
     state.managed = managed
+    state.recordings_dir = config.recordings
     return managed

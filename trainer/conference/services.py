@@ -48,7 +48,7 @@ def janus_available() -> bool:
     return runtime().client is not None
 
 
-def _client() -> JanusClient:
+def janus_client() -> JanusClient:
     client = runtime().client
     if client is None:
         raise Unavailable(gettext(
@@ -148,7 +148,8 @@ def ensure_room(client: JanusClient, session: TrainingSession) -> ConferenceRoom
     if not client.room_exists(room.janus_room):
         client.create_room(room.janus_room, pin=room.pin, secret=room.secret,
                            description=f"session-{session.id}",
-                           publishers=len(session.session_sites) + 2)
+                           publishers=len(session.session_sites) + 2,
+                           rec_dir=str(folder) if (folder := runtime().recordings_dir) else None)
         log.info("created the Janus room of session %s", session.id)
     return room
 
@@ -194,6 +195,7 @@ def conference_state(actor: User | None, session_id: int) -> dict[str, Any]:
         "session_id": session_id, "provider": provider_of(session),
         "available": janus_available(),
         "floor_site_id": room.floor_site_id if room is not None else None,
+        "recording": room is not None and room.recording_since is not None,
         "sites": [media.get(i) or _site_body(i, None, now) for i in session_site_ids(session_id)],
     }
     if body["provider"] == LINK:
@@ -204,7 +206,7 @@ def conference_state(actor: User | None, session_id: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- commands
 
 
-def _builtin_session(session_id: int) -> TrainingSession:
+def builtin_session(session_id: int) -> TrainingSession:
     session = get_session(session_id)
     if session.conference_provider != BUILTIN:
         raise Conflict(gettext("This session's conference is not trainer's video room."),
@@ -232,10 +234,10 @@ def join(actor: User | None, session_id: int, site_id: int | None,
         if site_id is None:
             raise Invalid.field("site_id", gettext("Choose the site."))
         require_site(actor, site_id)
-    session = _builtin_session(session_id)
+    session = builtin_session(session_id)
     if site_id is not None:
         _check_site(session_id, site_id)
-    client = _client()
+    client = janus_client()
     now = utcnow()
     expires = token_expiry(session, now)
     token = make_token(session_id, site_id, expires)
@@ -270,16 +272,21 @@ def _browser_url(url: str) -> str:
 
 
 def set_floor(actor: User | None, session_id: int, site_id: int | None) -> dict[str, Any]:
-    """Give a site the floor (every site sees and hears it beside the host), or take it back."""
-    require_staff(actor)
-    session = _builtin_session(session_id)
+    """Give a site the floor (every site sees and hears it beside the host), or take it back;
+    while the room is recorded, the recording follows the floor."""
+    user = require_staff(actor)
+    session = builtin_session(session_id)
     if site_id is not None:
         _check_site(session_id, site_id)
     room = _room_row(session)
+    before = room.floor_site_id
     room.floor_site_id = site_id
     db.session.commit()
     payload = {"session_id": session_id, "site_id": site_id}
     live.emit(session_id, "conference_floor", payload)
+    from trainer.conference import recording  # it builds on this module
+
+    recording.floor_changed(session_id, before, site_id, user.id)
     return payload
 
 
@@ -290,7 +297,7 @@ def mute(actor: User | None, session_id: int, site_id: Any, muted: bool,
     at the server for everyone whatever the site's page does. The site's own page cannot undo
     it and is told (`conference_mute`); a new connection of the site starts unmuted."""
     require_staff(actor)
-    _builtin_session(session_id)
+    builtin_session(session_id)
     site_id = _check_site(session_id, site_id)
     row = db.session.scalar(select(ConferenceSite).where(
         ConferenceSite.session_id == session_id, ConferenceSite.site_id == site_id))
@@ -298,7 +305,7 @@ def mute(actor: User | None, session_id: int, site_id: Any, muted: bool,
     if (row is None or room is None or not row.webrtc_up or row.janus_handle_id is None
             or row.janus_session_id is None):
         raise Conflict(gettext("This site is not on the call."), reason="not-on-call")
-    client = _client()
+    client = janus_client()
     try:
         info = client.admin("handle_info", session_id=row.janus_session_id,
                             handle_id=row.janus_handle_id).get("info") or {}

@@ -66,6 +66,8 @@ def _common(session: Any) -> dict[str, Any]:
         "state_url": f"{api}/conference",
         "floor_url": f"{api}/conference/floor",
         "mute_url": f"{api}/conference/mute",
+        "recording_url": f"{api}/conference/recording",
+        "materials_url": "/materials",
         "session_url": url_for("sessions.show", session_id=session.id),
         "host_site": session.host_site,
     }

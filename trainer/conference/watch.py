@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from trainer.conference import recording, services
 from trainer.conference import runtime as runtime_module
-from trainer.conference import services
 from trainer.conference.janus import JanusError, JanusUnavailable
 from trainer.conference.process import ManagedJanus
 from trainer.dbtypes import utcnow
@@ -48,6 +48,8 @@ def start(app: Flask, host: str, port: int) -> Video:
     video = Video(app, managed)
     if runtime_module.runtime(app).client is not None:
         socketio.start_background_task(_watch, video)
+        # stretches a stopped server left unconverted
+        socketio.start_background_task(recording.convert_pending, app)
     return video
 
 
@@ -105,6 +107,7 @@ def _poll(app: Flask, failures: int, *, sweep: bool, reconcile: bool) -> int:
             log.exception("could not create the rooms again")
     if reconcile:  # e.g. Janus restarted between two polls: its sessions are gone
         services.reconcile(client)
+        recording.stop_ended()
     if sweep:
         services.prune_handles(utcnow())
         try:

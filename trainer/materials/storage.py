@@ -59,6 +59,8 @@ TYPES: dict[str, FileType] = {t.key: t for t in (
     FileType("gif", "image/gif", ("gif",), "GIF", "image"),
     FileType("webp", "image/webp", ("webp",), "WebP", "image"),
     FileType("mp4", "video/mp4", ("mp4", "m4v"), "MP4", "video"),
+    FileType("webm", "video/webm", ("webm",), "WebM", "video"),
+    FileType("opus", "audio/ogg", ("opus", "ogg", "oga"), "Opus", "audio"),
 )}
 BY_CONTENT_TYPE = {t.content_type: t for t in TYPES.values()}
 ACCEPTED_EXTENSIONS = sorted({e for t in TYPES.values() for e in t.extensions})
@@ -185,7 +187,7 @@ def _zip_type(path: Path) -> FileType:
 def _unsupported() -> Invalid:
     return Invalid.field("file", gettext(
         "This kind of file is not accepted. Accepted: PDF, Word, PowerPoint, Excel, "
-        "OpenDocument, PNG, JPEG, GIF, WebP images and MP4 video."))
+        "OpenDocument, PNG, JPEG, GIF, WebP images, MP4 or WebM video and Opus audio."))
 
 
 def _mp4(head: bytes) -> bool:
@@ -215,6 +217,10 @@ def sniff(path: Path, head: bytes) -> FileType:
             return TYPES[key]
     if _mp4(head):
         return TYPES["mp4"]
+    if head.startswith(b"\x1a\x45\xdf\xa3") and b"webm" in head[:64]:  # EBML, DocType webm
+        return TYPES["webm"]
+    if head.startswith(b"OggS") and b"OpusHead" in head[:64]:  # Ogg with an Opus stream
+        return TYPES["opus"]
     raise _unsupported()
 
 
