@@ -28,7 +28,7 @@ class IdConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
-def _no_nul(value: Any) -> None:
+def refuse_nul(value: Any) -> None:
     """PostgreSQL stores no NUL character (it refuses the whole statement)."""
     if isinstance(value, str) and "\x00" in value:
         raise ValidationError(gettext("Control characters are not allowed."))
@@ -43,8 +43,9 @@ def bound_input(field: fields.Field) -> None:
                    for v in field.validators):
             field.validators.append(validate.Range(
                 min=-INT_MAX - 1, max=INT_MAX, error=_l("This number is out of range.")))
-    elif isinstance(field, fields.String) and not isinstance(field, Text):
-        field.validators.append(_no_nul)
+    elif (isinstance(field, fields.String) and not isinstance(field, Text)
+          and refuse_nul not in field.validators):  # fields are copied shallowly per instance
+        field.validators.append(refuse_nul)
 
 
 class Text(fields.String):
@@ -69,6 +70,18 @@ class Text(fields.String):
         if text is None and not self.allow_blank:
             raise ValidationError(gettext("This field may not be empty."))
         return text or ""
+
+
+class Phone(fields.String):
+    """A Vietnamese phone number, read by the service (`trainer.text.normalize_phone`); the
+    OpenAPI document gives the forms it accepts (`trainer.text.phone_pattern`)."""
+
+
+class WebAddress(fields.String):
+    """An http(s) address, read by the service; the OpenAPI document gives its form
+    (`trainer.validation.web_address_pattern(**web_address)`)."""
+
+    web_address: dict[str, bool] = {}
 
 
 class StrictSchema(Schema):

@@ -112,6 +112,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         static_url_path=assets.url_path(ROOT / "static"),
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    from trainer import validation
     from trainer.apiutil import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # ids 0..2^31-1; larger ones: 404
@@ -127,7 +128,8 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.config.setdefault("API_SPEC_OPTIONS", {}).update(
         {
-            "info": {"description": "The public contract of trainer (v1)."},
+            "info": {"description": "The public contract of trainer (v1). "
+                     + validation.TEXT_RULES},
             "components": {
                 "securitySchemes": {
                     "bearer": {"type": "http", "scheme": "bearer"},

@@ -19,6 +19,7 @@ __all__ = [
     "name_sort_key",
     "nfc",
     "normalize_phone",
+    "phone_pattern",
     "search_terms",
     "sort_key",
     "split_name",
@@ -246,7 +247,8 @@ _OLD_MOBILE_PREFIXES: dict[str, str] = {
     "0199": "059",
 }
 _MOBILE_PREFIXES = ("03", "05", "07", "08", "09")
-_PHONE_CHARS = re.compile(r"\+?[0-9 .\-()]+")
+_PHONE_SEPARATORS = " .()-"  # ignored between digits; "-" last, so literal in a class
+_PHONE_CHARS = re.compile(rf"\+?[0-9{re.escape(_PHONE_SEPARATORS)}]+")
 
 
 def normalize_phone(s: str) -> str:
@@ -281,6 +283,27 @@ def normalize_phone(s: str) -> str:
     if len(digits) in (10, 11) and digits.startswith("02"):
         return digits
     raise ValueError("not a valid Vietnamese phone number")
+
+
+def phone_pattern() -> str:
+    """The numbers `normalize_phone` accepts, as a JSON Schema (ECMA-262) pattern, for an
+    OpenAPI document: its prefixes and lengths, separators between any digits. (It also
+    reads other whitespace as a space; the pattern names the plain space only.)"""
+    sep = f"[{_PHONE_SEPARATORS}]*"
+
+    def digits(cls: str, times: str = "") -> str:  # `cls`, each digit followed by separators
+        return f"(?:{cls}{sep}){times}"
+
+    def literal(number: str) -> str:
+        return "".join(digits(d) for d in number)
+
+    mobile = digits(f"[{''.join(p[1:] for p in _MOBILE_PREFIXES)}]") + digits("[0-9]", "{8}")
+    old = "|".join(literal(p[1:]) for p in sorted(_OLD_MOBILE_PREFIXES))
+    national = (f"(?:{mobile}|{literal('2')}{digits('[0-9]', '{8,9}')}"
+                f"|(?:{old}){digits('[0-9]', '{7}')})")  # after the leading 0
+    forms = "|".join((f"{sep}{literal('0')}", f"{sep}{literal('84')}", f"{sep}{literal('0084')}",
+                      f" *\\+{sep}{literal('84')}{digits('0')}?"))
+    return f"^(?:(?:{forms}){national})?$"
 
 
 def modern_phone(s: str) -> str:

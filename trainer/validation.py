@@ -6,10 +6,13 @@
   a whole input); views show them again on the form with `form_errors`.
 - marshmallow fields say their errors in the user's language through marshmallow's own
   `error_messages` and validators (`localise`, called for every field of a StrictSchema).
+- The OpenAPI document states the same rules: `text_pattern()` is the JSON Schema pattern of
+  what `text()` accepts, made from the same character test (`trainer.text.has_control_chars`).
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask_babel import gettext, pgettext
@@ -108,6 +111,75 @@ def form_errors(exc: DomainError) -> dict[str, list[str]]:
                                                                    or "\0"):
         errors = {"_": [detail], **errors}
     return errors
+
+
+# --------------------------------------------------------------------------- OpenAPI
+
+#: The patterns name the characters of the Basic Multilingual Plane only: a lone surrogate
+#: (U+D800..U+DFFF) has no place in an ECMA-262 pattern as validators run them (Unicode mode),
+#: and a character beyond U+FFFF in a class is not read alike by every tool (schemathesis
+#: writes it back as a Python escape). The few format characters there (U+110BD, U+110CD,
+#: U+13430..U+13438, U+1BCA0..U+1BCA3, U+1D173..U+1D17A, U+E0001, U+E0020..U+E007F in
+#: Unicode 14) are refused all the same; TEXT_RULES says so.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def _class(codes: list[int]) -> str:
+    """The inside of a character class naming `codes` (sorted, all below U+D800 or
+    U+E000..U+FFFF), as ranges of \\uXXXX escapes (read alike by ECMA-262 and Python)."""
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in runs)
+
+
+@functools.cache
+def _refused_and_blank() -> tuple[str, str]:
+    """(the characters `text()` refuses, the characters it reads as blank), as classes."""
+    every = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x10000)))
+    refused: list[int] = []
+    for i in range(0, len(every), 1024):
+        block = every[i:i + 1024]
+        if has_control_chars(block):
+            refused += [ord(ch) for ch in block if has_control_chars(ch)]
+    # blank: what str.strip() and nfc() take away
+    blank = [ord(ch) for ch in every if ch.isspace() and not has_control_chars(ch)]
+    return _class(refused), _class(blank)
+
+
+def text_pattern(*, blank: bool = False) -> str:
+    """The JSON Schema pattern of the texts `text()` accepts: no control or format character
+    (tab and line breaks aside), and, unless `blank`, at least one that is not a space."""
+    refused, spaces = _refused_and_blank()
+    if blank:
+        return f"^[^{refused}]*$"
+    return f"^[{spaces}]*[^{refused}{spaces}][^{refused}]*$"
+
+
+def web_address_pattern(*, named_host: bool = False, blank: bool = False) -> str:
+    """The JSON Schema pattern of a web address as the services read one (a text as above, no
+    space inside, http or https, a host): a material's link (`materials.library.check_url`),
+    or with `named_host` a conference link, whose host is a name with a dot
+    (`sessions.rules.clean_conference_url`; the pattern names ASCII host names only).
+    `blank`: an empty or blank text too (no address)."""
+    refused, spaces = _refused_and_blank()
+    other = f"{refused}{spaces}"
+    if named_host:
+        host = "[A-Za-z0-9_-]+(?:\\.[A-Za-z0-9_-]+)+\\.?(?::[0-9]{1,5})?"
+        rest = f"(?:[/?#][^{other}]*)?"
+    else:
+        host, rest = f"[^/?#@\\[\\]{other}]+", f"(?:[/?#][^{other}]*)?"
+    address = f"[Hh][Tt][Tt][Pp][Ss]?://{host}{rest}[{spaces}]*"
+    return f"^[{spaces}]*(?:{address})?$" if blank else f"^[{spaces}]*{address}$"
+
+
+TEXT_RULES = ("Texts: no control or format characters (tab and line breaks aside; also "
+              "none beyond U+FFFF, such as the tag characters U+E0001..U+E007F, which the "
+              "patterns do not list). Stored NFC-normalised with runs of spaces collapsed; "
+              "the length is counted after that.")
 
 
 # --------------------------------------------------------------------------- marshmallow

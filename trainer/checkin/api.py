@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from trainer.apiutil import MAX_PER_PAGE, ListArgs, StrictSchema, Text, list_schema
+from trainer.apiutil import MAX_PER_PAGE, ListArgs, Phone, StrictSchema, Text, list_schema
 from trainer.checkin import services
 
 blp = Blueprint("api_checkin", __name__, url_prefix="/api/v1/sessions",
@@ -45,6 +45,11 @@ class CheckinRequest(StrictSchema):
                        "it beside its own time and flags late or skewed uploads."})
     method = fields.String(load_default="manual", validate=validate.OneOf(services.METHODS),
                            metadata={"description": "How the person was found."})
+
+    openapi_rules = {"anyOf": [  # what _one_of checks
+        {"required": ["participant_id"], "properties": {"participant_id": {"type": "integer"}}},
+        {"required": ["participant_code"],
+         "properties": {"participant_code": {"type": "string"}}}]}
 
     @validates_schema
     def _one_of(self, data: dict[str, Any], **_: Any) -> None:
@@ -89,7 +94,7 @@ class WalkinRequest(StrictSchema):
     sex = fields.String(required=True, validate=validate.OneOf(SEXES))
     unit = Text(max_length=200, allow_none=True, allow_blank=True)
     position = Text(max_length=200, allow_none=True, allow_blank=True)
-    phone = fields.String(allow_none=True, validate=validate.Length(max=30))
+    phone = Phone(allow_none=True, validate=validate.Length(max=30))
     birth_year = fields.Integer(allow_none=True, validate=validate.Range(min=1900, max=2100))
     client_id = fields.UUID(allow_none=True)
     at = fields.DateTime(allow_none=True)

@@ -47,6 +47,10 @@ class JoinIn(StrictSchema):
     site_id = fields.Integer(allow_none=True, load_default=None)
     role = fields.String(load_default="site", validate=validate.OneOf(["site", "host"]))
 
+    openapi_rules = {"anyOf": [  # a site joins as itself: site_id; the host room needs none
+        {"required": ["role"], "properties": {"role": {"enum": ["host"]}}},
+        {"required": ["site_id"], "properties": {"site_id": {"type": "integer"}}}]}
+
 
 class JoinOut(Schema):
     server = fields.String(metadata={"description": "The Janus API URL for janus.js"})

@@ -13,7 +13,15 @@ from marshmallow import ValidationError, fields, validate
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict, FileStorage
 
-from trainer.apiutil import ListArgs, ProblemSchema, StrictSchema, Text, list_schema, page_of
+from trainer.apiutil import (
+    ListArgs,
+    ProblemSchema,
+    StrictSchema,
+    Text,
+    WebAddress,
+    list_schema,
+    page_of,
+)
 from trainer.auth.services import require_any, require_staff
 from trainer.materials import services, storage
 from trainer.materials.models import Material, MaterialVersion
@@ -127,12 +135,20 @@ class MaterialSchema(StrictSchema):
         return url_for("materials.show", material_id=m.id, _external=True)
 
 
+# what library.attachment() checks: one training, session or agenda item at most
+ONE_ATTACHMENT = {"not": {"anyOf": [
+    {"required": pair, "properties": {name: {"type": "integer"} for name in pair}}
+    for pair in (["training_id", "session_id"], ["training_id", "agenda_item_id"],
+                 ["session_id", "agenda_item_id"])]}}
+
+
 class MaterialForm(StrictSchema):
     """multipart/form-data: a `file`, or a `url` for a link (a JSON body works for links)."""
 
     file = FileField(metadata={"description": "The file (PDF, DOCX, PPTX, XLSX, ODT/ODS/ODP, "
                                               "PNG, JPEG, GIF, WebP or MP4)."})
-    url = fields.String(metadata={"description": "A link's web address, instead of a file."})
+    url = WebAddress(validate=validate.Length(max=services.URL_MAX),
+                     metadata={"description": "A link's web address, instead of a file."})
     title = Text(max_length=services.TITLE_MAX, allow_blank=True,
                  metadata={"description": "Defaults to the file name."})
     topic = fields.String(required=True, metadata={
@@ -145,9 +161,12 @@ class MaterialForm(StrictSchema):
                                metadata={"description": "staff: accounts only; shared: "
                                                         "also trainees, from the session's "
                                                         "public page."})
-    training_id = fields.Integer(allow_none=True)
-    session_id = fields.Integer(allow_none=True)
-    agenda_item_id = fields.Integer(allow_none=True)
+    # a form has no null: an attachment not wanted is a field not sent
+    training_id = fields.Integer(validate=validate.Range(min=1))
+    session_id = fields.Integer(validate=validate.Range(min=1))
+    agenda_item_id = fields.Integer(validate=validate.Range(min=1))
+
+    openapi_rules = {"oneOf": [{"required": ["file"]}, {"required": ["url"]}]}
 
 
 class MaterialVersionForm(StrictSchema):
@@ -161,10 +180,12 @@ class MaterialPatch(StrictSchema):
     description = Text(max_length=services.DESCRIPTION_MAX, allow_blank=True, multiline=True,
                        allow_none=True)
     visibility = fields.String(validate=validate.OneOf(["staff", "shared"]))
-    url = fields.String()
-    training_id = fields.Integer(allow_none=True)
-    session_id = fields.Integer(allow_none=True)
-    agenda_item_id = fields.Integer(allow_none=True)
+    url = WebAddress(validate=validate.Length(max=services.URL_MAX))
+    training_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    session_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    agenda_item_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+
+    openapi_rules = ONE_ATTACHMENT
     current_version = fields.Integer(metadata={"description": "Serve an earlier version "
                                                               "again."})
 

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from trainer.apiutil import ListArgs, ProblemSchema, StrictSchema, Text, list_schema, page_of
+from trainer.apiutil import ListArgs, Phone, ProblemSchema, StrictSchema, Text, list_schema, page_of
 from trainer.people import importer, services
 
 blp = Blueprint("api_participants", __name__, url_prefix="/api/v1/participants",
@@ -30,7 +30,7 @@ class ParticipantSchema(StrictSchema):
     unit = Text(max_length=200, allow_none=True, allow_blank=True)
     unit_id = fields.Integer(dump_only=True, allow_none=True)
     position = Text(max_length=200, allow_none=True, allow_blank=True)
-    phone = fields.String(allow_none=True, validate=validate.Length(max=30))
+    phone = Phone(allow_none=True, validate=validate.Length(max=30))
     birth_year = fields.Integer(allow_none=True, validate=validate.Range(min=1900, max=2100))
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)

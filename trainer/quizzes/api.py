@@ -14,7 +14,7 @@ from marshmallow import ValidationError as MarshmallowValidationError
 
 from trainer.apiutil import ListArgs, StrictSchema, Text, list_schema, page_of
 from trainer.auth.services import require_staff
-from trainer.quizzes import access, attempts, export, services
+from trainer.quizzes import access, attempts, export, questions, services
 from trainer.security import public
 
 blp = Blueprint("api_quizzes", __name__, url_prefix="/api/v1",
@@ -70,7 +70,8 @@ class QuestionListArgs(ListArgs):
 
 
 class QuestionTopicSchema(StrictSchema):
-    key = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    key = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                        metadata={"pattern": questions.TOPIC_KEY_PATTERN})
     name = Text(required=True, max_length=200)
     name_en = Text(max_length=200, allow_none=True, load_default=None)
 
@@ -371,6 +372,9 @@ class PaperAnswersArgs(StrictSchema):
     answers = fields.Dict(keys=fields.String(validate=validate.Length(max=20)), required=True)
     question_ids = fields.List(fields.Integer(), metadata={
         "description": "The questions on the paper (default: the quiz's picked questions)."})
+
+    openapi_rules = {"oneOf": [{"required": ["participant_id"]},  # what _who checks
+                               {"required": ["participant_code"]}]}
 
     @validates_schema
     def _who(self, data: dict[str, Any], **_: Any) -> None:

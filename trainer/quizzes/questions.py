@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,10 @@ from trainer.quizzes.rules import (
 from trainer.text import fold
 from trainer.validation import field_text
 
+#: a question topic key: letters a-z (any case: it is stored in lower case), digits, "-" or "_",
+#: at least one letter or digit
+TOPIC_KEY_PATTERN = "^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$"
+
 
 def list_topics() -> list[QuestionTopic]:
     return list(db.session.scalars(select(QuestionTopic).order_by(QuestionTopic.id)))
@@ -45,7 +50,7 @@ def create_topic(actor: User | None, key: str, name: str, name_en: str | None = 
                  commit: bool = True) -> QuestionTopic:
     _staff(actor)
     key = (field_text("key", key, 32, required=True) or "").lower()
-    if not key.replace("_", "").replace("-", "").isalnum() or not key.isascii():
+    if not re.fullmatch(TOPIC_KEY_PATTERN, key):
         raise Invalid.field("key", gettext("A topic key is letters a-z, digits, '-' or '_'."))
     name = field_text("name", name, 200, required=True) or ""
     if db.session.scalar(select(QuestionTopic.id).where(QuestionTopic.key == key)):

@@ -336,7 +336,8 @@ def training_report(training_id: int) -> Any:
     return services.summary_report(current_user, training_id=training_id)
 
 
-@blp.get("/years/<int:year>")
+@blp.get("/years/<int:year>", parameters=[{"in": "path", "name": "year", "schema": {
+    "type": "integer", "minimum": services.MIN_YEAR, "maximum": services.MAX_YEAR}}])
 @blp.response(200, SummaryReportSchema)
 def year_report(year: int) -> Any:
     """The sessions that started in a calendar year (local time), as for a training."""

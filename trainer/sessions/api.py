@@ -15,17 +15,22 @@ from sqlalchemy import func, select
 from trainer.apiutil import ListArgs, StrictSchema, Text, list_schema, page_of
 from trainer.conference import providers
 from trainer.extensions import db
-from trainer.sessions import services
+from trainer.sessions import rules, services
 from trainer.sessions.models import TrainingSession
 
 blp = Blueprint("api_sessions", __name__, url_prefix="/api/v1",
                 description="Trainings, sessions across bridge points, agendas and rosters.")
 
 STATUSES = ["scheduled", "live", "ended"]
-TIME_RE = r"^\d{1,2}:\d{2}(:\d{2})?$"
+TIME_RE = rules.TIME_PATTERN
 
 
 # --------------------------------------------------------------------------- schemas
+
+
+# the service counts different topics (a repeated one is kept once); the schema, items
+TOPICS_DOC = {"maxItems": services.MAX_TOPICS,
+              "description": f"At most {services.MAX_TOPICS} different topics."}
 
 
 class AgendaItemIn(StrictSchema):
@@ -61,11 +66,17 @@ class AgendaReplace(StrictSchema):
     items = fields.List(fields.Nested(AgendaItemIn), required=True)
 
 
+class ConferenceLink(Text):
+    """A conference link: rules.clean_conference_url reads it (http or https, a host name)."""
+
+    web_address = {"named_host": True}
+
+
 class SessionConferenceIn(StrictSchema):
     provider = fields.String(required=True, validate=validate.OneOf(["builtin", "link"]),
                              metadata={"description": "builtin: trainer's video room (when a "
                                        "video server is available); link: an external URL"})
-    url = Text(max_length=1000, allow_none=True, allow_blank=True)
+    url = ConferenceLink(max_length=1000, allow_none=True, allow_blank=True)
 
 
 class SessionConferenceOut(Schema):
@@ -81,8 +92,10 @@ class SessionCreate(StrictSchema):
     host_site_id = fields.Integer(required=True)
     site_ids = fields.List(fields.Integer(), load_default=list, metadata={
         "description": "The bridge points; the host site takes part too."})
-    topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN), load_default=list)
-    conference_url = Text(max_length=1000, allow_none=True, allow_blank=True, load_default=None,
+    topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN), load_default=list,
+                         metadata=TOPICS_DOC)
+    conference_url = ConferenceLink(max_length=1000, allow_none=True, allow_blank=True,
+                                    load_default=None,
                           metadata={"description": "Any http(s) link; Jitsi, Zoom, Google "
                                     "Meet and Teams are recognised."})
     conference = fields.Nested(SessionConferenceIn, allow_none=True, metadata={
@@ -102,8 +115,8 @@ class SessionPatch(StrictSchema):
     ends_at = fields.DateTime()
     host_site_id = fields.Integer()
     site_ids = fields.List(fields.Integer())
-    topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN))
-    conference_url = Text(max_length=1000, allow_none=True, allow_blank=True)
+    topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN), metadata=TOPICS_DOC)
+    conference_url = ConferenceLink(max_length=1000, allow_none=True, allow_blank=True)
     conference = fields.Nested(SessionConferenceIn, allow_none=True)
     description = Text(max_length=10000, multiline=True, allow_none=True, allow_blank=True)
     training_id = fields.Integer(allow_none=True)
@@ -214,6 +227,9 @@ class RegistrationsIn(StrictSchema):
     unit_ids = fields.List(fields.Integer(), load_default=list, metadata={
         "description": "Add every participant of these communes / centres."})
 
+    openapi_rules = {"anyOf": [{"required": [name], "properties": {name: {"minItems": 1}}}
+                               for name in ("participant_ids", "site_ids", "unit_ids")]}
+
 
 class SiteCount(Schema):
     site_id = fields.Integer()
@@ -256,9 +272,11 @@ class TrainingIn(StrictSchema):
     title = Text(required=True, max_length=300)
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
     lead_agency = Text(max_length=300, allow_none=True, allow_blank=True)
-    partners = fields.List(Text(max_length=300))
+    partners = fields.List(Text(max_length=300), metadata={
+        "maxItems": services.MAX_PARTNERS,
+        "description": f"At most {services.MAX_PARTNERS} different partners."})
     description = Text(max_length=10000, multiline=True, allow_none=True, allow_blank=True)
-    topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN))
+    topics = fields.List(Text(max_length=services.MAX_TOPIC_LEN), metadata=TOPICS_DOC)
 
 
 class TrainingPatch(TrainingIn):

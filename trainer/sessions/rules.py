@@ -36,6 +36,7 @@ TOPICS: dict[str, Any] = {
 
 
 MAX_TOPICS = 20
+MAX_PARTNERS = 20
 
 
 MAX_TOPIC_LEN = 60
@@ -205,6 +206,10 @@ SESSION_FIELDS = ("title", "training_id", "starts_at", "ends_at", "host_site_id"
 
 
 _TIME_RE = re.compile(r"^\s*(\d{1,2})[:hH.](\d{2})\s*$")
+#: the times of day agenda.parse_time reads, as the API takes them: H:MM or HH:MM, or HH:MM:SS
+#: (the seconds are dropped)
+TIME_PATTERN = ("^(?:(?:[01]?[0-9]|2[0-3]):[0-5][0-9]"
+                "|(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-9]{2})$")
 
 
 IMPORT_MAX_ROWS = 50_000

@@ -25,7 +25,7 @@ from trainer.sessions.models import (
     Training,
     TrainingSession,
 )
-from trainer.sessions.rules import _audit, _topics, _touch, to_utc
+from trainer.sessions.rules import MAX_PARTNERS, _audit, _topics, _touch, to_utc
 from trainer.sites.models import Site
 from trainer.validation import Errors
 
@@ -77,8 +77,8 @@ def _training_fields(data: Mapping[str, Any], errors: Errors,
             value = errors.text("partners", p, 300)
             if value and value not in cleaned:
                 cleaned.append(value)
-        if len(cleaned) > 20:
-            errors.add("partners", gettext("At most %(n)d partners.", n=20))
+        if len(cleaned) > MAX_PARTNERS:
+            errors.add("partners", gettext("At most %(n)d partners.", n=MAX_PARTNERS))
         out["partners"] = cleaned
     if "description" in data:
         out["description"] = errors.text("description", data.get("description"), 10000, multiline=True)

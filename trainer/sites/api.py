@@ -17,7 +17,7 @@ blp = Blueprint("api_sites", __name__, url_prefix="/api/v1/sites",
 
 class SiteSchema(StrictSchema):
     id = fields.Integer(dump_only=True)
-    code = Text(required=True, max_length=32)
+    code = Text(required=True, max_length=32, metadata={"pattern": services.CODE_PATTERN})
     name = Text(required=True, max_length=200)
     kind = fields.String(load_default="bridge", validate=validate.OneOf(["host", "bridge"]))
     address = Text(max_length=300, allow_blank=True, load_default=None, allow_none=True)
@@ -30,7 +30,7 @@ class SiteSchema(StrictSchema):
 
 
 class SiteUpdateSchema(StrictSchema):
-    code = Text(max_length=32)
+    code = Text(max_length=32, metadata={"pattern": services.CODE_PATTERN})
     name = Text(max_length=200)
     kind = fields.String(validate=validate.OneOf(["host", "bridge"]))
     address = Text(max_length=300, allow_blank=True)

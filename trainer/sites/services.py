@@ -17,6 +17,8 @@ from trainer.sites.models import Site, SiteKind, Unit
 from trainer.text import fold, nfc
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
+#: a code as typed (upper-cased before CODE_RE), for the OpenAPI document
+CODE_PATTERN = CODE_RE.pattern.replace("A-Z", "A-Za-z")
 
 
 def _code(code: str) -> str:
