@@ -6,7 +6,7 @@ import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 
@@ -97,7 +97,8 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def _remember_language() -> None:
+        """?lang=vi|en is kept in the session; the locale itself is chosen when a text is
+        first translated (Flask-Babel asks select_locale then), not for every request."""
         chosen = request.args.get("lang")
         if chosen in app.config["LANGUAGES"]:
             session[LANG_COOKIE] = chosen
-        g.lang = select_locale()

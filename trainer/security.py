@@ -9,7 +9,18 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, current_app, make_response, redirect, request, url_for
+from flask import (
+    Flask,
+    Request,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    request,
+    url_for,
+)
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -78,9 +89,27 @@ def media_page(connect_to: Callable[[], Iterable[str]]) -> Callable[[F], F]:
     return decorate
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie session, without building its signer for a request that brought
+    no session cookie and leaves the session empty (an API call with a bearer token)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified:  # nothing to set or delete
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
+
 def register(app: Flask, *, csp: str) -> None:
     from trainer.auth.models import User
 
+    app.session_interface = CookieSessions()
     app.extensions["trainer.csp"] = csp
     from trainer.auth.services import user_for_token
 
@@ -136,18 +165,26 @@ def register(app: Flask, *, csp: str) -> None:
             _check_csrf(app)  # a browser page calling the API with its session cookie
         return None
 
+    defaults = [("Content-Security-Policy", csp), ("X-Content-Type-Options", "nosniff"),
+                ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin"),
+                ("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")]
+    hsts = ("Strict-Transport-Security", "max-age=31536000")
+    no_store = ("Cache-Control", "no-store")
+
     @app.after_request
     def security_headers(response: Response) -> Response:
+        """These headers unless the view set its own (one pass over the headers: werkzeug's
+        setdefault scans them all for each name)."""
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+        present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - a Headers object
+        wanted = defaults
         if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.path.startswith("/api/") and "Cache-Control" not in headers:
-            headers["Cache-Control"] = "no-store"
+            wanted = [*wanted, hsts]
+        if request.path.startswith("/api/"):
+            wanted = [*wanted, no_store]
+        for name, value in wanted:
+            if name.lower() not in present:
+                headers.add(name, value)
         return response
 
     @app.before_request
