@@ -52,13 +52,19 @@ def is_safe_next(target: str | None) -> TypeGuard[str]:
         return False
     if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return False
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return False
     return not parts.scheme and not parts.netloc
 
 
 def origin_of(url: str) -> str | None:
     """scheme://host[:port] of an http(s) or ws(s) URL, for a CSP source list; None otherwise."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
     if parts.scheme not in ("http", "https", "ws", "wss") or not parts.netloc:
         return None
     return f"{parts.scheme}://{parts.netloc}"

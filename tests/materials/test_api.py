@@ -347,6 +347,9 @@ def test_links(api: Any, client: Any) -> None:
     assert as_json.status_code == 201 and as_json.get_json()["title"] == "https://vbpl.vn/"
     bad = api.post("/api/v1/materials", json={"url": "javascript:alert(1)", "topic": "gender"})
     assert bad.status_code == 422 and "url" in bad.get_json()["errors"]
+    for broken in ("http://[", "https://[::1/x"):  # urlsplit raises on an unclosed bracket
+        refused = api.post("/api/v1/materials", json={"url": broken, "topic": "gender"})
+        assert refused.status_code == 422 and "url" in refused.get_json()["errors"], broken
     neither = api.post("/api/v1/materials", json={"topic": "gender"})
     assert neither.status_code == 422 and "file" in neither.get_json()["errors"]
     unknown = api.post("/api/v1/materials", json={"topic": "gender", "url": "https://a.vn",

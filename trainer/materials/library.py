@@ -159,7 +159,10 @@ def check_url(value: Any) -> str:
     url = field_text("url", value, URL_MAX, required=True) or ""
     if " " in url:
         raise Invalid.field("url", gettext("A web address has no spaces."))
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[": an unclosed IPv6 bracket
+        parts = urlsplit("")
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise Invalid.field("url", gettext(
             "Give a full web address starting with https:// or http://."))

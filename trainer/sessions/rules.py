@@ -94,7 +94,10 @@ def conference_service(url: str | None) -> str | None:
     """
     if not url:
         return None
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    try:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return None
     for key, names in _SERVICES:
         if any(host == n or host.endswith("." + n) for n in names):
             return key
