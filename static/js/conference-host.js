@@ -222,7 +222,10 @@ async function muteSite(tile) {
 // Recording (the host's choice): the host and the floor site; then converted and attached.
 let recording = false;
 const recordButton = $("record");
-const siteName = (id) => (id === null ? t("rec_host") : tiles.get(id)?.el.querySelector(".tile-name").textContent || String(id));
+const hostName = document.querySelector("[data-testid=self-view] figcaption")?.textContent;
+const siteName = (id) => (id === null
+  ? `${hostName} (${t("rec_host")})`
+  : tiles.get(id)?.el.querySelector(".tile-name").textContent || String(id));
 
 function renderRecording(state) {
   recording = !!state.recording;
