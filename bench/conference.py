@@ -34,6 +34,9 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -128,83 +131,105 @@ def _join(page: Any, path: str) -> Any:
     return page
 
 
-def run_room(sites: int, *, capacity: bool = False) -> dict[str, Any]:
-    """One room: the host, then `sites` bridge points one after another. With `capacity`,
-    stop at the first site that does not get on the call (or at `sites`)."""
+@dataclass
+class Call:
+    """A room ready for a run (see `call_room`)."""
+
+    fixture: Any
+    ns: NetNS
+    server: NsServer
+    watcher: Watcher
+    browser: Any
+    ctx: Any
+    options: dict[str, Any]
+
+
+@contextmanager
+def call_room(sites: int, participants_per_site: int) -> Iterator[Call]:
+    """A fresh embedded database with the host site and `sites` bridge points (a builtin
+    conference), `trainer serve` with its child Janus in a network namespace, a Socket.IO
+    watcher of the session and headless Chromium logged in as the organiser; all stopped and
+    removed at the end."""
+    from playwright.sync_api import sync_playwright
+
     db = sqlite_database()
     db.cleanup.append(lambda: shutil.rmtree(db.data_dir, ignore_errors=True))
     try:
-        return _run_room(db, sites, capacity=capacity)
+        fixture = load(db, sites=sites + 1, participants=(sites + 1) * participants_per_site,
+                       coordinators=0, builtin_conference=True)
+        with NetNS("bench") as ns:
+            server = start_server(ns, db)
+            watcher = Watcher(server.url, fixture.organiser_token, fixture.session_id)
+            try:
+                with sync_playwright() as p:
+                    browser = ns.launch_chromium(p, server.url, db.data_dir)
+                    options = {"base_url": server.url, "locale": "vi-VN",
+                               "viewport": {"width": 1366, "height": 768}}
+                    ctx = browser.new_context(**options)
+                    _login(ctx, server.url)
+                    yield Call(fixture, ns, server, watcher, browser, ctx, options)
+                    browser.close()
+            finally:
+                watcher.close()
+                server.stop()
     finally:
         db.drop()
 
 
-def _run_room(db: Database, sites: int, *, capacity: bool) -> dict[str, Any]:
+def run_room(sites: int, *, capacity: bool = False) -> dict[str, Any]:
+    """One room: the host, then `sites` bridge points one after another. With `capacity`,
+    stop at the first site that does not get on the call (or at `sites`)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import sync_playwright
 
-    fixture = load(db, sites=sites + 1, participants=(sites + 1) * 20, coordinators=0,
-                   builtin_conference=True)
-    bridge_ids = fixture.site_ids[1:]  # the first is the host site
     result: dict[str, Any] = {"to_watcher": [], "to_wall": [], "joined": 0, "failed": None}
-    with NetNS("bench") as ns:
-        server = start_server(ns, db)
-        watcher = Watcher(server.url, fixture.organiser_token, fixture.session_id)
-        try:
-            with sync_playwright() as p:
-                browser = ns.launch_chromium(p, server.url, db.data_dir)
-                options = {"base_url": server.url, "locale": "vi-VN",
-                           "viewport": {"width": 1366, "height": 768}}
-                ctx = browser.new_context(**options)
-                _login(ctx, server.url)
-                state = ctx.storage_state()
-                wall = browser.new_context(storage_state=state, **options).new_page()
-                wall.add_init_script(PROBE)
-                wall.goto(f"/sessions/{fixture.session_id}/wall")
-                _join(ctx.new_page(), f"/sessions/{fixture.session_id}/conference/host")
-                for site_id in bridge_ids:
-                    # A context per room computer, as each is its own browser: within one,
-                    # Chromium allows 6 connections per server, and each page's janus.js
-                    # holds one in a long poll.
-                    page = browser.new_context(storage_state=state, **options).new_page()
-                    try:
-                        _join(page, f"/sessions/{fixture.session_id}/conference/site/{site_id}")
-                    except PlaywrightTimeout:
-                        status = page.get_by_test_id("conn-status")
-                        result["failed"] = (
-                            f"site {result['joined'] + 1} not on the call after "
-                            f"{JOIN_TIMEOUT_MS / 1000:.0f} s (its page: "
-                            f"{status.get_attribute('data-state')}: {status.text_content()!r}; "
-                            f"load average {os.getloadavg()[0]:.1f})")
-                        break
-                    result["joined"] += 1
-                    live = float(page.evaluate("window.__bench.live"))
-                    deadline = time.monotonic() + 10
-                    while time.monotonic() < deadline and site_id not in watcher.first:
-                        time.sleep(0.02)
-                    if site_id in watcher.first:
-                        result["to_watcher"].append(watcher.first[site_id] - live)
-                    if _wall_has_media(wall):
-                        shown = wall.wait_for_function(
-                            f"() => window.__bench.wall['{site_id}'] || 0", timeout=10_000)
-                        result["to_wall"].append(float(shown.json_value()) - live)
-                    if capacity:
-                        print(f"  {result['joined']} sites on the call; load average "
-                              f"{os.getloadavg()[0]:.1f}", flush=True)
-                time.sleep(3)
-                janus0, trainer0 = cpu(server)
-                t0 = time.monotonic()
-                time.sleep(STEADY_S)
-                janus1, trainer1 = cpu(server)
-                elapsed = time.monotonic() - t0
-                publishers = result["joined"] + 1  # the host publishes too
-                result["janus_cpu_pct"] = 100 * (janus1 - janus0) / elapsed
-                result["trainer_cpu_pct"] = 100 * (trainer1 - trainer0) / elapsed
-                result["publishers"] = publishers
-                browser.close()
-        finally:
-            watcher.close()
-            server.stop()
+    with call_room(sites, participants_per_site=20) as call:
+        fixture, server, watcher, browser = call.fixture, call.server, call.watcher, call.browser
+        bridge_ids = fixture.site_ids[1:]  # the first is the host site
+        options, ctx = call.options, call.ctx
+        state = ctx.storage_state()
+        wall = browser.new_context(storage_state=state, **options).new_page()
+        wall.add_init_script(PROBE)
+        wall.goto(f"/sessions/{fixture.session_id}/wall")
+        _join(ctx.new_page(), f"/sessions/{fixture.session_id}/conference/host")
+        for site_id in bridge_ids:
+            # A context per room computer, as each is its own browser: within one,
+            # Chromium allows 6 connections per server, and each page's janus.js
+            # holds one in a long poll.
+            page = browser.new_context(storage_state=state, **options).new_page()
+            try:
+                _join(page, f"/sessions/{fixture.session_id}/conference/site/{site_id}")
+            except PlaywrightTimeout:
+                status = page.get_by_test_id("conn-status")
+                result["failed"] = (
+                    f"site {result['joined'] + 1} not on the call after "
+                    f"{JOIN_TIMEOUT_MS / 1000:.0f} s (its page: "
+                    f"{status.get_attribute('data-state')}: {status.text_content()!r}; "
+                    f"load average {os.getloadavg()[0]:.1f})")
+                break
+            result["joined"] += 1
+            live = float(page.evaluate("window.__bench.live"))
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and site_id not in watcher.first:
+                time.sleep(0.02)
+            if site_id in watcher.first:
+                result["to_watcher"].append(watcher.first[site_id] - live)
+            if _wall_has_media(wall):
+                shown = wall.wait_for_function(
+                    f"() => window.__bench.wall['{site_id}'] || 0", timeout=10_000)
+                result["to_wall"].append(float(shown.json_value()) - live)
+            if capacity:
+                print(f"  {result['joined']} sites on the call; load average "
+                      f"{os.getloadavg()[0]:.1f}", flush=True)
+        time.sleep(3)
+        janus0, trainer0 = cpu(server)
+        t0 = time.monotonic()
+        time.sleep(STEADY_S)
+        janus1, trainer1 = cpu(server)
+        elapsed = time.monotonic() - t0
+        publishers = result["joined"] + 1  # the host publishes too
+        result["janus_cpu_pct"] = 100 * (janus1 - janus0) / elapsed
+        result["trainer_cpu_pct"] = 100 * (trainer1 - trainer0) / elapsed
+        result["publishers"] = publishers
     return result
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import threading
@@ -31,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Database, Row, load, sqlite_database, table
-from bench.conference import Watcher, _join, _login, cpu, start_server
+from bench.common import ROOT, Row, table
+from bench.conference import Watcher, _join, call_room, cpu
 from tests.support_netns import NetNS, NsServer, cpu_seconds
 
 STEADY_S = 10.0
@@ -233,75 +232,50 @@ def _measure(ns: NetNS, server: NsServer, gen: Generators, sites: int,
 
 
 def run_capacity(max_sites: int, step: int, first: int, *, receive: bool = True) -> list[Step]:
-    db = sqlite_database()
-    db.cleanup.append(lambda: shutil.rmtree(db.data_dir, ignore_errors=True))
-    try:
-        return _run(db, max_sites, step, first, receive)
-    finally:
-        db.drop()
-
-
-def _run(db: Database, max_sites: int, step: int, first: int, receive: bool) -> list[Step]:
-    from playwright.sync_api import sync_playwright
-
-    fixture = load(db, sites=max_sites + 1, participants=(max_sites + 1) * 2, coordinators=0,
-                   builtin_conference=True)
-    bridge_ids = fixture.site_ids[1:]
     steps: list[Step] = []
-    with NetNS("bench") as ns:
-        server = start_server(ns, db)
-        watcher = Watcher(server.url, fixture.organiser_token, fixture.session_id)
+    with call_room(max_sites, participants_per_site=2) as call:
+        bridge_ids = call.fixture.site_ids[1:]
+        ns, server, watcher = call.ns, call.server, call.watcher
         bad: dict[int, str] = {}
         watcher.sio.on("conference_status", lambda p: _status(watcher, bad, p),
                        namespace="/live")
-        gen: Generators | None = None
+        host = _join(call.ctx.new_page(), f"/sessions/{call.fixture.session_id}/conference/host")
+        gen = Generators(ns, server, call.fixture.session_id, call.fixture.organiser_token)
         try:
-            with sync_playwright() as p:
-                browser = ns.launch_chromium(p, server.url, db.data_dir)
-                options = {"base_url": server.url, "locale": "vi-VN",
-                           "viewport": {"width": 1366, "height": 768}}
-                ctx = browser.new_context(**options)
-                _login(ctx, server.url)
-                host = _join(ctx.new_page(), f"/sessions/{fixture.session_id}/conference/host")
-                gen = Generators(ns, server, fixture.session_id, fixture.organiser_token)
-                joined = 0
-                while joined < max_sites:
-                    batch = bridge_ids[joined:joined + (step if steps else first)]
-                    gen.add(batch)
-                    _wait(lambda b=batch: all(s in gen.failed or s in gen.up and (
-                        not gen.subscribing or s in gen.subscribed) for s in b), JOIN_TIMEOUT_S)
-                    _wait(lambda b=batch: all(s in watcher.first for s in b if s in gen.up), 10)
-                    joined += len(batch)
-                    problems = [f"site {s}: {gen.failed[s]}" for s in batch if s in gen.failed]
-                    problems += [f"site {s}: not on the call after {JOIN_TIMEOUT_S:.0f} s"
-                                 for s in batch if s not in gen.up and s not in gen.failed]
-                    problems += [f"site {s}: on the call, the watcher never saw it connected"
-                                 for s in batch if s in gen.up and s not in watcher.first]
-                    if not steps and receive:  # publishing only, then receiving the host
-                        steps.append(_measure(ns, server, gen, joined, 0))
-                        _report(steps[-1])
-                        gen.subscribe()
-                        _wait(lambda j=joined: len(gen.subscribed) >= j, JOIN_TIMEOUT_S)
-                    step_row = _measure(ns, server, gen, joined, len(gen.subscribed))
-                    pcs = gen.pc_state
-                    step_row.problems += problems + [
-                        f"site {s}: {why}" + (f"; its own PeerConnection {pcs[s]}" if s in pcs
-                                              else "; its own PeerConnection still connected")
-                        for s, why in bad.items()]
-                    state = host.get_by_test_id("conn-status").get_attribute("data-state")
-                    if state != "live":
-                        step_row.problems.append(f"the host's control room: {state}")
-                    bad.clear()
-                    steps.append(step_row)
-                    _report(step_row)
-                    if step_row.problems:
-                        break
-                browser.close()
+            joined = 0
+            while joined < max_sites:
+                batch = bridge_ids[joined:joined + (step if steps else first)]
+                gen.add(batch)
+                _wait(lambda b=batch: all(s in gen.failed or s in gen.up and (
+                    not gen.subscribing or s in gen.subscribed) for s in b), JOIN_TIMEOUT_S)
+                _wait(lambda b=batch: all(s in watcher.first for s in b if s in gen.up), 10)
+                joined += len(batch)
+                problems = [f"site {s}: {gen.failed[s]}" for s in batch if s in gen.failed]
+                problems += [f"site {s}: not on the call after {JOIN_TIMEOUT_S:.0f} s"
+                             for s in batch if s not in gen.up and s not in gen.failed]
+                problems += [f"site {s}: on the call, the watcher never saw it connected"
+                             for s in batch if s in gen.up and s not in watcher.first]
+                if not steps and receive:  # publishing only, then receiving the host
+                    steps.append(_measure(ns, server, gen, joined, 0))
+                    _report(steps[-1])
+                    gen.subscribe()
+                    _wait(lambda j=joined: len(gen.subscribed) >= j, JOIN_TIMEOUT_S)
+                step_row = _measure(ns, server, gen, joined, len(gen.subscribed))
+                pcs = gen.pc_state
+                step_row.problems += problems + [
+                    f"site {s}: {why}" + (f"; its own PeerConnection {pcs[s]}" if s in pcs
+                                          else "; its own PeerConnection still connected")
+                    for s, why in bad.items()]
+                state = host.get_by_test_id("conn-status").get_attribute("data-state")
+                if state != "live":
+                    step_row.problems.append(f"the host's control room: {state}")
+                bad.clear()
+                steps.append(step_row)
+                _report(step_row)
+                if step_row.problems:
+                    break
         finally:
-            if gen is not None:
-                gen.stop()
-            watcher.close()
-            server.stop()
+            gen.stop()
     return steps
 
 
