@@ -35,9 +35,6 @@ MAX_BLANK_RUN = 1000
 DEFAULT_MAX_ROWS = 100_000
 
 
-YIELD_EVERY = 200  # rows checked between two turns of the other requests
-
-
 BATCH = 250
 
 
