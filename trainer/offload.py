@@ -23,13 +23,17 @@ across server processes when REDIS_URL is set.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, current_app
@@ -40,6 +44,7 @@ from trainer.errors import TooMany
 T = TypeVar("T")
 
 POOL_SIZE = 2  # heavy jobs at once per server process; more wait their turn
+WORKER_NICENESS = 10  # the workers' priority below the server's (os.nice)
 LOCK_TTL_S = 15 * 60  # a crashed process's lock is forgotten after this
 TURN_S = 0.01  # longest stretch a loop on the gevent loop runs before others get a turn
 
@@ -68,20 +73,24 @@ def read_only_url(url: str) -> str:
 
 
 def _start_worker(database_url: str) -> None:
-    """In each worker process, once: the application, reading the server's database."""
+    """In each worker process, once: the application, reading the server's database; and a
+    lower priority, so that the server's loop gets the processor first when both want it."""
     global _worker_app
+    os.nice(WORKER_NICENESS)
     from trainer import create_app
 
     _worker_app = create_app({"SQLALCHEMY_DATABASE_URI": read_only_url(database_url),
                               "REDIS_URL": None})
 
 
-def _run_in_worker(locale: str, fn: Callable[..., T], args: tuple[Any, ...],
-                   kwargs: dict[str, Any]) -> T:
+def _run_in_worker(folder: str) -> None:
+    """The job in `folder`/job.pickle: its result goes to `folder`/result.pickle."""
     if _worker_app is None:
         raise RuntimeError("off_loop: the worker process has no application")
+    job, result = Path(folder, "job.pickle"), Path(folder, "result.pickle")
+    locale, fn, args, kwargs = pickle.loads(job.read_bytes())  # noqa: S301 - written by us
     with _worker_app.app_context(), force_locale(locale):
-        return fn(*args, **kwargs)
+        result.write_bytes(pickle.dumps(fn(*args, **kwargs), pickle.HIGHEST_PROTOCOL))
 
 
 def _workers(app: Flask) -> ProcessPoolExecutor:
@@ -104,12 +113,20 @@ def off_loop(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     locale = str(get_locale() or app.config.get("BABEL_DEFAULT_LOCALE", "vi"))
     _release_connection()
     pool = _workers(app)
-    try:
-        return pool.submit(_run_in_worker, locale, fn, args, kwargs).result()
-    except BrokenProcessPool:
-        if _pool is pool:
-            _pool = None  # a worker died (killed, out of memory): start afresh next time
-        raise
+    # The job and its result travel as files, the executor's pipes carry only the folder's
+    # name: a pipe write blocks the whole process (not just this greenlet) until a worker
+    # reads, which may be many seconds if all are busy.
+    with tempfile.TemporaryDirectory(prefix="trainer-job-") as folder:
+        Path(folder, "job.pickle").write_bytes(
+            pickle.dumps((locale, fn, args, kwargs), pickle.HIGHEST_PROTOCOL))
+        try:
+            pool.submit(_run_in_worker, folder).result()
+        except BrokenProcessPool:
+            if _pool is pool:
+                _pool = None  # a worker died (killed, out of memory): start afresh next time
+            raise
+        result: T = pickle.loads(Path(folder, "result.pickle").read_bytes())  # noqa: S301
+        return result
 
 
 def _release_connection() -> None:
