@@ -47,6 +47,7 @@ POOL_SIZE = 2  # heavy jobs at once per server process; more wait their turn
 WORKER_NICENESS = 10  # the workers' priority below the server's (os.nice)
 LOCK_TTL_S = 15 * 60  # a crashed process's lock is forgotten after this
 TURN_S = 0.01  # longest stretch a loop on the gevent loop runs before others get a turn
+TURN_PAUSE_S = 0.001  # and the pause it then takes (the loop polls sockets meanwhile)
 
 _pool: ProcessPoolExecutor | None = None
 _worker_app: Flask | None = None
@@ -141,15 +142,17 @@ def _release_connection() -> None:
 
 class Turns:
     """For a long loop that stays on the gevent loop (checking 100,000 rows): call `tick()`
-    at each step; every TURN_S it lets the other requests and sockets run (a no-op without
-    gevent). Steps of any cost thus never hold the loop long, unlike a count of steps."""
+    at each step; every TURN_S it lets the other requests and sockets run. A short sleep, not
+    sleep(0): gevent runs a greenlet that sleeps(0) again at once, for up to 50 turns, before
+    it polls the sockets; a timer makes it poll first. Without gevent it does nothing."""
 
     def __init__(self) -> None:
+        self.active = _gevent_patched()
         self.last = time.monotonic()
 
     def tick(self) -> None:
-        if time.monotonic() - self.last >= TURN_S:
-            time.sleep(0)  # under gevent: a turn for every other greenlet that is ready
+        if self.active and time.monotonic() - self.last >= TURN_S:
+            time.sleep(TURN_PAUSE_S)
             self.last = time.monotonic()
 
 
