@@ -32,9 +32,9 @@ CACHE = Path(__file__).resolve().parent / ".cache"
 
 
 def workbook(rows: int, *, valid: bool) -> bytes:
-    """Rows of people; `valid` ones name a site of the benchmark's data (S0001...)."""
+    """Rows of people; `valid` ones name a site of the benchmark's data (B0001...)."""
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"roster-{rows}-{'valid' if valid else 'short'}.xlsx"
+    path = CACHE / f"roster-{rows}-{'sites' if valid else 'short'}.xlsx"
     if path.exists():
         return path.read_bytes()
     from openpyxl import Workbook
@@ -44,7 +44,7 @@ def workbook(rows: int, *, valid: bool) -> bytes:
     if valid:
         ws.append(["Họ và tên", "Giới tính", "Năm sinh", "Mã điểm cầu"])
         for n in range(rows):
-            ws.append([f"Nguyễn Thị Thử {n}", "Nữ", 1970 + n % 30, f"S{n % 50 + 1:04d}"])
+            ws.append([f"Nguyễn Thị Thử {n}", "Nữ", 1970 + n % 30, f"B{n % 50:04d}"])
     else:
         ws.append(["Họ và tên", "Mã điểm cầu"])
         for n in range(rows):
