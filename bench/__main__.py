@@ -107,7 +107,7 @@ def main() -> int:
                     from bench.freeze import bench_freeze
 
                     rows = bench_freeze(db, 1 if quick else args.runs)
-                    title = ("8. No request freezes the server (one process, a 700,000-row "
+                    title = ("9. No request freezes the server (one process, a 700,000-row "
                              "import, a 100,000-row import check, 30,000-row exports)")
                 else:
                     rows = scenarios.bench_pages(db, args.runs)

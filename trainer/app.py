@@ -96,10 +96,13 @@ def _sqlite_begin(conn: Any) -> None:
 
         from sqlalchemy import exc
 
+        # Read-only connections (trainer.offload's workers) read a snapshot and never take
+        # the write lock: under WAL they neither wait for writers nor make them wait.
+        begin = "BEGIN" if conn.engine.url.query.get("mode") == "ro" else "BEGIN IMMEDIATE"
         try:
-            conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+            conn.connection.dbapi_connection.execute(begin)
         except sqlite3.Error as e:
-            raise exc.DBAPIError.instance("BEGIN IMMEDIATE", (), e, sqlite3.Error,
+            raise exc.DBAPIError.instance(begin, (), e, sqlite3.Error,
                                           dialect=conn.dialect) from e
 
 

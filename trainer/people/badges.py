@@ -25,6 +25,10 @@ def qr_data_uri(code: str) -> str:
     return str(segno.make(code, error="m").svg_data_uri(scale=4, border=2))
 
 
+def qr_data_uris(codes: list[str]) -> list[str]:
+    return [qr_data_uri(code) for code in codes]
+
+
 def qr_svg(code: str) -> bytes:
     """A standalone SVG document (with its namespace, so it renders as an image)."""
     out = io.BytesIO()
@@ -53,7 +57,7 @@ def badges_for_site(actor: User, site_id: int) -> tuple[Site, list[Badge]]:
         select(Participant).where(Participant.site_id == site.id)
         .order_by(Participant.sort_key, Participant.id)))
     codes = [p.code for p in people]
-    qrs = off_loop(lambda: [qr_data_uri(code) for code in codes])  # seconds for a big site
+    qrs = off_loop(qr_data_uris, codes)  # seconds for a big site
     return site, [
         Badge(participant_id=p.id, full_name=p.full_name, position=p.position, unit=p.unit,
               site_name=site.name, code=p.code, qr=qr)

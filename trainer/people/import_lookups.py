@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from trainer.extensions import db
+from trainer.offload import Turns
 from trainer.people.import_reading import (
     _DATE_YEAR,
     CODE_CHUNK,
@@ -175,7 +176,9 @@ class Lookups:
         return rows
 
     def index_people(self, rows: Iterable[Any]) -> None:
+        turns = Turns()  # 30,000 people at the sites of a big list
         for row in rows:
+            turns.tick()
             if row[0] not in self.people:
                 self.add_person(dict(zip(self.PERSON_COLUMNS, row, strict=True)))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import pickle
 import re
 import warnings
 import zipfile
@@ -17,7 +18,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from trainer.errors import DomainError, Invalid, TooLarge
-from trainer.offload import off_loop
+from trainer.offload import Turns, off_loop
 from trainer.text import fold, nfc
 
 MAX_HEADER_SCAN = 20
@@ -35,7 +36,7 @@ MAX_BLANK_RUN = 1000
 DEFAULT_MAX_ROWS = 100_000
 
 
-YIELD_EVERY = 200  # rows checked between two turns of the other requests
+ROWS_PER_PIECE = 2000  # rows unpacked between two turns of the others (read_rows)
 
 
 BATCH = 250
@@ -324,15 +325,22 @@ def read_rows(data: bytes, max_people: int | None = None) -> list[tuple[int, lis
     """The file's rows, parsed off the gevent loop (trainer.offload). Reading stops once the
     file shows more than `max_people` people (default: the import cap), so a file of
     700,000 short rows costs no more than one just over the cap; the caller then refuses it
-    as too large."""
+    as too large. The rows come back in pieces, unpacked one at a time with turns for the
+    others between (100,000 rows at once would hold the loop for most of a second)."""
     limit = (max_people or max_rows()) + MAX_HEADER_SCAN + 2  # title rows, header, one more
-    return off_loop(_read_rows, data, limit)
+    rows: list[tuple[int, list[Any]]] = []
+    turns = Turns()
+    for piece in off_loop(_read_rows, data, limit):
+        turns.tick()
+        rows.extend(pickle.loads(piece))  # noqa: S301 - pickled by _read_rows
+    return rows
 
 
-def _read_rows(data: bytes, limit: int) -> list[tuple[int, list[Any]]]:
-    if file_kind(data) == "xlsx":
-        return parse_xlsx(data, limit)
-    return parse_csv(decode_text(data), limit)
+def _read_rows(data: bytes, limit: int) -> list[bytes]:
+    rows = parse_xlsx(data, limit) if file_kind(data) == "xlsx" else parse_csv(
+        decode_text(data), limit)
+    return [pickle.dumps(rows[i:i + ROWS_PER_PIECE], pickle.HIGHEST_PROTOCOL)
+            for i in range(0, len(rows), ROWS_PER_PIECE)]
 
 
 @dataclass

@@ -3,7 +3,6 @@ good rows written in short slices; one import at a time per user."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,7 @@ from trainer.auth.services import require_any, require_site
 from trainer.dbtypes import utcnow
 from trainer.errors import Invalid, TooLarge
 from trainer.extensions import db
-from trainer.offload import one_at_a_time
+from trainer.offload import Turns, one_at_a_time
 from trainer.people import import_report, services
 from trainer.people.import_lookups import (
     Lookups,
@@ -32,7 +31,6 @@ from trainer.people.import_reading import (
     LABELS,
     MAX_HEADER_SCAN,
     PREVIEW_ROWS,
-    YIELD_EVERY,
     Header,
     _blank,
     _header_labels,
@@ -133,9 +131,9 @@ class _Importer:
         code_ids: set[int] = set()
         if self.default_site is not None:
             site_ids.add(self.default_site)
-        for i, (number, values) in enumerate(rows):
-            if i % YIELD_EVERY == 0:
-                time.sleep(0)  # under gevent: let other requests and sockets run in between
+        turns = Turns()
+        for number, values in rows:
+            turns.tick()
             if all(_blank(v) for v in values):
                 continue
             cells = self.cells(values)
@@ -483,9 +481,9 @@ def _import_roster(actor: User, upload: Any, filename: str, *, dry_run: bool,
 
     # 2. check every row in memory
     report.rows = len(prepared)
-    for i, (number, cells) in enumerate(prepared):
-        if i % YIELD_EVERY == 0:
-            time.sleep(0)  # under gevent: let other requests and sockets run in between
+    turns = Turns()
+    for number, cells in prepared:
+        turns.tick()
         try:
             result = importer.process(number, cells)
         except RowError as exc:  # every problem of the row, not only the first

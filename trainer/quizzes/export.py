@@ -13,6 +13,7 @@ from trainer.auth.models import User
 from trainer.glossary import sex_label, term
 from trainer.offload import off_loop
 from trainer.quizzes import results, services
+from trainer.quizzes.answers import finalise_expired
 from trainer.quizzes.bysex import SEXES
 from trainer.spreadsheet import kind_of, put
 
@@ -44,16 +45,19 @@ def _by_sex_headers(what: str) -> list[str]:
 
 
 def export_xlsx(quiz_id: int, actor: User | None = None) -> bytes:
-    """Sheets: per site (with the split by sex), per participant, per question. The figures
-    are read here; the workbook is built off the gevent loop (30,000 people take seconds)."""
+    """Sheets: per site (with the split by sex), per participant, per question. Permissions
+    are checked here; the figures are read and the workbook built off the gevent loop (30,000
+    people take seconds)."""
     results._require_results(actor)
     quiz = services.get_quiz(quiz_id)
-    return off_loop(_workbook, quiz.title, services.site_results(quiz_id),
-                    services.participant_results(quiz_id), services.topic_names())
+    finalise_expired(quiz_id)  # a write: here, before the read-only worker reads
+    return off_loop(_workbook, quiz.id, quiz.title)
 
 
-def _workbook(title: str, results: dict[str, Any], people: list[dict[str, Any]],
-              topics: dict[str, str]) -> bytes:
+def _workbook(quiz_id: int, title: str) -> bytes:
+    results = services.site_results(quiz_id, finalise=False)
+    people = services.participant_results(quiz_id, finalise=False)
+    topics = services.topic_names()
     from openpyxl import Workbook
 
     wb = Workbook()

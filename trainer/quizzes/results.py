@@ -128,12 +128,16 @@ def _require_results(actor: User | None) -> None:
         require_staff(actor)
 
 
-def site_results(quiz_id: int, actor: User | None = None) -> dict[str, Any]:
+def site_results(quiz_id: int, actor: User | None = None, *,
+                 finalise: bool = True) -> dict[str, Any]:
     """The API.md results body: per site present / submitted / mean_percent / passed (counts of
-    people, the counted attempt per person), and per question facility and discrimination."""
+    people, the counted attempt per person), and per question facility and discrimination.
+    Attempts whose time is up are finalised first, unless the caller has (`finalise=False`:
+    a read-only reader, see trainer.offload)."""
     _require_results(actor)
     quiz = get_quiz(quiz_id)
-    finalise_expired(quiz_id)
+    if finalise:
+        finalise_expired(quiz_id)
     counted = _per_participant(quiz_id)
     present = dict(db.session.execute(
         select(Checkin.site_id, func.count()).where(Checkin.session_id == quiz.session_id)
@@ -195,10 +199,11 @@ def question_stats(quiz_id: int, actor: User | None = None) -> list[dict[str, An
     return out
 
 
-def participant_results(quiz_id: int, actor: User | None = None,
-                        site_id: int | None = None) -> list[dict[str, Any]]:
+def participant_results(quiz_id: int, actor: User | None = None, site_id: int | None = None,
+                        *, finalise: bool = True) -> list[dict[str, Any]]:
     """One row per participant checked in to the session or with an attempt, sorted by site
-    then name (Vietnamese order). Coordinators see their own sites only."""
+    then name (Vietnamese order). Coordinators see their own sites only. `finalise`: as in
+    site_results."""
     site_ids = None
     if actor is not None:
         user = require_any(actor)
@@ -206,7 +211,8 @@ def participant_results(quiz_id: int, actor: User | None = None,
         if site_ids is not None and site_id is not None and site_id not in site_ids:
             raise Forbidden(gettext("You coordinate other sites, not this one."))
     quiz = get_quiz_for_viewer(actor, quiz_id) if actor is not None else get_quiz(quiz_id)
-    finalise_expired(quiz_id)
+    if finalise:
+        finalise_expired(quiz_id)
     counted = _per_participant(quiz_id)
     checkins = dict(db.session.execute(
         select(Checkin.participant_id, Checkin.site_id)
