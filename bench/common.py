@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -57,9 +58,16 @@ class Database:
             fn()
 
 
+def _data_dir(db: Database) -> Database:
+    """The database's data folder (uploads, Janus's configuration, the SQLite file) is removed
+    with it."""
+    db.cleanup.append(lambda: shutil.rmtree(db.data_dir, ignore_errors=True))
+    return db
+
+
 def sqlite_database() -> Database:
     data_dir = Path(tempfile.mkdtemp(prefix="trainer-bench-"))
-    return Database(f"sqlite:///{data_dir / 'bench.db'}", data_dir)
+    return _data_dir(Database(f"sqlite:///{data_dir / 'bench.db'}", data_dir))
 
 
 def postgres_database() -> Database:
@@ -76,7 +84,7 @@ def postgres_database() -> Database:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    db = Database(url, data_dir)
+    db = _data_dir(Database(url, data_dir))
     db.cleanup.append(drop)
     return db
 

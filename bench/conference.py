@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -153,7 +152,6 @@ def call_room(sites: int, participants_per_site: int) -> Iterator[Call]:
     from playwright.sync_api import sync_playwright
 
     db = sqlite_database()
-    db.cleanup.append(lambda: shutil.rmtree(db.data_dir, ignore_errors=True))
     try:
         fixture = load(db, sites=sites + 1, participants=(sites + 1) * participants_per_site,
                        coordinators=0, builtin_conference=True)
