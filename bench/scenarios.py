@@ -297,12 +297,20 @@ async def _latency(urls: Sequence[str], fx: Fixture, people: Sequence[tuple[int,
                    watchers: int, rate: int, seconds: float,
                    warm: Sequence[tuple[int, int, str]] = (),
                    cpu: Callable[[], float] = lambda: 0.0
-                   ) -> tuple[list[float], int, int, float]:
+                   ) -> tuple[list[float], int, int, float, Breakdown]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         ws, tasks = await connect_watchers(http, urls, fx, watchers, timeout=300)
         pools = {u: Pool(u) for u in urls}
         answered: list[tuple[float, int]] = []
         errors = 0
+        lags: list[float] = []
+
+        async def sample_lag() -> None:
+            """The client's own event-loop delay: how late a 10 ms sleep wakes up."""
+            while True:
+                t = time.monotonic()
+                await asyncio.sleep(0.01)
+                lags.append((time.monotonic() - t - 0.01) * 1000)
 
         async def one(i: int) -> None:
             nonlocal errors
@@ -333,11 +341,14 @@ async def _latency(urls: Sequence[str], fx: Fixture, people: Sequence[tuple[int,
             await asyncio.sleep(1.5)
         total = min(int(rate * seconds), len(people))
         start = time.monotonic()
-        cpu0 = cpu()
+        cpu0, own0 = cpu(), time.process_time()
+        sampler = asyncio.create_task(sample_lag())
         await paced(total, rate, one)
-        busy = (cpu() - cpu0) / (time.monotonic() - start) * 100
+        elapsed = time.monotonic() - start
+        busy = (cpu() - cpu0) / elapsed * 100
+        own = (time.process_time() - own0) / elapsed * 100
         await asyncio.sleep(2.0)  # the last pushes
-        await _stop(tasks)
+        await _stop([*tasks, sampler])
         for p in pools.values():
             p.close()
 
@@ -359,7 +370,34 @@ async def _latency(urls: Sequence[str], fx: Fixture, people: Sequence[tuple[int,
                     latencies.append(0.0)  # already in the snapshot it started from
             else:
                 latencies.append(max(0.0, w.times[k] - at) * 1000)
-    return latencies, missed, errors, busy
+    return latencies, missed, errors, busy, _breakdown(ws, answered, lags, own)
+
+
+@dataclass
+class Breakdown:
+    """Where a push's latency goes, seen from the client."""
+
+    first: list[float]  # per check-in: 201 -> the first watcher holds it (ms)
+    spread: list[float]  # per push: its first -> its last watcher (ms)
+    lags: list[float]  # the client's event-loop delay samples (ms)
+    client_cpu: float  # the client's CPU while checking in, % of one core
+
+
+def _breakdown(ws: Sequence[Watcher], answered: Sequence[tuple[float, int]],
+               lags: list[float], own: float) -> Breakdown:
+    arrivals: dict[int, list[float]] = {}
+    for w in ws:
+        for t, v in zip(w.times, w.versions, strict=True):
+            arrivals.setdefault(v, []).append(t)
+    pushes = sorted((v, min(ts), max(ts)) for v, ts in arrivals.items())
+    spread = [(hi - lo) * 1000 for _v, lo, hi in pushes if len(arrivals[_v]) == len(ws)]
+    first = []
+    versions = [p[0] for p in pushes]
+    for at, version in answered:
+        k = bisect.bisect_left(versions, version)
+        if k < len(pushes):
+            first.append(max(0.0, pushes[k][1] - at) * 1000)
+    return Breakdown(first, spread, lags, own)
 
 
 def bench_latency(db: Database, runs: int, seconds: float, watchers: int = 1000,
@@ -375,13 +413,15 @@ def bench_latency(db: Database, runs: int, seconds: float, watchers: int = 1000,
     random.Random(2).shuffle(people)
     people, warm_ups = people[spare:], people[:spare]
     p50s, p99s, maxes, cpu, misses, errs = [], [], [], [], 0, 0
+    parts: list[Breakdown] = []
     try:
         for r in range(runs):
-            lat, missed, errors, busy = asyncio.run(_latency(
+            lat, missed, errors, busy, part = asyncio.run(_latency(
                 [s.url for s in servers], fx, people[r * per_run:(r + 1) * per_run],
                 watchers, rate, seconds, warm_ups[r * processes:(r + 1) * processes],
                 cpu=lambda: _cpu(servers)))
             cpu.append(busy)
+            parts.append(part)
             p50s.append(percentile(lat, 50))
             p99s.append(percentile(lat, 99))
             maxes.append(max(lat) if lat else float("nan"))
@@ -399,6 +439,18 @@ def bench_latency(db: Database, runs: int, seconds: float, watchers: int = 1000,
         Row("missed (check-in × watcher)", [float(misses)], "count", "0", misses == 0),
         Row("check-in errors", [float(errs)], "count", "0", errs == 0),
         Row("server CPU while checking in (all processes, % of one core)", cpu, "%"),
+        Row("- p50 check-in answered -> first watcher holds it",
+            [percentile(b.first, 50) for b in parts], "ms"),
+        Row("- p99 check-in answered -> first watcher holds it",
+            [percentile(b.first, 99) for b in parts], "ms"),
+        Row("- p50 one push, first -> last watcher", [percentile(b.spread, 50) for b in parts],
+            "ms"),
+        Row("- p99 one push, first -> last watcher", [percentile(b.spread, 99) for b in parts],
+            "ms"),
+        Row("- client event-loop delay p99 (10 ms sleeps)",
+            [percentile(b.lags, 99) for b in parts], "ms"),
+        Row("- client CPU while checking in (% of one core)", [b.client_cpu for b in parts],
+            "%"),
     ]
 
 

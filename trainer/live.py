@@ -47,7 +47,7 @@ def schedule(session_id: int, kind: str, build: Builder) -> None:
     Call after the commit that changed what `build` reads.
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    interval = float(app.config.get("LIVE_COALESCE_S", 0.25))
+    interval = float(app.config.get("LIVE_COALESCE_S", 0.1))
     if interval <= 0:
         _send(app, session_id, build, inline=True)
         return
