@@ -421,3 +421,17 @@ export function showRecording(indicator, on, t, key = "recording") {
   indicator.textContent = on ? t(key) : "";
   document.body.classList.toggle("recorded", !!on);
 }
+
+// The page's translated texts, from the hidden list the template renders (#conf-i18n, one
+// element per key); `{name}` in a text is replaced by params.name.
+export function pageTexts(selector = "#conf-i18n [data-k]") {
+  const texts = {};
+  document.querySelectorAll(selector).forEach((el) => {
+    texts[el.dataset.k] = el.textContent;
+  });
+  return (key, params = {}) => {
+    let text = texts[key] ?? key;
+    for (const [name, value] of Object.entries(params)) text = text.split(`{${name}}`).join(String(value));
+    return text;
+  };
+}

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { DeviceCheck } from "./conference-devices.js";
-import { attachTrack, ConferenceClient, detachTrack, selfMuteButton, showRecording } from "./conference-room.js";
+import { attachTrack, ConferenceClient, detachTrack, pageTexts, selfMuteButton, showRecording } from "./conference-room.js";
 import { connectLive, emitAck } from "./live.js";
 
 const root = document.getElementById("conference");
@@ -13,15 +13,7 @@ const sessionId = Number(cfg.sessionId);
 const siteId = Number(cfg.siteId);
 const $ = (id) => document.getElementById(id);
 
-const messages = {};
-document.querySelectorAll("#conf-i18n [data-k]").forEach((el) => {
-  messages[el.dataset.k] = el.textContent;
-});
-const t = (key, params = {}) => {
-  let text = messages[key] ?? key;
-  for (const [name, value] of Object.entries(params)) text = text.split(`{${name}}`).join(String(value));
-  return text;
-};
+const t = pageTexts();
 const siteNames = new Map([...document.querySelectorAll("#site-names [data-id]")].map((el) => [Number(el.dataset.id), el.textContent]));
 
 // ------------------------------------------------------------ a second tab of the same site
