@@ -86,6 +86,23 @@ def test_chosen_language_is_remembered(client: Any) -> None:
                                                 as_text=True)
 
 
+def test_the_choice_outlives_an_answer_that_brings_an_older_session(
+        app: Any, client: Any, make_user: Any, login: Any) -> None:
+    """A page's request that left before the language was changed answers with the session
+    cookie it brought; that answer must not undo the choice (nor does logging out)."""
+    user = make_user("organiser")
+    user.locale = "en"
+    db.session.commit()
+    login(user)
+    name = app.config["SESSION_COOKIE_NAME"]
+    before = client.get_cookie(name).value
+    assert '<html lang="vi">' in client.get("/sites?lang=vi").get_data(as_text=True)
+    client.set_cookie(name, before)  # the late answer re-sets the session as it was
+    assert '<html lang="vi">' in client.get("/sites").get_data(as_text=True)
+    assert client.post("/logout").status_code == 302
+    assert '<html lang="vi">' in client.get("/login").get_data(as_text=True)
+
+
 def test_a_users_own_language_applies_once_logged_in(client: Any, make_user: Any,
                                                      login: Any) -> None:
     user = make_user("organiser")

@@ -6,11 +6,12 @@ import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 
 LANG_COOKIE = "lang"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def select_locale() -> str:
@@ -19,7 +20,7 @@ def select_locale() -> str:
         # The command line speaks the terminal's language: Vietnamese under a vi_* locale.
         env = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG", "")
         return "vi" if env.lower().startswith("vi") else "en"
-    chosen = request.args.get("lang") or session.get(LANG_COOKIE)
+    chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     if chosen in supported:
         return str(chosen)
     user = current_user
@@ -95,10 +96,14 @@ def register(app: Flask) -> None:
     )
     app.jinja_env.globals.update(percent=fmt_percent, lang=lang)
 
-    @app.before_request
-    def _remember_language() -> None:
-        """?lang=vi|en is kept in the session; the locale itself is chosen when a text is
-        first translated (Flask-Babel asks select_locale then), not for every request."""
-        chosen = request.args.get("lang")
-        if chosen in app.config["LANGUAGES"]:
-            session[LANG_COOKIE] = chosen
+    @app.after_request
+    def _remember_language(response: Response) -> Response:
+        """?lang=vi|en is kept in a cookie of its own for a year: not in the session, where an
+        answer to a request that left before the choice (bringing the older session cookie)
+        would undo it, and where logging out would forget it. The locale itself is chosen
+        when a text is first translated (Flask-Babel asks select_locale then)."""
+        chosen = request.args.get("lang") or ""
+        if chosen in app.config["LANGUAGES"] and request.cookies.get(LANG_COOKIE) != chosen:
+            response.set_cookie(LANG_COOKIE, chosen, max_age=LANG_COOKIE_MAX_AGE, httponly=True,
+                                samesite="Lax", secure=bool(app.config.get("SESSION_COOKIE_SECURE")))
+        return response
