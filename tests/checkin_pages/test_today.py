@@ -57,6 +57,29 @@ def test_several_desks_today_are_cards_with_one_checkin_button_each(
     assert buttons[0][0] == f"/sessions/{world.session.id}/checkin/{world.host.id}"
 
 
+def test_a_session_just_after_midnight_is_on_the_desk_list_before_it(
+        app: Any, world: Any, make_session: Any, make_user: Any) -> None:
+    """At 23:58 local time, a session at 00:03 is listed (and one the day after is not):
+    the list does not depend on which side of midnight the coordinator opens it."""
+    from datetime import datetime, time
+
+    from trainer.checkin import today
+    from trainer.dbtypes import utcnow
+    from trainer.i18n import local_zone
+
+    local_now = utcnow().astimezone(local_zone())
+    midnight = datetime.combine(local_now.date() + timedelta(days=2), time(0),
+                                tzinfo=local_zone())
+    night = make_session([world.bridge], title="Phiên nửa đêm", status="scheduled",
+                         starts_in=midnight + timedelta(minutes=3) - utcnow())
+    later = make_session([world.bridge], title="Phiên hôm sau", status="scheduled",
+                         starts_in=midnight + timedelta(hours=9) - utcnow())
+    before = midnight - timedelta(minutes=2)
+    listed = {d.session_id for d in today.desks(world.coord_bridge, now=before)}
+    assert night.id in listed
+    assert later.id not in listed
+
+
 def test_two_live_sessions_are_listed_not_guessed(app: Any, world: Any,
                                                   make_session: Any) -> None:
     make_session([world.host, world.bridge], title="Phiên song song")

@@ -8,7 +8,7 @@ one session is live for the user's sites, and otherwise lists today's desks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, or_
 
@@ -19,6 +19,10 @@ from trainer.i18n import local_zone
 from trainer.sessions import services as session_services
 from trainer.sessions.models import SessionStatus, TrainingSession
 from trainer.text import sort_key
+
+# A session that starts within this long is on the desk list even past local midnight (a
+# coordinator setting up at 23:50 for a session at 00:10 sees its desk).
+SOON = timedelta(hours=3)
 
 
 @dataclass(frozen=True)
@@ -34,12 +38,13 @@ class Desk:
 
 
 def desks(actor: User, *, now: datetime | None = None) -> list[Desk]:
-    """The user's desks in the sessions that are live now or take place today (local day) and
-    have not ended: live sessions first, then by start; the host site first in a session.
+    """The user's desks in the sessions that are live now, take place today (local day) or start
+    within SOON, and have not ended: live sessions first, then by start; the host site first in a session.
     Coordinators: their sites; organisers and admins: the host site."""
     now = now or utcnow()
     today: date = now.astimezone(local_zone()).date()
     start, end = session_services.local_day_bounds(today, today)
+    end = max(end, now + SOON)
     stmt = session_services.sessions_stmt(actor).where(
         TrainingSession.status != SessionStatus.ENDED,
         or_(TrainingSession.status == SessionStatus.LIVE,
