@@ -126,7 +126,7 @@ NO_NUL_PATTERN = "^[^\\u0000]*$"
 
 def _class(codes: list[int]) -> str:
     """The inside of a character class naming `codes` (sorted, all below U+D800 or
-    U+E000..U+FFFF), as ranges of \\uXXXX escapes (read alike by ECMA-262 and Python)."""
+    U+E000..U+FFFF), as ranges of four-hex-digit \\u escapes such as \\u00e9 (read alike by ECMA-262 and Python)."""
     runs: list[list[int]] = []
     for code in codes:
         if runs and runs[-1][1] == code - 1:
