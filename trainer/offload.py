@@ -130,6 +130,19 @@ def off_loop(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         return result
 
 
+def in_thread(fn: Callable[..., T], /, *args: Any) -> T:
+    """fn(*args) on a native thread of gevent's pool (under gevent), for work that leaves the
+    GIL most of the time (copying and hashing files), so the loop serves others meanwhile.
+    `fn` must not touch the request, the database session or gevent's sockets. Without gevent
+    it just calls `fn`."""
+    if not _gevent_patched():
+        return fn(*args)
+    import gevent
+
+    result: T = gevent.get_hub().threadpool.apply(fn, args)
+    return result
+
+
 def _release_connection() -> None:
     """End the request's read-only transaction before waiting, so that its database
     connection serves other requests meanwhile (SQLite has one per process)."""

@@ -202,6 +202,34 @@ def test_without_janus_pp_rec_the_recording_stays_raw(world: Any, api_as: Any,
     assert "tệp gốc" in body["parts"][0]["error"]
 
 
+def test_a_recording_larger_than_the_upload_limit_is_attached(
+        world: Any, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A day's recording is several GB: what Janus recorded is not bound by the limit that
+    protects uploads (here 64 kB against a 300 kB recording)."""
+    from trainer.dbtypes import utcnow
+    from trainer.materials.models import Material
+
+    app.config["MATERIALS_MAX_BYTES"] = 64 * 1024
+    webm = world.folder / "s1-long.webm"
+    webm.write_bytes(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm"
+                     + bytes(300 * 1024))
+    size = webm.stat().st_size
+    monkeypatch.setattr(convert, "convert", lambda folder, basename: [
+        convert.Track("av", webm)] if basename == "s1-long" else [])
+    part = ConferenceRecording(session_id=world.session.id, site_id=None, basename="s1-long",
+                               state="converting", started_at=utcnow(), stopped_at=utcnow(),
+                               started_by_id=world.organiser.id)
+    db.session.add(part)
+    db.session.commit()
+    assert attach.convert_all() == 1
+    part = db.session.get(ConferenceRecording, part.id)
+    assert (part.state, part.error) == ("attached", None)
+    material = db.session.get(Material, part.video_material_id)
+    assert material.session_id == world.session.id
+    assert material.version.size == size > app.config["MATERIALS_MAX_BYTES"]
+    assert material.version.content_type == "video/webm"
+
+
 def test_a_stretch_without_files_recorded_nothing(world: Any) -> None:
     with pytest.raises(convert.ConversionFailed) as failed:
         convert.convert(world.folder, "s1-none")

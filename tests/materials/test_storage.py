@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -120,3 +123,53 @@ def test_stage_reads_in_chunks(app: Any, samples: Any) -> None:
         assert len(Stream.sizes) >= 4 and staged.size == len(stream.getvalue())
     finally:
         staged.discard()
+
+
+OFF_LOOP = textwrap.dedent('''
+    from gevent import monkey
+    monkey.patch_all()
+    import os, sys, tempfile
+    import gevent
+    from trainer.materials.storage import CHUNK, _copy_hashing
+    from trainer.offload import in_thread
+
+    class Zeros:
+        """A 64 MB file, chunk by chunk."""
+        left = 64 * CHUNK
+
+        def read(self, n):
+            n = min(n, self.left)
+            self.left -= n
+            return bytes(n)
+
+    turns = []
+
+    def other_request():
+        while True:
+            turns.append(1)
+            gevent.sleep(0.001)
+
+    gevent.spawn(other_request)
+    gevent.sleep(0.01)
+    before = len(turns)
+    fd, path = tempfile.mkstemp()
+    copy = in_thread if sys.argv[1] == "thread" else (lambda fn, *args: fn(*args))
+    size, sha256, head = copy(_copy_hashing, Zeros(), fd, None)
+    os.unlink(path)
+    print(size, len(turns) - before)
+''')
+
+
+@pytest.mark.parametrize("how", ["thread", "loop"])
+def test_a_file_is_copied_and_hashed_while_the_server_serves_others(how: str) -> None:
+    """Under `trainer serve` (gevent) the copy and hash of a stored file run on a native
+    thread: the loop keeps serving meanwhile (a greenlet gets turns during the copy). Run on
+    the loop itself (how a copy ran before), the same copy gives no greenlet a single turn."""
+    out = subprocess.run([sys.executable, "-c", OFF_LOOP, how], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2], timeout=120)
+    size, turns = map(int, out.stdout.split())
+    assert size == 64 * 1024 * 1024
+    if how == "thread":
+        assert turns > 0
+    else:
+        assert turns == 0

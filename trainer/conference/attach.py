@@ -1,9 +1,11 @@
 """Recorded stretches -> the session's materials: each one waiting ("converting") is converted
 (by janus-pp-rec, and ffmpeg when present, in child processes: under gevent this background
-greenlet waits for them cooperatively, so the loop keeps serving; gevent's child watchers do not
-work from the thread pool of `trainer.offload`) and its files added through the materials services (storage by content,
-size limit, type checked by content, permissions and download counts as for any material),
-under the topic "recordings", visible to staff. A failure keeps the raw files and says why."""
+greenlet waits for them cooperatively, so the loop keeps serving; gevent's child watchers do
+not work from the thread pool of `trainer.offload`) and its files added through the materials
+services (storage by content, copied and hashed on a native thread, type checked by content,
+permissions and download counts as for any material; the upload size limit does not bound
+what Janus recorded), under the topic "recordings", visible to staff. A failure keeps the raw
+files and says why."""
 
 from __future__ import annotations
 
@@ -130,5 +132,6 @@ def _attach(part: ConferenceRecording, track: convert.Track) -> int:
             _actor(part), stream, filename,
             {"title": title, "topic": _topic(), "language": "vi", "visibility": "staff",
              "session_id": part.session_id,
-             "description": "Ghi hình tự động của phòng họp trực tuyến."})
+             "description": "Ghi hình tự động của phòng họp trực tuyến."},
+            made_here=True)  # a day's recording passes the upload limit
     return int(material.id)

@@ -109,11 +109,13 @@ def _save_version(actor: User | None, material: Material, staged: storage.Staged
 
 
 def create_file(actor: User | None, stream: IO[bytes], filename: str | None,
-                data: Mapping[str, Any], *, commit: bool = True) -> Material:
-    """A new file material from an upload stream (read in chunks, never whole)."""
+                data: Mapping[str, Any], *, commit: bool = True,
+                made_here: bool = False) -> Material:
+    """A new file material from an upload stream (read in chunks, never whole). `made_here`:
+    a file trainer made (a recording), not bound by the upload limit."""
     _write(actor)
     meta = _meta(data, title_required=False)
-    staged = storage.stage(stream, filename)
+    staged = storage.stage(stream, filename, made_here=made_here)
     try:
         title = meta.title or storage.title_from_filename(staged.filename)[:TITLE_MAX]
         material = Material(
