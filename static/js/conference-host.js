@@ -338,6 +338,9 @@ const socket = connectLive({
     loadState();
   },
 });
+socket?.on("session_status", (p) => {
+  if (Number(p.session_id) === sessionId && p.status === "ended") client.end();
+});
 socket?.on("conference_status", (p) => {
   if (Number(p.session_id) === sessionId) applyMedia(p);
 });

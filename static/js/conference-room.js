@@ -63,6 +63,10 @@ export class ConferenceClient {
     const result = await api("POST", this.o.joinUrl, this.o.body);
     if (generation !== this.generation || this.stopped) return;
     if (!result.ok) {
+      if (result.status === 409 && result.problem?.reason === "session-ended") {
+        this.end();
+        return;
+      }
       if (result.status === 403 || result.status === 409 || result.status === 404) {
         this.status("refused", result.problem?.detail || "");
         return;
@@ -287,6 +291,12 @@ export class ConferenceClient {
     clearTimeout(this.timer);
     this.teardown();
     this.status("left");
+  }
+
+  // The session ended: trainer closed the room for everyone, there is nothing to rejoin.
+  end() {
+    this.stop();
+    this.status("ended");
   }
 }
 

@@ -50,7 +50,7 @@ function setStatus(kind, detail) {
   const waiting = $("host-waiting");
   waiting.textContent = kind === "live" || kind === "connecting" ? t("waiting_host") : el.textContent;
   waiting.dataset.state = kind;
-  if (kind === "refused" || kind === "duplicate") {
+  if (kind === "refused" || kind === "duplicate" || kind === "ended") {
     $("stage").dataset.blocked = "1";
   }
 }
@@ -162,6 +162,9 @@ socket?.on("conference_floor", (p) => {
 });
 socket?.on("conference_recording", (p) => {
   if (Number(p.session_id) === sessionId) showRecording($("rec-indicator"), !!p.recording, t);
+});
+socket?.on("session_status", (p) => {
+  if (Number(p.session_id) === sessionId && p.status === "ended") client.end();
 });
 
 // ------------------------------------------------------------------------------ controls

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from tests.conference.video import JANUS, NO_JANUS, VideoServer, make_builtin
 from tests.support_servers import World, child_env, create_schema, load_world, sqlite_url
+from trainer.conference.janus import JanusClient
+from trainer.conference.runtime import runtime
+
+EVENTS_PASSWORD = "events-password"
 
 
 @dataclass
@@ -39,6 +44,25 @@ class Video:
         s.headers["Authorization"] = f"Bearer {token}"
         s.headers["Accept-Language"] = "en"
         return s
+
+
+@pytest.fixture
+def world(app: Any, make_site: Any, make_user: Any, make_session: Any,
+          monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
+    """In one process: a live builtin session (host, A, B) and a live one on an outside link;
+    a Janus that is configured but not answering, and the events password."""
+    state = runtime(app)
+    monkeypatch.setattr(state, "client", JanusClient(
+        "http://127.0.0.1:9/janus", "http://127.0.0.1:9/admin", "s", timeout=0.5))
+    monkeypatch.setattr(state, "events_password", EVENTS_PASSWORD)
+    host, a, b = make_site(kind="host"), make_site(), make_site()
+    session = make_session([host, a, b], conference_provider="builtin")
+    link = make_session([host, a], conference_url="https://meet.jit.si/x",
+                        conference_provider="link")
+    return SimpleNamespace(
+        host=host, a=a, b=b, session=session, link=link,
+        organiser=make_user("organiser"), admin=make_user("admin"),
+        coord_a=make_user("coordinator", sites=[a]))
 
 
 @pytest.fixture(scope="module")

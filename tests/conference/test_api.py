@@ -4,37 +4,18 @@ trainer calls Janus, and what trainer makes of the events Janus sends)."""
 from __future__ import annotations
 
 import base64
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from tests.conference.conftest import EVENTS_PASSWORD
 from trainer.conference import services
-from trainer.conference.janus import JanusClient
 from trainer.conference.runtime import runtime
 from trainer.extensions import socketio
 
 NS = "/live"
 EVENTS = "/conference/janus-events"
-PASSWORD = "events-password"
-
-
-@pytest.fixture
-def world(app: Any, make_site: Any, make_user: Any, make_session: Any,
-          monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
-    """A live builtin session (host, A, B); a Janus that is configured but not answering."""
-    state = runtime(app)
-    monkeypatch.setattr(state, "client", JanusClient(
-        "http://127.0.0.1:9/janus", "http://127.0.0.1:9/admin", "s", timeout=0.5))
-    monkeypatch.setattr(state, "events_password", PASSWORD)
-    host, a, b = make_site(kind="host"), make_site(), make_site()
-    session = make_session([host, a, b], conference_provider="builtin")
-    link = make_session([host, a], conference_url="https://meet.jit.si/x",
-                        conference_provider="link")
-    return SimpleNamespace(
-        host=host, a=a, b=b, session=session, link=link,
-        organiser=make_user("organiser"), admin=make_user("admin"),
-        coord_a=make_user("coordinator", sites=[a]))
+PASSWORD = EVENTS_PASSWORD
 
 
 def url(session: Any, tail: str = "") -> str:

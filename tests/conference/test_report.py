@@ -8,10 +8,10 @@ import io
 from datetime import timedelta
 from typing import Any
 
-from tests.conference.test_api import post_events, publisher_events, world  # noqa: F401
+from tests.conference.test_api import post_events, publisher_events
 
 
-def test_report_per_site_first_joined_minutes_and_drops(world: Any, client: Any,  # noqa: F811
+def test_report_per_site_first_joined_minutes_and_drops(world: Any, client: Any,
                                                         api_as: Any, login: Any) -> None:
     from openpyxl import load_workbook
 

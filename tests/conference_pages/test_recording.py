@@ -141,3 +141,26 @@ def test_stopping_converts_and_attaches_the_recording_to_the_session(room: Room)
     # The raw files are gone once the recording is attached.
     assert not list(recordings(room).glob("*.mjr"))
     save(host, "recording-attached")
+
+
+def test_ending_the_session_closes_the_room_for_everyone(room: Room) -> None:
+    """The organiser ends the session (the last test of this module: the room stays
+    closed): the room computer and the control room say so and stop; Janus no longer has
+    the room; a reload cannot join again."""
+    from playwright.sync_api import expect
+
+    w = room.world
+    host, a = pages["host"], pages["a"]
+    expect(a.locator("#conn-status")).to_have_attribute("data-state", "live")
+    r = api(room, "POST", "/status", json={"status": "ended"})
+    assert r.status_code == 200, r.text
+    ended = "Buổi tập huấn đã kết thúc"
+    for page in (a, host):
+        expect(page.locator("#conn-status")).to_have_attribute("data-state", "ended")
+        expect(page.locator("#conn-status")).to_contain_text(ended)
+    expect(a.locator("#host-waiting")).to_contain_text(ended)  # on the big screen too
+    wait_media(room, {w.a_id: "lost"})  # off the call
+    save(a, "ended-site-a")
+    a.reload()
+    a.get_by_test_id("join").click()
+    expect(a.locator("#conn-status")).to_have_attribute("data-state", "ended")

@@ -10,7 +10,8 @@ or not; the link is slow); `settle` turns those facts into `media`:
   reported a slow link in the last SLOW_S seconds;
 - lost: the site was on the call and is no longer (page closed, network gone, Janus down).
 
-Leaving the call counts a drop and adds the stretch to `connected_s`.
+Leaving the call counts a drop and adds the stretch to `connected_s`; the end of the session
+(`call_ended`) adds the stretch without a drop.
 """
 
 from __future__ import annotations
@@ -109,6 +110,21 @@ def settle(site: ConferenceSite, now: datetime) -> tuple[bool, datetime | None]:
     site.since = now
     site.last_seen = now
     return True, again
+
+
+def call_ended(site: ConferenceSite, now: datetime) -> bool:
+    """The session ended and its call with it: the site is off the call ("lost": no longer on
+    it) with its stretch added to `connected_s`, but no drop counted (nobody dropped out).
+    Answers whether its state changed."""
+    on_call = site.media in ON_CALL
+    gone(site, now)
+    if not on_call:
+        return False
+    site.connected_s = (site.connected_s or 0) + stretch_s(site, now)
+    site.on_since = None
+    site.media = "lost"
+    site.since = now
+    return True
 
 
 def stretch_s(site: ConferenceSite, now: datetime) -> int:

@@ -1,6 +1,7 @@
 """What `trainer serve` runs for the video: the child Janus (when it starts one) and a watch
 that polls Janus's health, marks sites lost while it is down, creates the rooms of live
-sessions again when it is back, and removes the tokens whose time is over."""
+sessions again when it is back, closes the rooms of ended sessions it could not close at the
+end, and removes the tokens whose time is over."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from trainer.conference import recording, services
+from trainer.conference import ending, recording, services
 from trainer.conference import runtime as runtime_module
 from trainer.conference.janus import JanusError, JanusUnavailable
 from trainer.conference.process import ManagedJanus
@@ -108,6 +109,7 @@ def _poll(app: Flask, failures: int, *, sweep: bool, reconcile: bool) -> int:
     if reconcile:  # e.g. Janus restarted between two polls: its sessions are gone
         services.reconcile(client)
         recording.stop_ended()
+        ending.end_ended_calls(client)
     if sweep:
         services.prune_handles(utcnow())
         try:

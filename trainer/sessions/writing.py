@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import delete, func, insert, select, update
 
@@ -18,6 +19,7 @@ from trainer.dbtypes import INT_MAX, utcnow
 from trainer.errors import Conflict, Invalid, NotFound
 from trainer.extensions import db
 from trainer.people.models import Participant
+from trainer.sessions import signals
 from trainer.sessions.models import (
     AgendaItem,
     Checkin,
@@ -349,6 +351,8 @@ def set_status(actor: User, session: TrainingSession, status: str | SessionStatu
     _audit(actor, "session.status", session_id, old=old.value, new=new.value)
     db.session.commit()  # expires `session`: it reloads, with the new status, when next read
     _push_status(session_id, new)
+    signals.status_changed.send(current_app._get_current_object(),  # type: ignore[attr-defined]
+                                session_id=session_id, old=old, new=new)
     return True
 
 
