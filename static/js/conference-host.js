@@ -128,8 +128,9 @@ const client = new ConferenceClient({
   body: { site_id: Number(cfg.hostSiteId), role: "host" },
   simulcast: true,
   onStatus: setStatus,
+  onScreen: (sharing, error) => renderScreen(sharing, error),
   onLocalTrack: (track, on) => {
-    if (track.kind !== "video") return;
+    if (track.kind !== "video" || track.getSettings?.().displaySurface) return; // not the slides
     if (on) attachTrack($("self-video"), track);
     else detachTrack($("self-video"), track);
   },
@@ -210,6 +211,25 @@ async function muteSite(tile) {
   tile.muted = muted;
   renderTile(tile);
 }
+
+// Slides: the host shares a screen or a window; every site shows it large, the host small.
+const screenButton = $("share-screen");
+function renderScreen(sharing, error) {
+  screenButton.textContent = t(sharing ? "screen_stop" : "screen_start");
+  screenButton.setAttribute("aria-pressed", String(sharing));
+  $("screen-indicator").hidden = !sharing;
+  if (error) say(t("screen_failed", { reason: error }));
+}
+renderScreen(false);
+screenButton.addEventListener("click", async () => {
+  screenButton.disabled = true;
+  if (client.screenTrack) client.stopScreen();
+  else {
+    say("");
+    await client.shareScreen();
+  }
+  screenButton.disabled = false;
+});
 
 // Recording (the host's choice): the host and the floor site; then converted and attached.
 let recording = false;

@@ -38,7 +38,7 @@ const RETRY_MS = [1000, 2000, 4000, 8000, 10000];
 export class ConferenceClient {
   // options: joinUrl, body ({site_id, role}), video/audio (constraints or false), simulcast,
   // onStatus(kind, detail), onLocalTrack(track, on), onFeed({id, display, owner, streams}),
-  // onFeedGone(id), onRoomEvent(msg)
+  // onFeedGone(id), onRoomEvent(msg), onScreen(sharing, error)
   constructor(options) {
     this.o = options;
     this.janus = null;
@@ -194,10 +194,56 @@ export class ConferenceClient {
   addPublishers(list) {
     for (const p of list) {
       if (p.dummy) continue;
-      const feed = { id: p.id, display: p.display, owner: feedOwner(p.display), streams: p.streams || [] };
+      const feed = { id: p.id, display: p.display, owner: feedOwner(p.display), streams: (p.streams || []).filter((s) => !s.disabled) };
+      const before = this.feeds.get(p.id);
       this.feeds.set(p.id, feed);
+      // Streams added or removed (the host shares its screen, or stops): receive them anew.
+      const sub = this.subscriptions.get(p.id);
+      if (before && sub && streamKeys(before) !== streamKeys(feed)) sub.close(true);
       this.o.onFeed?.(feed);
     }
+  }
+
+  // ------------------------------------------------------------ sharing the screen (slides)
+  // The screen goes out as one more video stream of this publisher (Janus multistream), with
+  // the description "screen" so that the others know it from the camera.
+  shareScreen() {
+    if (!this.publisher || this.screenTrack) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      this.publisher.createOffer({
+        tracks: [{ type: "screen", capture: true, recv: false, add: true }],
+        success: (jsep) => {
+          const pc = this.publisher.webrtcStuff.pc;
+          const sender = pc.getSenders().find((x) => x.track && x.track.getSettings?.().displaySurface);
+          const mid = pc.getTransceivers().find((tr) => tr.sender === sender)?.mid;
+          this.screenTrack = sender?.track || null;
+          this.screenMid = mid;
+          if (this.screenTrack) this.screenTrack.addEventListener("ended", () => this.stopScreen());
+          const message = { request: "configure" };
+          if (mid !== undefined) message.descriptions = [{ mid, description: "screen" }];
+          this.publisher.send({ message, jsep });
+          this.o.onScreen?.(true);
+          resolve(true);
+        },
+        error: (err) => {
+          this.o.onScreen?.(false, err?.name || String(err));
+          resolve(false);
+        },
+      });
+    });
+  }
+
+  stopScreen() {
+    if (!this.publisher || !this.screenTrack) return;
+    const mid = this.screenMid;
+    this.screenTrack = null;
+    this.screenMid = undefined;
+    this.publisher.createOffer({
+      tracks: [{ type: "screen", mid, remove: true }],
+      success: (jsep) => this.publisher.send({ message: { request: "configure" }, jsep }),
+      error: () => {},
+    });
+    this.o.onScreen?.(false);
   }
 
   removeFeed(id) {
@@ -268,6 +314,12 @@ export class ConferenceClient {
   teardown() {
     this.generation += 1;
     clearTimeout(this.iceTimer);
+    if (this.screenTrack) {
+      // the connection that carried it is gone: sharing starts again from the button
+      this.screenTrack.stop();
+      this.screenTrack = null;
+      this.o.onScreen?.(false);
+    }
     for (const sub of this.subscriptions.values()) sub.close(true);
     this.subscriptions.clear();
     for (const feed of this.feeds.values()) this.o.onFeedGone?.(feed);
@@ -396,6 +448,16 @@ class Subscription {
     }
     if (!quiet) this.onGone?.();
   }
+}
+
+function streamKeys(feed) {
+  return feed.streams.map((s) => `${s.mid}:${s.type}:${s.description || ""}`).join(",");
+}
+
+// The mid of a feed's shared screen (its video stream described "screen"), or null.
+export function screenMid(feed) {
+  const screen = (feed?.streams || []).find((s) => s.type === "video" && s.description === "screen");
+  return screen ? String(screen.mid) : null;
 }
 
 // Attach a remote or local track to a media element (one MediaStream per element).

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { DeviceCheck } from "./conference-devices.js";
-import { attachTrack, ConferenceClient, detachTrack, pageTexts, selfMuteButton, showRecording } from "./conference-room.js";
+import { attachTrack, ConferenceClient, detachTrack, pageTexts, screenMid, selfMuteButton, showRecording } from "./conference-room.js";
 import { connectLive, emitAck } from "./live.js";
 
 const root = document.getElementById("conference");
@@ -73,6 +73,7 @@ const client = new ConferenceClient({
     if (feed.owner === "host") {
       hostSub = null;
       clearVideo($("host-video"));
+      showSlides(false);
       $("host-waiting").hidden = false;
     } else if (feed.owner === floorSiteId) {
       floorSub = null;
@@ -86,16 +87,30 @@ function clearVideo(el) {
   delete el.dataset.framesDecoded;
 }
 
+// The host's camera and sound, and its slides when it shares its screen: then the slides take
+// the big screen and the host's picture goes to its corner.
 function watchHost(feed) {
+  const slidesMid = screenMid(feed);
+  showSlides(slidesMid !== null);
   hostSub = client.subscribe(feed, {
     substream: 2,
-    onTrack: (track, _mid, on) => {
+    onTrack: (track, mid, on) => {
       if (!on) return;
+      if (slidesMid !== null && String(mid) === slidesMid) {
+        attachTrack($("slides-video"), track);
+        return;
+      }
       attachTrack($("host-video"), track);
       $("host-waiting").hidden = true;
       applySpeaker();
     },
   });
+}
+
+function showSlides(on) {
+  root.dataset.slides = on ? "1" : "";
+  $("slides-video").hidden = !on;
+  if (!on) clearVideo($("slides-video"));
 }
 
 function watchFloor(feed) {
@@ -130,6 +145,10 @@ setInterval(async () => {
   for (const [sub, el] of [[hostSub, $("host-video")], [floorSub, $("floor-video")]]) {
     const s = sub && !sub.closed ? await sub.stats() : null;
     if (s) el.dataset.framesDecoded = String(s.frames);
+  }
+  const slides = $("slides-video");
+  if (!slides.hidden && slides.getVideoPlaybackQuality) {
+    slides.dataset.framesDecoded = String(slides.getVideoPlaybackQuality().totalVideoFrames);
   }
 }, 1000);
 

@@ -230,6 +230,32 @@ def test_a_recording_larger_than_the_upload_limit_is_attached(
     assert material.version.content_type == "video/webm"
 
 
+def test_a_host_that_shared_slides_gets_its_picture_and_its_slides_attached(
+        world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trainer.dbtypes import utcnow
+    from trainer.materials.models import Material
+
+    webm = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm"
+    camera, slides = world.folder / "s1-talk-video-1.webm", world.folder / "s1-talk-video-2.webm"
+    camera.write_bytes(webm + b"camera" * 2000)
+    slides.write_bytes(webm + b"slides" * 2000)
+    monkeypatch.setattr(convert, "convert", lambda folder, basename: [
+        convert.Track("video", camera), convert.Track("video", slides)])
+    part = ConferenceRecording(session_id=world.session.id, site_id=None, basename="s1-talk",
+                               state="converting", started_at=utcnow(), stopped_at=utcnow(),
+                               started_by_id=world.organiser.id)
+    db.session.add(part)
+    db.session.commit()
+    assert attach.convert_all() == 1
+    part = db.session.get(ConferenceRecording, part.id)
+    titles = {m.id: m.title for m in db.session.query(Material)
+              .filter_by(session_id=world.session.id)}
+    assert len(titles) == 2
+    assert titles[part.video_material_id].endswith("(hình)")  # the part links the picture
+    (other,) = set(titles) - {part.video_material_id}
+    assert titles[other].endswith("(trình chiếu)")
+
+
 def test_a_stretch_without_files_recorded_nothing(world: Any) -> None:
     with pytest.raises(convert.ConversionFailed) as failed:
         convert.convert(world.folder, "s1-none")

@@ -182,6 +182,40 @@ def test_the_floor_reaches_the_other_site(room: Room) -> None:
         pages[name].set_viewport_size(LAPTOP["viewport"])
 
 
+def video_frames(page: Any, selector: str) -> int:
+    return int(page.evaluate(
+        f"() => document.querySelector({selector!r}).getVideoPlaybackQuality().totalVideoFrames"))
+
+
+def test_the_host_shares_slides_and_every_site_shows_them_large(room: Room) -> None:
+    """The control room shares its screen (Chromium's fake screen) as one more stream of the
+    host: each room computer shows it on the big screen with the host's picture in the corner,
+    until the host stops."""
+    from playwright.sync_api import expect
+
+    host, a, b = pages["host"], pages["a"], pages["b"]
+    share = host.get_by_test_id("share-screen")
+    expect(share).to_have_text("Trình chiếu")
+    share.click()
+    expect(host.get_by_test_id("screen-indicator")).to_be_visible()
+    expect(share).to_have_text("Dừng trình chiếu")
+    for page in (a, b):
+        expect(page.get_by_test_id("site-room")).to_have_attribute("data-slides", "1")
+        expect(page.get_by_test_id("slides-video")).to_be_visible()
+        frames_rise(page, "#slides-video")
+    # The host is still seen and heard, in the corner.
+    first = video_frames(a, "#host-video")
+    a.wait_for_function(f"() => document.querySelector('#host-video')"
+                        f".getVideoPlaybackQuality().totalVideoFrames > {first}", timeout=UP_MS)
+    save(a, "site-a-slides-1366x768")
+    share.click()
+    expect(host.get_by_test_id("screen-indicator")).to_be_hidden()
+    for page in (a, b):
+        expect(page.get_by_test_id("site-room")).to_have_attribute("data-slides", "")
+        expect(page.get_by_test_id("slides-video")).to_be_hidden()
+    frames_rise(a, "#host-video")
+
+
 def test_roll_call_by_video_grows_the_called_tile_until_the_site_confirms(room: Room) -> None:
     from playwright.sync_api import expect
 

@@ -29,8 +29,8 @@ from trainer.sessions.models import SessionSite, TrainingSession
 log = logging.getLogger(__name__)
 
 TOPIC = "recordings"
-KIND_WORDS = {"av": "", "video": " (hình)", "audio": " (tiếng)"}
-KIND_FILES = {"av": "", "video": "-hinh", "audio": "-tieng"}
+KIND_WORDS = {"av": "", "video": " (hình)", "audio": " (tiếng)", "slides": " (trình chiếu)"}
+KIND_FILES = {"av": "", "video": "-hinh", "audio": "-tieng", "slides": "-trinh-chieu"}
 
 
 def convert_all() -> int:
@@ -73,12 +73,16 @@ def _one(part_id: int) -> int:
     except convert.ConversionFailed as exc:
         return _fail(part, exc.code, exc.detail)
     try:
+        videos = 0
         for track in tracks:
-            material_id = _attach(part, track)
+            # A host that shared its slides has a second picture (the stream added later)
+            slides = track.kind == "video" and videos > 0
+            material_id = _attach(part, track, slides=slides)
             if track.kind == "audio":
                 part.audio_material_id = material_id
-            else:
+            elif not slides:
                 part.video_material_id = material_id
+            videos += track.kind == "video"
     except DomainError as exc:
         db.session.rollback()
         part = db.session.get(ConferenceRecording, part_id)
@@ -118,15 +122,16 @@ def _actor(part: ConferenceRecording) -> User | None:
         return None  # no longer an organiser: the material is the system's
 
 
-def _attach(part: ConferenceRecording, track: convert.Track) -> int:
+def _attach(part: ConferenceRecording, track: convert.Track, *, slides: bool = False) -> int:
     session = db.session.get(TrainingSession, part.session_id)
     who = _who(session, part.site_id)
     start = to_local(part.started_at)
     end = to_local(part.stopped_at) if part.stopped_at else start
+    kind = "slides" if slides else track.kind
     title = (f"Ghi hình {who}, {start:%d/%m/%Y %H:%M}–{end:%H:%M}"
-             f"{KIND_WORDS[track.kind]}")
+             f"{KIND_WORDS[kind]}")
     filename = (f"ghi-hinh-{part.session_id}-{part.site_id or 'chinh'}-{start:%Y%m%d-%H%M%S}"
-                f"{KIND_FILES[track.kind]}{Path(track.path).suffix}")
+                f"{KIND_FILES[kind]}{Path(track.path).suffix}")
     with open(track.path, "rb") as stream:
         material = materials.create_file(
             _actor(part), stream, filename,
