@@ -334,12 +334,44 @@ function confirmed(siteId, at) {
   }
 }
 
+// ------------------------------------------------------------------------------ hands
+// Sites asking for the floor ("Xin phát biểu"), in the order they asked: one tap gives it.
+const hands = new Map(); // site id -> when it asked (ISO)
+function applyHand(siteId, at) {
+  if (at) hands.set(siteId, at);
+  else hands.delete(siteId);
+  const tile = tiles.get(siteId);
+  if (tile) {
+    const note = tile.field("hand");
+    note.hidden = !at;
+    note.textContent = at ? t("hand_raised", { time: hhmm(at) }) : "";
+    tile.el.classList.toggle("hand-raised", !!at);
+  }
+  const asked = [...hands.entries()].sort((x, y) => x[1].localeCompare(y[1]));
+  $("hands").hidden = asked.length === 0;
+  $("hands-list").replaceChildren(
+    ...asked.map(([id, when]) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary";
+      button.dataset.testid = "hand-give";
+      button.dataset.siteId = String(id);
+      button.title = t("give_floor");
+      button.textContent = `${tiles.get(id)?.el.querySelector(".tile-name").textContent || id} · ${hhmm(when)}`;
+      button.addEventListener("click", () => setFloor(id));
+      return button;
+    }),
+  );
+}
+
 // ------------------------------------------------------------------------------ live state
 function applyMedia(row) {
   const tile = tiles.get(Number(row.site_id));
   if (!tile) return;
   tile.media = row.media || "never";
   if ("muted" in row) tile.muted = !!row.muted;
+  if ("hand_raised_at" in row) applyHand(tile.id, row.hand_raised_at);
+  else if (tile.media !== "connected" && tile.media !== "degraded") applyHand(tile.id, null);
   renderTile(tile);
   renderCounts();
 }
@@ -366,6 +398,9 @@ socket?.on("conference_status", (p) => {
 });
 socket?.on("conference_floor", (p) => {
   if (Number(p.session_id) === sessionId) applyFloor(p.site_id ?? null);
+});
+socket?.on("conference_hand", (p) => {
+  if (Number(p.session_id) === sessionId) applyHand(Number(p.site_id), p.raised ? p.at : null);
 });
 socket?.on("conference_recording", (p) => {
   if (Number(p.session_id) === sessionId) loadRecording();

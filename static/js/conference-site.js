@@ -159,7 +159,28 @@ async function loadFloor() {
   showRecording($("rec-indicator"), !!r.data.recording, t);
   const mine = (r.data.sites || []).find((row) => Number(row.site_id) === siteId);
   if (mine && "muted" in mine) showMuted(!!mine.muted);
+  showHand(!!mine?.hand_raised_at);
 }
+
+// "Xin phát biểu": the site asks the host for the floor; giving it the floor answers it.
+let handRaised = false;
+function showHand(raised) {
+  handRaised = raised;
+  const button = $("raise-hand");
+  button.textContent = t(raised ? "hand_lower" : "hand_raise");
+  button.setAttribute("aria-pressed", String(raised));
+}
+showHand(false);
+$("raise-hand").addEventListener("click", async () => {
+  const button = $("raise-hand");
+  button.disabled = true;
+  const r = await api("POST", cfg.handUrl, { site_id: siteId, raised: !handRaised });
+  button.disabled = false;
+  const note = $("hand-note");
+  note.hidden = r.ok;
+  note.textContent = r.ok ? "" : r.problem?.detail || String(r.status);
+  if (r.ok) showHand(!!r.data.raised);
+});
 
 const socket = connectLive({
   onConnect: async (s) => {
@@ -178,6 +199,9 @@ socket?.on("conference_status", (p) => {
 });
 socket?.on("conference_floor", (p) => {
   if (Number(p.session_id) === sessionId) showFloor(p.site_id ?? null);
+});
+socket?.on("conference_hand", (p) => {
+  if (Number(p.session_id) === sessionId && Number(p.site_id) === siteId) showHand(!!p.raised);
 });
 socket?.on("conference_recording", (p) => {
   if (Number(p.session_id) === sessionId) showRecording($("rec-indicator"), !!p.recording, t);

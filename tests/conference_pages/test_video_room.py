@@ -253,6 +253,31 @@ def test_the_host_mutes_a_site_for_everyone(room: Room) -> None:
     assert gone.status_code in (409, 422), gone.text
 
 
+def test_a_site_asks_to_speak_and_the_host_gives_it_the_floor_in_one_tap(room: Room) -> None:
+    from playwright.sync_api import expect
+
+    w = room.world
+    host, b = pages["host"], pages["b"]
+    ask = b.get_by_test_id("raise-hand")
+    expect(ask).to_have_text("Xin phát biểu")
+    ask.click()
+    expect(ask).to_have_text("Hủy xin phát biểu")
+    # The control room lists it (whatever page of tiles is shown) and marks its tile.
+    expect(host.get_by_test_id("hands")).to_be_visible()
+    give = host.locator(f'[data-testid="hand-give"][data-site-id="{w.b_id}"]')
+    expect(give).to_contain_text("Huyện Đoan Hùng")
+    expect(host.locator(f'.conf-tile[data-site-id="{w.b_id}"] [data-field="hand"]')
+           ).to_contain_text("Xin phát biểu")
+    save(host, "host-hand-1366x768")
+    give.click()
+    expect(host.get_by_test_id("floor-state")).to_have_text("Huyện Đoan Hùng")
+    expect(host.get_by_test_id("hands")).to_be_hidden()
+    expect(ask).to_have_text("Xin phát biểu")  # answered
+    expect(pages["a"].get_by_test_id("floor-name")).to_have_text("Huyện Đoan Hùng")
+    host.get_by_test_id("take-floor").click()
+    expect(host.get_by_test_id("floor-state")).to_have_text("Chưa điểm cầu nào được phát biểu")
+
+
 def test_after_a_network_drop_the_pages_rejoin_by_themselves(room: Room) -> None:
     """Inside the namespace every packet between the browsers, Janus and the server crosses
     its loopback device: taking it down cuts them all off, as a dropped line would."""

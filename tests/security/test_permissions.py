@@ -315,6 +315,8 @@ TABLE: list[R] = [
       json=lambda c: {"site_id": None}),
     R("POST", "/api/v1/sessions/{session}/conference/mute", "401 401 403 403 409 409",
       json=lambda c: {"site_id": c.site, "muted": True}),
+    R("POST", "/api/v1/sessions/{session}/conference/hand", "401 401 403 409 409 409",
+      json=lambda c: {"site_id": c.site, "raised": True}),
     R("GET", "/api/v1/sessions/{session}/conference/recording", "401 401 200 200 200 200"),
     R("GET", "/api/v1/sessions/{other_session}/conference/recording",
       "401 401 403 403 200 200"),

@@ -1,4 +1,5 @@
-"""/api/v1/sessions/<id>/conference: the built-in video room's state, joining it, the floor."""
+"""/api/v1/sessions/<id>/conference: the built-in video room's state, joining it, the floor,
+the sites asking for it."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ class SiteMediaOut(Schema):
     drops = fields.Integer(metadata={"description": "Times the site fell off the call"})
     first_joined_at = fields.String(allow_none=True)
     muted = fields.Boolean(metadata={"description": "Muted by the host (at the video server)"})
+    hand_raised_at = fields.String(allow_none=True, metadata={
+        "description": "Since when the site asks for the floor (null: it does not)"})
 
 
 class ConferenceOut(Schema):
@@ -127,6 +130,20 @@ class FloorOut(Schema):
     site_id = fields.Integer(allow_none=True)
 
 
+class HandIn(StrictSchema):
+    site_id = fields.Integer(required=True)
+    raised = fields.Boolean(required=True, metadata={
+        "description": "true: the site asks for the floor; false: it withdraws (or the host "
+                       "lowers it)"})
+
+
+class HandOut(Schema):
+    session_id = fields.Integer()
+    site_id = fields.Integer()
+    raised = fields.Boolean()
+    at = fields.String(allow_none=True, metadata={"description": "Since when it asks"})
+
+
 @blp.get("/sessions/<int:session_id>/conference")
 @blp.response(200, ConferenceOut)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -157,6 +174,19 @@ def join(data: dict[str, Any], session_id: int) -> Any:
 def floor(data: dict[str, Any], session_id: int) -> Any:
     """Give a site the floor, or take it back with `null` (organisers)."""
     return services.set_floor(current_user, session_id, data["site_id"])
+
+
+@blp.post("/sessions/<int:session_id>/conference/hand")
+@blp.arguments(HandIn)
+@blp.response(200, HandOut)
+@blp.alt_response(403, response="FORBIDDEN", description="Not a coordinator of that site")
+@blp.alt_response(409, response="CONFLICT", description="The site is not on the call "
+                  "(not-on-call), or the provider is not `builtin` or the session has ended")
+def hand(data: dict[str, Any], session_id: int) -> Any:
+    """A site asks for the floor ("Xin phát biểu") or withdraws (its coordinators; organisers
+    may lower it). Pushed to the session's watchers as `conference_hand`; giving the site the
+    floor lowers it."""
+    return services.raise_hand(current_user, session_id, data["site_id"], data["raised"])
 
 
 @blp.post("/sessions/<int:session_id>/conference/mute")

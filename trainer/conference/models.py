@@ -61,6 +61,7 @@ class ConferenceSite(db.Model):  # type: ignore[name-defined,misc]
     audio_seen: Mapped[bool] = mapped_column(default=False)
     webrtc_up: Mapped[bool] = mapped_column(default=False)
     muted: Mapped[bool] = mapped_column(default=False)  # by the host, at Janus (moderate)
+    hand_raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # asks for the floor
     since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

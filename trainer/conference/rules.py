@@ -61,6 +61,7 @@ def gone(site: ConferenceSite, now: datetime) -> None:
     site.webrtc_up = site.video = site.audio = False
     site.video_seen = site.audio_seen = False
     site.muted = False  # Janus mutes a publisher's streams, and a new connection has new ones
+    site.hand_raised_at = None  # off the call: it asks again when it is back
     site.slow_at = None
 
 

@@ -161,11 +161,12 @@ def _site_body(site_id: int, row: ConferenceSite | None, now: datetime) -> dict[
     if row is None:
         return {"site_id": site_id, "media": "never", "video": False, "audio": False,
                 "since": None, "last_seen": None, "connected_s": 0, "drops": 0,
-                "first_joined_at": None, "muted": False}
+                "first_joined_at": None, "muted": False, "hand_raised_at": None}
     return {"site_id": site_id, "media": row.media, "video": row.video, "audio": row.audio,
             "since": iso(row.since), "last_seen": iso(row.last_seen),
             "connected_s": rules.connected_seconds(row, now), "drops": row.drops,
-            "first_joined_at": iso(row.first_joined_at), "muted": row.muted}
+            "first_joined_at": iso(row.first_joined_at), "muted": row.muted,
+            "hand_raised_at": iso(row.hand_raised_at)}
 
 
 def media_by_site(session_id: int) -> dict[int, dict[str, Any]]:
@@ -281,13 +282,56 @@ def set_floor(actor: User | None, session_id: int, site_id: int | None) -> dict[
     room = _room_row(session)
     before = room.floor_site_id
     room.floor_site_id = site_id
+    asked = _site_row(session_id, site_id) if site_id is not None else None
+    answered = asked is not None and asked.hand_raised_at is not None
+    if asked is not None:
+        asked.hand_raised_at = None  # its request is answered
     db.session.commit()
     payload = {"session_id": session_id, "site_id": site_id}
     live.emit(session_id, "conference_floor", payload)
+    if answered:
+        _push_hand(session_id, site_id, None)  # type: ignore[arg-type]
     from trainer.conference import recording  # it builds on this module
 
     recording.floor_changed(session_id, before, site_id, user.id)
     return payload
+
+
+def _site_row(session_id: int, site_id: int) -> ConferenceSite | None:
+    return db.session.scalar(select(ConferenceSite).where(
+        ConferenceSite.session_id == session_id, ConferenceSite.site_id == site_id))
+
+
+def _push_hand(session_id: int, site_id: int, at: datetime | None) -> dict[str, Any]:
+    payload = {"session_id": session_id, "site_id": site_id, "raised": at is not None,
+               "at": iso(at)}
+    live.emit(session_id, "conference_hand", payload)
+    return payload
+
+
+def raise_hand(actor: User | None, session_id: int, site_id: Any, raised: bool,
+               ) -> dict[str, Any]:
+    """A site on the call asks for the floor ("Xin phát biểu", from its room computer: its
+    coordinators, or organisers), or withdraws; organisers may also lower it. Giving the site
+    the floor, or the site leaving the call, lowers it. Asking again keeps the first time
+    (the host answers in the order asked)."""
+    user = require_any(actor)
+    require_site(user, site_id)
+    builtin_session(session_id)
+    site_id = _check_site(session_id, site_id)
+    row = _site_row(session_id, site_id)
+    if raised and (row is None or row.media not in rules.ON_CALL):
+        raise Conflict(gettext("Join the call first: only a site on the call can ask for "
+                               "the floor."), reason="not-on-call")
+    if row is None:
+        return _push_hand(session_id, site_id, None)
+    if raised and row.hand_raised_at is None:
+        row.hand_raised_at = utcnow()
+    elif not raised:
+        row.hand_raised_at = None
+    at = row.hand_raised_at
+    db.session.commit()
+    return _push_hand(session_id, site_id, at)
 
 
 def mute(actor: User | None, session_id: int, site_id: Any, muted: bool,
@@ -299,8 +343,7 @@ def mute(actor: User | None, session_id: int, site_id: Any, muted: bool,
     require_staff(actor)
     builtin_session(session_id)
     site_id = _check_site(session_id, site_id)
-    row = db.session.scalar(select(ConferenceSite).where(
-        ConferenceSite.session_id == session_id, ConferenceSite.site_id == site_id))
+    row = _site_row(session_id, site_id)
     room = db.session.get(ConferenceRoom, session_id)
     if (row is None or room is None or not row.webrtc_up or row.janus_handle_id is None
             or row.janus_session_id is None):

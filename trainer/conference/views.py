@@ -66,6 +66,7 @@ def _common(session: Any) -> dict[str, Any]:
         "state_url": f"{api}/conference",
         "floor_url": f"{api}/conference/floor",
         "mute_url": f"{api}/conference/mute",
+        "hand_url": f"{api}/conference/hand",
         "recording_url": f"{api}/conference/recording",
         "materials_url": "/materials",
         "session_url": url_for("sessions.show", session_id=session.id),
