@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from tests.conference.test_api import post_events, publisher_events, url
+from tests.conference.test_recording import RecordingJanus
 from trainer.conference import ending, recording
-from trainer.conference.janus import JanusClient, JanusUnavailable
 from trainer.conference.models import ConferenceRecording, ConferenceRoom, ConferenceSite
 from trainer.conference.runtime import runtime
 from trainer.dbtypes import utcnow
@@ -22,42 +22,11 @@ from trainer.extensions import db
 ROOM = 4250
 
 
-class RoomsJanus(JanusClient):
-    """A Janus that keeps its rooms and what it was asked to do; `down` makes it silent."""
-
-    def __init__(self) -> None:
-        super().__init__("http://janus.invalid/janus", "http://janus.invalid/admin", "s")
-        object.__setattr__(self, "rooms", {ROOM})
-        object.__setattr__(self, "calls", [])
-        object.__setattr__(self, "down", False)
-
-    def _check(self) -> None:
-        if self.down:  # type: ignore[attr-defined]
-            raise JanusUnavailable("down")
-
-    def room_exists(self, room: int) -> bool:
-        self._check()
-        return room in self.rooms  # type: ignore[attr-defined]
-
-    def destroy_room(self, room: int, secret: str) -> None:
-        self._check()
-        self.calls.append(("destroy", room, secret))  # type: ignore[attr-defined]
-        self.rooms.discard(room)  # type: ignore[attr-defined]
-
-    def add_token(self, token: str, plugins: tuple[str, ...] = ()) -> None:
-        self._check()
-
-    def record(self, janus_session: int, handle: int, *, room_secret: str, on: bool,
-               filename: str | None, token: str) -> None:
-        self._check()
-        self.calls.append(("record", handle, on))  # type: ignore[attr-defined]
-
-
 @pytest.fixture
 def call(world: SimpleNamespace, app: Any, client: Any,
          monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> SimpleNamespace:
     """Site A on the call for the last 10 minutes, the host recording since then."""
-    janus = RoomsJanus()
+    janus = RecordingJanus(rooms={ROOM})
     monkeypatch.setattr(runtime(app), "client", janus)
     monkeypatch.setattr(runtime(app), "recordings_dir", tmp_path)
     monkeypatch.setattr(recording, "schedule_conversion", lambda: None)
@@ -94,7 +63,7 @@ def test_ending_the_session_ends_the_call(call: SimpleNamespace, api_as: Any) ->
     assert site_a(call, api_as)["media"] == "connected"
     end(call, api_as)
     assert ("destroy", ROOM, "room-secret") in call.janus.calls
-    assert ("record", 777, False) in call.janus.calls  # the host's recording stopped
+    assert (777, False, None) in call.janus.calls  # the host's recording stopped
     part = db.session.query(ConferenceRecording).filter_by(basename="s-host").one()
     assert part.state == "converting" and part.stopped_at is not None
     a = site_a(call, api_as)

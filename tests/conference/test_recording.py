@@ -21,12 +21,14 @@ from trainer.sessions.models import SessionStatus
 
 
 class RecordingJanus(JanusClient):
-    """A Janus that answers and keeps what it was asked to record (on/off per handle)."""
+    """A Janus that answers and keeps what it was asked to record (on/off per handle) or
+    destroy; `rooms` None: it has every room; `down`: it answers nothing."""
 
-    def __init__(self) -> None:
+    def __init__(self, rooms: set[int] | None = None) -> None:
         super().__init__("http://janus.invalid/janus", "http://janus.invalid/admin", "s")
         object.__setattr__(self, "calls", [])
         object.__setattr__(self, "down", False)
+        object.__setattr__(self, "rooms", rooms)
 
     def _check(self) -> None:
         if self.down:  # type: ignore[attr-defined]
@@ -34,7 +36,13 @@ class RecordingJanus(JanusClient):
 
     def room_exists(self, room: int) -> bool:
         self._check()
-        return True
+        return self.rooms is None or room in self.rooms  # type: ignore[attr-defined]
+
+    def destroy_room(self, room: int, secret: str) -> None:
+        self._check()
+        self.calls.append(("destroy", room, secret))  # type: ignore[attr-defined]
+        if self.rooms is not None:  # type: ignore[attr-defined]
+            self.rooms.discard(room)  # type: ignore[attr-defined]
 
     def add_token(self, token: str, plugins: tuple[str, ...] = ()) -> None:
         self._check()
@@ -166,8 +174,12 @@ def test_without_a_recordings_folder_recording_is_refused(world: Any, api_as: An
 
 
 def _stopped_part(world: Any, basename: str) -> int:
+    """A stretch of the host's recording, stopped and waiting to be converted."""
+    from trainer.dbtypes import utcnow
+
     part = ConferenceRecording(session_id=world.session.id, site_id=None, basename=basename,
-                               state="converting")
+                               state="converting", started_at=utcnow(), stopped_at=utcnow(),
+                               started_by_id=world.organiser.id)
     db.session.add(part)
     db.session.commit()
     return int(part.id)
@@ -206,7 +218,6 @@ def test_a_recording_larger_than_the_upload_limit_is_attached(
         world: Any, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A day's recording is several GB: what Janus recorded is not bound by the limit that
     protects uploads (here 64 kB against a 300 kB recording)."""
-    from trainer.dbtypes import utcnow
     from trainer.materials.models import Material
 
     app.config["MATERIALS_MAX_BYTES"] = 64 * 1024
@@ -216,13 +227,9 @@ def test_a_recording_larger_than_the_upload_limit_is_attached(
     size = webm.stat().st_size
     monkeypatch.setattr(convert, "convert", lambda folder, basename: [
         convert.Track("av", webm)] if basename == "s1-long" else [])
-    part = ConferenceRecording(session_id=world.session.id, site_id=None, basename="s1-long",
-                               state="converting", started_at=utcnow(), stopped_at=utcnow(),
-                               started_by_id=world.organiser.id)
-    db.session.add(part)
-    db.session.commit()
+    part_id = _stopped_part(world, "s1-long")
     assert attach.convert_all() == 1
-    part = db.session.get(ConferenceRecording, part.id)
+    part = db.session.get(ConferenceRecording, part_id)
     assert (part.state, part.error) == ("attached", None)
     material = db.session.get(Material, part.video_material_id)
     assert material.session_id == world.session.id
@@ -232,7 +239,6 @@ def test_a_recording_larger_than_the_upload_limit_is_attached(
 
 def test_a_host_that_shared_slides_gets_its_picture_and_its_slides_attached(
         world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from trainer.dbtypes import utcnow
     from trainer.materials.models import Material
 
     webm = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm"
@@ -241,13 +247,9 @@ def test_a_host_that_shared_slides_gets_its_picture_and_its_slides_attached(
     slides.write_bytes(webm + b"slides" * 2000)
     monkeypatch.setattr(convert, "convert", lambda folder, basename: [
         convert.Track("video", camera), convert.Track("video", slides)])
-    part = ConferenceRecording(session_id=world.session.id, site_id=None, basename="s1-talk",
-                               state="converting", started_at=utcnow(), stopped_at=utcnow(),
-                               started_by_id=world.organiser.id)
-    db.session.add(part)
-    db.session.commit()
+    part_id = _stopped_part(world, "s1-talk")
     assert attach.convert_all() == 1
-    part = db.session.get(ConferenceRecording, part.id)
+    part = db.session.get(ConferenceRecording, part_id)
     titles = {m.id: m.title for m in db.session.query(Material)
               .filter_by(session_id=world.session.id)}
     assert len(titles) == 2
