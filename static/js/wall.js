@@ -660,6 +660,12 @@ function fit() {
   tiles.style.height = `${Math.floor(height)}px`;
   tiles.style.gap = `${gap}px`;
   tiles.style.setProperty("--tile-font", `${font.toFixed(1)}px`);
+  // The estimate can fall short (a status line that wraps on a narrow tile, a note): make the
+  // type smaller until no tile is cut at the bottom, down to 60 % of the estimate.
+  const cut = () => [...tiles.children].some((el) => !el.hidden && el.scrollHeight > el.clientHeight + 1);
+  for (let size = font * 0.92; size >= font * 0.6 && cut(); size *= 0.92) {
+    tiles.style.setProperty("--tile-font", `${size.toFixed(1)}px`);
+  }
 }
 
 renderNotes();

@@ -88,3 +88,58 @@ def test_quiz_statistics_with_a_long_question_fit_the_screen(
     value = page.get_by_test_id("right-share").first.bounding_box()
     assert value is not None and value["x"] + value["width"] <= size[0], value
 
+
+
+DISTRICTS = ["Huyện Hạ Hòa", "Huyện Lâm Thao", "Huyện Phù Ninh", "Huyện Tam Nông",
+             "Huyện Tân Sơn", "Huyện Thanh Ba", "Huyện Thanh Sơn", "Huyện Thanh Thủy",
+             "Huyện Yên Lập", "Thị xã Phú Thọ"]
+
+
+def _thirteen_sites_heard_from_a_while_ago(url: str, data_dir: Path, session_id: int) -> None:
+    """The demo province's 13 bridge points on trainer's own video room, every page last heard
+    from ten minutes ago ("lost", with the time of the last contact: the longest status line of
+    a tile; and a line for the video state)."""
+    from datetime import timedelta
+
+    from trainer.dbtypes import utcnow
+    from trainer.extensions import db
+    from trainer.sessions.models import SessionSite, TrainingSession
+    from trainer.sites.services import create_site
+
+    app = loader_app(url, data_dir)
+    with app.app_context():
+        session = db.session.get(TrainingSession, session_id)
+        assert session is not None
+        session.conference_provider = "builtin"
+        for n, name in enumerate(DISTRICTS):
+            site = create_site(None, code=f"D{n}", name=name)
+            db.session.add(SessionSite(session_id=session_id, site_id=site.id))
+        db.session.commit()
+        seen = utcnow() - timedelta(minutes=10)
+        for row in db.session.scalars(db.select(SessionSite)
+                                      .where(SessionSite.session_id == session_id)):
+            row.page_seen_at = seen
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_projector_tiles_are_whole_on_a_laptop(e2e_server: tuple[Server, str, Path],
+                                               pages: Pages) -> None:
+    """13 bridge points on the laptop's 1366x768 projector output: every tile shows all its
+    lines (they were cut at the bottom: the video state and a site's note hidden)."""
+    from playwright.sync_api import expect
+
+    server, url, data_dir = e2e_server
+    world = load_world(url, data_dir, at_a=3, at_b=2, at_host=1)
+    _thirteen_sites_heard_from_a_while_ago(url, data_dir, world.session_id)
+    server.start()
+    page = pages.page("projector", pages.context(viewport={"width": 1366, "height": 768}))
+    login(page, "organiser")
+    page.goto(f"/sessions/{world.session_id}/projector?lang=vi")
+    expect(page.get_by_test_id("tile")).to_have_count(13)
+    expect(page.locator("[data-testid=tile][data-state=lost]")).to_have_count(13)
+    cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid=tile]')]
+        .filter((el) => el.scrollHeight > el.clientHeight + 1)
+        .map((el) => el.querySelector('.tile-name').textContent.trim())""")
+    assert cut == []
