@@ -143,3 +143,38 @@ def test_projector_tiles_are_whole_on_a_laptop(e2e_server: tuple[Server, str, Pa
         .filter((el) => el.scrollHeight > el.clientHeight + 1)
         .map((el) => el.querySelector('.tile-name').textContent.trim())""")
     assert cut == []
+
+
+PDF = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+       b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+
+
+def test_material_page_gives_the_versions_room_on_a_laptop(
+        e2e_server: tuple[Server, str, Path], pages: Pages) -> None:
+    """The versions of a file take the wider share of the page beside the downloads by site,
+    their dates and uploader in full (each card had a quarter of the page, the dates cut)."""
+    import io
+
+    from trainer.extensions import db
+    from trainer.materials import services
+
+    server, url, data_dir = e2e_server
+    load_world(url, data_dir, at_a=1, at_b=0, at_host=0)
+    app = loader_app(url, data_dir)
+    with app.app_context():
+        material = services.create_file(None, io.BytesIO(PDF), "Sổ tay quản lý TTHTCĐ.pdf",
+                                        {"topic": "management", "visibility": "staff"})
+        material_id = material.id
+        db.session.remove()
+        db.engine.dispose()
+    server.start()
+    page = pages.page("organiser", pages.context(viewport={"width": 1366, "height": 768}))
+    login(page, "organiser")
+    page.goto(f"/materials/{material_id}?lang=vi")
+    grid = page.get_by_test_id("material-stats").bounding_box()
+    versions = page.get_by_test_id("material-versions")
+    box = versions.bounding_box()
+    assert grid is not None and box is not None
+    assert box["width"] >= 0.55 * grid["width"], (box, grid)
+    wrap = versions.locator(".table-wrap").evaluate("(el) => [el.scrollWidth, el.clientWidth]")
+    assert wrap[0] <= wrap[1], wrap

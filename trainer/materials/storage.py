@@ -105,6 +105,17 @@ def human_size(n: int) -> str:
     return fmt_size(n)
 
 
+def limit_text(limit: int) -> str:
+    """The upload limit as the administrator wrote it: TRAINER_MAX_UPLOAD_MB counts megabytes of
+    1024 x 1024 bytes, so 200 is shown "200 MB" (not the "209,7 MB" of decimal units)."""
+    mib = 1024 * 1024
+    if limit >= mib and limit % mib == 0:
+        from trainer.i18n import fmt_number
+
+        return f"{fmt_number(limit // mib)} MB"
+    return human_size(limit)
+
+
 def max_bytes() -> int:
     """The largest file accepted: MATERIALS_MAX_BYTES, else the request limit
     (MAX_CONTENT_LENGTH, from TRAINER_MAX_UPLOAD_MB), else 200 MB."""
@@ -276,7 +287,7 @@ def stage(stream: IO[bytes], filename: str | None) -> Staged:
                 size += len(chunk)
                 if size > limit:
                     raise TooLarge(gettext("The file is larger than the limit of %(size)s.",
-                                           size=human_size(limit)))
+                                           size=limit_text(limit)))
                 if len(head) < HEAD_BYTES:
                     head += chunk[:HEAD_BYTES - len(head)]
                 digest.update(chunk)
