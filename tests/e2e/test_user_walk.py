@@ -178,3 +178,23 @@ def test_material_page_gives_the_versions_room_on_a_laptop(
     assert box["width"] >= 0.55 * grid["width"], (box, grid)
     wrap = versions.locator(".table-wrap").evaluate("(el) => [el.scrollWidth, el.clientWidth]")
     assert wrap[0] <= wrap[1], wrap
+
+
+def test_my_sessions_fit_a_phone(e2e_server: tuple[Server, str, Path], pages: Pages) -> None:
+    """A coordinator's sessions on a 360 px phone: one card each, the status in view (seven
+    squeezed columns put it and the join links off the right edge)."""
+    from playwright.sync_api import expect
+
+    server, url, data_dir = e2e_server
+    load_world(url, data_dir, at_a=2, at_b=0, at_host=0)
+    server.start()
+    phone = pages.page("phone", pages.context(**PHONE))
+    login(phone, "coord_a")
+    phone.goto("/sessions/mine?lang=vi")
+    status = phone.locator(".sessions-table .badge.live")
+    expect(status).to_have_text("Đang diễn ra")
+    box = status.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 360, box
+    expect(phone.locator(".sessions-table td[data-label]").first).to_be_visible()
+    width = phone.locator(".sessions-table").evaluate("(el) => el.parentElement.scrollWidth")
+    assert width <= 360, width
