@@ -1,12 +1,16 @@
 """What a walk through the product as its users found, kept from coming back: a coordinator's
-walk-in confirmation in view on a 360 px phone; the quiz statistics within the screen at
-1366x768 and 1920x1080 when a question is long; the projector's tiles whole at 1366x768; a
-trainee's buttons big enough to tap."""
+walk-in confirmation in view on a 360 px phone and their sessions as cards; the quiz
+statistics within the screen at 1366x768 and 1920x1080 when a question is long; the
+projector's tiles whole at 1366x768; a material's versions given room; a trainee's buttons big
+enough to tap."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
+
 import pytest
+import requests
 
 from tests.e2e.conftest import PHONE, Pages, login
 from tests.support_servers import Server, load_world, loader_app
@@ -198,3 +202,35 @@ def test_my_sessions_fit_a_phone(e2e_server: tuple[Server, str, Path], pages: Pa
     expect(phone.locator(".sessions-table td[data-label]").first).to_be_visible()
     width = phone.locator(".sessions-table").evaluate("(el) => el.parentElement.scrollWidth")
     assert width <= 360, width
+
+
+def test_a_trainees_buttons_are_big_enough_to_tap(e2e_server: tuple[Server, str, Path],
+                                                   pages: Pages) -> None:
+    """The quiz on a phone, from the code to the result: every button and link a trainee taps
+    is at least 44 px tall ("Another participant on this phone" was 23 px)."""
+    from playwright.sync_api import expect
+
+    server, url, data_dir = e2e_server
+    world = load_world(url, data_dir, at_a=2, at_b=0, at_host=0, quiz=True)
+    server.start()
+    trainee = world.people["a"][0]
+    response = requests.post(
+        f"{server.url}/api/v1/sessions/{world.session_id}/checkins",
+        json={"site_id": world.a_id, "participant_id": trainee["id"],
+              "client_id": str(uuid.uuid4())},
+        headers={"Authorization": f"Bearer {world.organiser_token}"}, timeout=10)
+    assert response.status_code == 201, response.text
+    phone = pages.page("trainee", pages.context(**PHONE))
+    phone.goto(f"/q/{world.quiz_short_code}?lang=vi")
+    phone.get_by_test_id("code").fill(trainee["code"])
+    phone.get_by_test_id("start").tap()
+    questions = phone.locator("fieldset")
+    expect(questions).to_have_count(3)
+    for n in range(3):
+        questions.nth(n).locator("label").first.tap()
+    phone.get_by_test_id("submit").tap()
+    expect(phone.get_by_test_id("another")).to_be_visible()
+    small = phone.evaluate("""() => [...document.querySelectorAll('main button, main a, summary')]
+        .filter((el) => el.offsetParent !== null && el.getBoundingClientRect().height < 44)
+        .map((el) => el.textContent.trim().slice(0, 40))""")
+    assert small == []
