@@ -166,3 +166,21 @@ def test_no_video_room_link_on_the_checkin_page_without_janus(
     sid, bridge = room["session"].id, room["bridge"]
     page = text(logged_in(app, room["coord"]).get(f"/sessions/{sid}/checkin/{bridge.id}"))
     assert 'data-testid="checkin-video-room"' not in page
+
+
+def test_the_room_computers_are_listed_in_officials_order(
+        app: Any, room: dict[str, Any], janus: str, make_site: Callable[..., Any]) -> None:
+    """Towns before districts, as in the site table under the panel (alphabetical order put
+    "Thị xã Phú Thọ" after every "Huyện ...")."""
+    from trainer.extensions import db
+    from trainer.sessions.models import SessionSite
+
+    session = room["session"]
+    town = make_site(code="PT", name="Thị xã Phú Thọ")
+    db.session.add(SessionSite(session_id=session.id, site_id=town.id))
+    db.session.commit()
+    body = text(logged_in(app, room["organiser"]).get(f"/sessions/{session.id}"))
+    panel = body[body.index('data-testid="conference-panel"'):]
+    links = [panel.index(f'/conference/site/{site.id}"')
+             for site in (town, room["second"], room["bridge"])]  # Phú Thọ, Cẩm Khê, Hạ Hòa
+    assert links == sorted(links)

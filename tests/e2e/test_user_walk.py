@@ -234,3 +234,37 @@ def test_a_trainees_buttons_are_big_enough_to_tap(e2e_server: tuple[Server, str,
         .filter((el) => el.offsetParent !== null && el.getBoundingClientRect().height < 44)
         .map((el) => el.textContent.trim().slice(0, 40))""")
     assert small == []
+
+
+def test_the_site_table_of_a_session_fits_a_laptop(e2e_server: tuple[Server, str, Path],
+                                                    pages: Pages) -> None:
+    """The session page's site table at 1366x768 with chairs, present counts and the
+    organiser's links: no sideways scrolling to reach "Chair and coordinators"."""
+    from trainer.extensions import db
+    from trainer.sessions.models import SessionSite
+
+    server, url, data_dir = e2e_server
+    world = load_world(url, data_dir, at_a=3, at_b=2, at_host=1)
+    app = loader_app(url, data_dir)
+    with app.app_context():
+        for row in db.session.scalars(db.select(SessionSite)
+                                      .where(SessionSite.session_id == world.session_id)):
+            row.chair_name = "Nguyễn Thị Thu Hằng"
+            row.chair_title = "Phó Chủ tịch Ủy ban nhân dân huyện"
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    server.start()
+    person = world.people["a"][0]
+    response = requests.post(f"{server.url}/api/v1/sessions/{world.session_id}/checkins",
+                             json={"participant_id": person["id"], "site_id": world.a_id,
+                                   "client_id": str(uuid.uuid4())},
+                             headers={"Authorization": f"Bearer {world.organiser_token}"},
+                             timeout=10)
+    assert response.status_code == 201, response.text  # the "present" columns appear
+    page = pages.page("organiser", pages.context(viewport={"width": 1366, "height": 768}))
+    login(page, "organiser")
+    page.goto(f"/sessions/{world.session_id}?lang=vi")
+    wrap = page.locator(".sites-table").evaluate(
+        "(el) => [el.parentElement.scrollWidth, el.parentElement.clientWidth]")
+    assert wrap[0] <= wrap[1], wrap
