@@ -38,6 +38,15 @@ def test_walkin_confirmation_is_shown_below_the_search_bar(
     login(phone, "coord_a")
     phone.goto(f"/sessions/{world.session_id}/checkin/{world.a_id}?lang=vi")
     expect(phone.get_by_test_id("checkin-app")).to_have_attribute("data-ready", "1")
+    # The search field's hint is read whole ("Họ tên, mã hoặc quét mã" was cut at "que").
+    room, text = phone.get_by_test_id("checkin-search").evaluate("""(el) => {
+        const style = getComputedStyle(el);
+        const ctx = document.createElement("canvas").getContext("2d");
+        ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+        const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        return [room, ctx.measureText(el.placeholder).width]; }""")
+    assert text <= room, (text, room)
+    expect(phone.get_by_test_id("scan-button")).to_contain_text("Quét mã")
     phone.locator("#walkin summary").tap()
     phone.get_by_test_id("walkin-name").fill("Phan Thị Thu Hoài")
     phone.get_by_test_id("walkin-sex-female").check()
