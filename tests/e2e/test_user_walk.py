@@ -195,7 +195,8 @@ def test_material_page_gives_the_versions_room_on_a_laptop(
 
 def test_my_sessions_fit_a_phone(e2e_server: tuple[Server, str, Path], pages: Pages) -> None:
     """A coordinator's sessions on a 360 px phone: one card each, the status in view (seven
-    squeezed columns put it and the join links off the right edge)."""
+    squeezed columns put it and the join links off the right edge); the materials library
+    without sideways scrolling."""
     from playwright.sync_api import expect
 
     server, url, data_dir = e2e_server
@@ -211,6 +212,11 @@ def test_my_sessions_fit_a_phone(e2e_server: tuple[Server, str, Path], pages: Pa
     expect(phone.locator(".sessions-table td[data-label]").first).to_be_visible()
     width = phone.locator(".sessions-table").evaluate("(el) => el.parentElement.scrollWidth")
     assert width <= 360, width
+    # The library's filters: a session's full title in a select no longer widens the page.
+    phone.goto("/materials?lang=vi")
+    expect(phone.locator("select[name=session_id] option")).to_have_count(2)
+    scroll_width, client_width = phone.evaluate(FITS)
+    assert scroll_width <= client_width, (scroll_width, client_width)
 
 
 def test_a_trainees_buttons_are_big_enough_to_tap(e2e_server: tuple[Server, str, Path],
