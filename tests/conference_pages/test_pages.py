@@ -184,3 +184,12 @@ def test_the_room_computers_are_listed_in_officials_order(
     links = [panel.index(f'/conference/site/{site.id}"')
              for site in (town, room["second"], room["bridge"])]  # Phú Thọ, Cẩm Khê, Hạ Hòa
     assert links == sorted(links)
+
+
+def test_the_control_room_says_what_its_count_counts(
+        app: Any, room: dict[str, Any], janus: str) -> None:
+    """The count beside the floor state was a bare "0 / 12": it now names the sites in the
+    room (the page's script fills {n} and {total})."""
+    sid = room["session"].id
+    body = text(logged_in(app, room["organiser"]).get(f"/sessions/{sid}/conference/host?lang=vi"))
+    assert '<li data-k="sites_in_room">{n}/{total} điểm cầu đã vào phòng họp</li>' in body
