@@ -283,3 +283,30 @@ def test_the_site_table_of_a_session_fits_a_laptop(e2e_server: tuple[Server, str
     wrap = page.locator(".sites-table").evaluate(
         "(el) => [el.parentElement.scrollWidth, el.parentElement.clientWidth]")
     assert wrap[0] <= wrap[1], wrap
+
+
+def test_wall_tiles_show_whole_site_names_on_a_full_hd_screen(
+        e2e_server: tuple[Server, str, Path], pages: Pages) -> None:
+    """The wall's narrow tiles at 1920x1080 cut "Thành phố Việt Trì ★" to "Thành phố Việt
+    Tr…": a name now takes a second line instead. The sort choice is shown whole."""
+    from playwright.sync_api import expect
+
+    server, url, data_dir = e2e_server
+    world = load_world(url, data_dir, at_a=2, at_b=2, at_host=2)
+    server.start()
+    page = pages.page("wall", pages.context(viewport={"width": 1920, "height": 1080}))
+    login(page, "organiser")
+    page.goto(f"/sessions/{world.session_id}/wall?lang=vi")
+    expect(page.get_by_test_id("tile")).to_have_count(3)
+    cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid=tile] .tile-name')]
+        .filter((el) => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1)
+        .map((el) => el.textContent.trim())""")
+    assert cut == []
+    # The sort choice is read whole too ("Điểm cầu chính trước, sau…" was cut).
+    room, text = page.get_by_test_id("wall-sort").evaluate("""(el) => {
+        const style = getComputedStyle(el);
+        const ctx = document.createElement("canvas").getContext("2d");
+        ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+        return [el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight),
+                ctx.measureText(el.options[el.selectedIndex].text).width]; }""")
+    assert text <= room, (text, room)
