@@ -359,3 +359,14 @@ def test_roster_import_names_the_site_the_vietnamese_way(province: Any, schedule
     page = text(check)
     assert "Đinh Thị Mơ không có trong danh sách học viên của huyện Cẩm Khê" in page
     assert "của Huyện Cẩm Khê" not in page
+
+
+def test_the_session_page_links_to_the_trainees_page(province: Any, schedule: Any,
+                                                     client: Any, login: Any) -> None:
+    """/s/<id> (agenda, shared materials, the open quiz) was reached only by typing it."""
+    session = schedule()
+    login(province.organiser)
+    page = text(client.get(f"/sessions/{session.id}?lang=vi"))
+    assert re.search(rf'<a class="button secondary" href="/s/{session.id}" '
+                     r'data-testid="public-page-link">Trang buổi tập huấn cho học viên</a>', page)
+    assert client.get(f"/s/{session.id}").status_code == 200
