@@ -310,3 +310,31 @@ def test_wall_tiles_show_whole_site_names_on_a_full_hd_screen(
         return [el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight),
                 ctx.measureText(el.options[el.selectedIndex].text).width]; }""")
     assert text <= room, (text, room)
+
+
+def test_the_session_report_fits_a_laptop(e2e_server: tuple[Server, str, Path],
+                                          pages: Pages) -> None:
+    """A session with a quiz and trainer's own video room: the report's site table shows its
+    last column (the video's drops) at 1366x768 without scrolling sideways."""
+    from trainer.extensions import db
+    from trainer.sessions.models import TrainingSession
+
+    server, url, data_dir = e2e_server
+    world = load_world(url, data_dir, at_a=2, at_b=1, at_host=1, quiz=True)
+    app = loader_app(url, data_dir)
+    with app.app_context():
+        session = db.session.get(TrainingSession, world.session_id)
+        assert session is not None
+        session.conference_provider = "builtin"
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    server.start()
+    page = pages.page("organiser", pages.context(viewport={"width": 1366, "height": 768}))
+    login(page, "organiser")
+    page.goto(f"/reports/sessions/{world.session_id}?lang=vi")
+    table = page.get_by_test_id("report-table")
+    headers = table.locator("thead th")
+    assert "Số lần mất kết nối" in headers.all_inner_texts()[-1]
+    wrap = table.evaluate("(el) => [el.parentElement.scrollWidth, el.parentElement.clientWidth]")
+    assert wrap[0] <= wrap[1], wrap
