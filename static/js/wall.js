@@ -667,7 +667,8 @@ function fit() {
   const over = (el) => el.scrollHeight > el.clientHeight + 1;
   const cut = () => [...tiles.children].some((el) => !el.hidden && (over(el)
     || [...el.children].some((line) => !line.hidden && line.clientHeight > 0 && over(line))));
-  for (let size = font * 0.92; size >= font * 0.6 && cut(); size *= 0.92) {
+  // (Dense tiles hide every optional line; at most 120 tiles are measured.)
+  for (let size = font * 0.92; !dense && size >= font * 0.6 && cut(); size *= 0.92) {
     tiles.style.setProperty("--tile-font", `${size.toFixed(1)}px`);
   }
 }
