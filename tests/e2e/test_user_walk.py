@@ -201,12 +201,12 @@ def test_material_page_gives_the_versions_room_on_a_laptop(
 
 def test_my_sessions_fit_a_phone(e2e_server: tuple[Server, str, Path], pages: Pages) -> None:
     """A coordinator's sessions on a 360 px phone: one card each, the status in view (seven
-    squeezed columns put it and the join links off the right edge); the materials library
-    without sideways scrolling."""
+    squeezed columns put it and the join links off the right edge); the session page's panel
+    links 44 px tall; the materials library without sideways scrolling."""
     from playwright.sync_api import expect
 
     server, url, data_dir = e2e_server
-    load_world(url, data_dir, at_a=2, at_b=0, at_host=0)
+    world = load_world(url, data_dir, at_a=2, at_b=0, at_host=0)
     server.start()
     phone = pages.page("phone", pages.context(**PHONE))
     login(phone, "coord_a")
@@ -218,6 +218,12 @@ def test_my_sessions_fit_a_phone(e2e_server: tuple[Server, str, Path], pages: Pa
     expect(phone.locator(".sessions-table td[data-label]").first).to_be_visible()
     width = phone.locator(".sessions-table").evaluate("(el) => el.parentElement.scrollWidth")
     assert width <= 360, width
+    # The session page's panels: every link a thumb can hit.
+    phone.goto(f"/sessions/{world.session_id}?lang=vi")
+    small = phone.evaluate("""() => [...document.querySelectorAll('.session-panels a')]
+        .filter((el) => el.offsetParent !== null && el.getBoundingClientRect().height < 44)
+        .map((el) => el.textContent.trim())""")
+    assert small == []
     # The library's filters: a session's full title in a select no longer widens the page.
     phone.goto("/materials?lang=vi")
     expect(phone.locator("select[name=session_id] option")).to_have_count(2)
