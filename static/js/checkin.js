@@ -345,6 +345,15 @@ function renderConfirmRow(row) {
   }
 }
 
+// Bring the confirmation into view below the sticky search bar (a walk-in is sent from a form
+// further down the page, which then closes: the confirmation is the only sign it worked).
+function revealConfirm() {
+  const bar = $("search-form").getBoundingClientRect();
+  const box = confirmEl.getBoundingClientRect();
+  if (box.top < bar.bottom) window.scrollBy({ top: box.top - bar.bottom - 8, behavior: "instant" });
+  else if (box.bottom > window.innerHeight) window.scrollBy({ top: box.bottom - window.innerHeight + 8, behavior: "instant" });
+}
+
 function hideConfirm() {
   state.confirm = null;
   confirmEl.hidden = true;
@@ -917,6 +926,7 @@ walkinForm.addEventListener("submit", async (event) => {
   refreshRow(row);
   walkinForm.reset();
   $("walkin").open = false;
+  revealConfirm();
   await enqueue(item);
   flush();
   input.focus({ preventScroll: true });

@@ -61,7 +61,7 @@ function renderTile(tile) {
 function renderCounts() {
   let connected = 0;
   for (const tile of tiles.values()) if (tile.media === "connected" || tile.media === "degraded") connected++;
-  $("connected-count").textContent = `${connected} / ${tiles.size}`;
+  $("connected-count").textContent = t("sites_in_room", { n: connected, total: tiles.size });
   $("floor-state").textContent = floorSiteId === null ? t("floor_none") : tiles.get(floorSiteId)?.el.querySelector(".tile-name").textContent || "";
   $("take-floor").hidden = floorSiteId === null;
 }

@@ -660,6 +660,17 @@ function fit() {
   tiles.style.height = `${Math.floor(height)}px`;
   tiles.style.gap = `${gap}px`;
   tiles.style.setProperty("--tile-font", `${font.toFixed(1)}px`);
+  // The estimate can fall short (a status line that wraps on a narrow tile, a note): make the
+  // type smaller until no tile is cut at the bottom, down to 60 % of the estimate.
+  // A tile cut at the bottom, or a line inside it squeezed by the tile's fixed height (a note
+  // clamped to two lines shrinks rather than overflows).
+  const over = (el) => el.scrollHeight > el.clientHeight + 1;
+  const cut = () => [...tiles.children].some((el) => !el.hidden && (over(el)
+    || [...el.children].some((line) => !line.hidden && line.clientHeight > 0 && over(line))));
+  // (Dense tiles hide every optional line; at most 120 tiles are measured.)
+  for (let size = font * 0.92; !dense && size >= font * 0.6 && cut(); size *= 0.92) {
+    tiles.style.setProperty("--tile-font", `${size.toFixed(1)}px`);
+  }
 }
 
 renderNotes();

@@ -142,3 +142,54 @@ def test_a_session_on_an_outside_link_has_no_video_room(
     body = text(organiser.get(f"/sessions/{session.id}/conference/host"))
     assert 'data-testid="conf-unavailable"' in body and 'data-testid="host-room"' not in body
     assert 'data-testid="conference-panel"' not in text(organiser.get(f"/sessions/{session.id}"))
+
+
+def test_the_coordinators_pages_lead_to_their_room_computer(
+        app: Any, room: dict[str, Any], janus: str) -> None:
+    """A coordinator logs in on the room computer and lands on the check-in page: one tap from
+    there (or from "my sites' sessions") opens the site's video room, not four."""
+    sid, bridge = room["session"].id, room["bridge"]
+    coord = logged_in(app, room["coord"])
+    site_room = f'href="/sessions/{sid}/conference/site/{bridge.id}"'
+    checkin = text(coord.get(f"/sessions/{sid}/checkin/{bridge.id}"))
+    assert 'data-testid="checkin-video-room"' in checkin and site_room in checkin
+    mine = text(coord.get("/sessions/mine"))
+    assert 'data-testid="list-video-room"' in mine and site_room in mine
+    assert f'/conference/site/{room["second"].id}"' not in mine
+    assert "/conference/host" not in mine
+    organiser = text(logged_in(app, room["organiser"]).get("/sessions"))
+    assert f'href="/sessions/{sid}/conference/host" data-testid="list-video-room"' in organiser
+
+
+def test_no_video_room_link_on_the_checkin_page_without_janus(
+        app: Any, room: dict[str, Any]) -> None:
+    sid, bridge = room["session"].id, room["bridge"]
+    page = text(logged_in(app, room["coord"]).get(f"/sessions/{sid}/checkin/{bridge.id}"))
+    assert 'data-testid="checkin-video-room"' not in page
+
+
+def test_the_room_computers_are_listed_in_officials_order(
+        app: Any, room: dict[str, Any], janus: str, make_site: Callable[..., Any]) -> None:
+    """Towns before districts, as in the site table under the panel (alphabetical order put
+    "Thị xã Phú Thọ" after every "Huyện ...")."""
+    from trainer.extensions import db
+    from trainer.sessions.models import SessionSite
+
+    session = room["session"]
+    town = make_site(code="PT", name="Thị xã Phú Thọ")
+    db.session.add(SessionSite(session_id=session.id, site_id=town.id))
+    db.session.commit()
+    body = text(logged_in(app, room["organiser"]).get(f"/sessions/{session.id}"))
+    panel = body[body.index('data-testid="conference-panel"'):]
+    links = [panel.index(f'/conference/site/{site.id}"')
+             for site in (town, room["second"], room["bridge"])]  # Phú Thọ, Cẩm Khê, Hạ Hòa
+    assert links == sorted(links)
+
+
+def test_the_control_room_says_what_its_count_counts(
+        app: Any, room: dict[str, Any], janus: str) -> None:
+    """The count beside the floor state was a bare "0 / 12": it now names the sites in the
+    room (the page's script fills {n} and {total})."""
+    sid = room["session"].id
+    body = text(logged_in(app, room["organiser"]).get(f"/sessions/{sid}/conference/host?lang=vi"))
+    assert '<li data-k="sites_in_room">{n}/{total} điểm cầu đã vào phòng họp</li>' in body

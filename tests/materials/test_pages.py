@@ -251,3 +251,14 @@ def test_session_panel(app: Any, client: Any, organiser: Any, samples: Any, make
         login(organiser)
         page = client.get(f"/sessions/{session.id}")
         assert page.status_code == 200 and 'id="materials"' in text(page)
+
+
+def test_upload_limit_is_shown_as_configured(app: Any, client: Any, login: Any, organiser: Any,
+                                             samples: Any) -> None:
+    """TRAINER_MAX_UPLOAD_MB=200 reads "200 MB" on the pages, not "209,7 MB"."""
+    app.config.update(MATERIALS_MAX_BYTES=None, MAX_CONTENT_LENGTH=200 * 1024 * 1024)
+    m = upload(organiser, samples.pdf("1"), "Sổ tay.pdf")
+    login(organiser)
+    assert "Tối đa 200 MB." in text(client.get(f"/materials/{m.id}?lang=vi"))
+    assert "mỗi tệp tối đa 200 MB" in text(client.get("/materials/upload?lang=vi"))
+    assert "209,7" not in text(client.get("/materials/upload?lang=vi"))

@@ -60,6 +60,7 @@ def read_csv(response: Any) -> list[list[str]]:
 def test_the_csv_has_a_row_per_person_registered_or_checked_in(app: Any, day: Any) -> None:
     response = logged_in(app, day.organiser).get(f"/sessions/{day.session.id}/attendance.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     assert "attachment" in response.headers["Content-Disposition"]
     rows = read_csv(response)
     assert rows[0] == HEADER

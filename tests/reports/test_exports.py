@@ -23,6 +23,7 @@ def test_csv_rows_per_site_then_totals(world: Any, client: Any, login: Any) -> N
     response = client.get(f"/sessions/{world.s1.id}/report.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     assert "attachment" in response.headers["Content-Disposition"]
     rows = read_csv(response.data)
     # Vietnamese only: no English beside it.

@@ -343,3 +343,30 @@ def test_a_stored_script_link_is_never_rendered(province: Any, schedule: Any, en
     login(province.organiser)
     page = text(english.get(f"/sessions/{session.id}"))
     assert "javascript:" not in page and "Join on" not in page
+
+
+def test_roster_import_names_the_site_the_vietnamese_way(province: Any, schedule: Any,
+                                                         client: Any, login: Any) -> None:
+    """Inside a sentence the administrative word is lower-case: "... của huyện Cẩm Khê", not
+    "của Huyện Cẩm Khê" (Decree 30/2020 on administrative documents)."""
+    session = schedule()
+    login(province.organiser)
+    check = client.post(f"/sessions/{session.id}/roster/import?lang=vi", data={
+        "file": (io.BytesIO(csv_bytes([["Họ và tên", "Năm sinh", "Mã điểm cầu"],
+                                       ["Đinh Thị Mơ", "1981", "CKH"]])), "ds.csv")},
+        content_type="multipart/form-data")
+    assert check.status_code == 200
+    page = text(check)
+    assert "Đinh Thị Mơ không có trong danh sách học viên của huyện Cẩm Khê" in page
+    assert "của Huyện Cẩm Khê" not in page
+
+
+def test_the_session_page_links_to_the_trainees_page(province: Any, schedule: Any,
+                                                     client: Any, login: Any) -> None:
+    """/s/<id> (agenda, shared materials, the open quiz) was reached only by typing it."""
+    session = schedule()
+    login(province.organiser)
+    page = text(client.get(f"/sessions/{session.id}?lang=vi"))
+    assert re.search(rf'<a class="button secondary" href="/s/{session.id}" '
+                     r'data-testid="public-page-link">Trang buổi tập huấn cho học viên</a>', page)
+    assert client.get(f"/s/{session.id}").status_code == 200

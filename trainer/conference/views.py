@@ -20,6 +20,7 @@ from trainer.conference import services
 from trainer.conference.runtime import runtime
 from trainer.security import media_page
 from trainer.sessions import services as session_services
+from trainer.sites.levels import admin_sort_key
 from trainer.text import sort_key
 
 bp = Blueprint("conference", __name__)
@@ -128,7 +129,7 @@ def conference_panel(session: Any) -> dict[str, Any] | None:
           "media": (media.get(i) or {}).get("media", "never"),
           "url": url_for("conference.site_room", session_id=session.id, site_id=i)}
          for i in mine if i != session.host_site_id),
-        key=lambda s: (sort_key(s["name"]), s["site_id"]))
+        key=lambda s: (admin_sort_key(s["name"]), s["site_id"]))  # as the site table below
     return {
         "available": services.janus_available(),
         "ended": session.status.value == "ended",

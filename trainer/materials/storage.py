@@ -105,6 +105,17 @@ def human_size(n: int) -> str:
     return fmt_size(n)
 
 
+def limit_text(limit: int) -> str:
+    """The upload limit as the administrator wrote it: TRAINER_MAX_UPLOAD_MB counts megabytes of
+    1024 x 1024 bytes, so 200 is shown "200 MB" (not the "209,7 MB" of decimal units)."""
+    mib = 1024 * 1024
+    if limit >= mib and limit % mib == 0:
+        from trainer.i18n import fmt_number
+
+        return f"{fmt_number(limit // mib)} MB"
+    return human_size(limit)
+
+
 def max_bytes() -> int:
     """The largest file accepted: MATERIALS_MAX_BYTES, else the request limit
     (MAX_CONTENT_LENGTH, from TRAINER_MAX_UPLOAD_MB), else 200 MB."""
@@ -299,7 +310,7 @@ def stage(stream: IO[bytes], filename: str | None, *, made_here: bool = False) -
             size, sha256, head = in_thread(_copy_hashing, stream, fd, limit)
         except _PastLimit:
             raise TooLarge(gettext("The file is larger than the limit of %(size)s.",
-                                   size=human_size(limit or 0))) from None
+                                   size=limit_text(limit or 0))) from None
         if size == 0:
             raise Invalid.field("file", gettext("The file is empty."))
         ftype = sniff(tmp, head)

@@ -105,7 +105,7 @@ def index() -> Any:
 def _limits() -> dict[str, Any]:
     limit = storage.max_bytes()
     return {"accept": storage.ACCEPT_ATTR, "max_bytes": limit,
-            "max_size": storage.human_size(limit)}
+            "max_size": storage.limit_text(limit)}
 
 
 def _show_page(material: Material, errors: dict[str, list[str]]) -> str:

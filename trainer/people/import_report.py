@@ -131,7 +131,7 @@ def csv_response(content: bytes, name: str) -> Any:
     from flask import current_app
 
     ascii_name = name.encode("ascii", "ignore").decode() or "errors.csv"
-    return current_app.response_class(content, mimetype="text/csv; charset=utf-8", headers={
+    return current_app.response_class(content, content_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
                                f"filename*=UTF-8''{quote(name)}",
         "Cache-Control": "private, no-store"})

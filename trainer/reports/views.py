@@ -61,7 +61,8 @@ def _language() -> str:
 
 def _download(data: bytes, mimetype: str, filename: str) -> Response:
     ascii_name = filename.encode("ascii", "ignore").decode() or "report"
-    return Response(data, mimetype=mimetype, headers={
+    # content_type, not mimetype: Werkzeug adds "; charset=utf-8" to a text/* mimetype again.
+    return Response(data, content_type=mimetype, headers={
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
                                f"filename*=UTF-8''{quote(filename)}",
         "Cache-Control": "private, no-store",

@@ -19,6 +19,7 @@ from trainer.auth.models import User
 from trainer.auth.services import require_staff
 from trainer.errors import Invalid, TooLarge
 from trainer.extensions import db
+from trainer.i18n import in_sentence
 from trainer.people.models import Participant
 from trainer.sessions.models import Registration, TrainingSession
 from trainer.sites.models import Site
@@ -121,7 +122,7 @@ def check(actor: User, session: TrainingSession, data: bytes,
                 bad(n, gettext(
                     "%(name)s is not in the participant list of %(site)s (matched by name "
                     "with birth year or phone); import them on the Participants page first.",
-                    name=name, site=site.name if site else ""))
+                    name=name, site=in_sentence(site.name) if site else ""))
                 continue
         if person is None:
             continue
@@ -129,7 +130,7 @@ def check(actor: User, session: TrainingSession, data: bytes,
             bad(n, gettext(
                 "%(name)s (%(code)s) belongs to %(site)s, which does not take part in this "
                 "session.", name=person.full_name, code=person.code,
-                site=site_names.get(person.site_id, "?")))
+                site=in_sentence(site_names.get(person.site_id, "?"))))
             continue
         if person.id not in out.wanted:
             out.wanted[person.id] = person.site_id
