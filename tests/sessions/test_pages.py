@@ -361,6 +361,23 @@ def test_roster_import_names_the_site_the_vietnamese_way(province: Any, schedule
     assert "của Huyện Cẩm Khê" not in page
 
 
+def test_a_roster_row_without_a_name_is_reported_not_dropped(province: Any, schedule: Any,
+                                                             client: Any, login: Any) -> None:
+    """A row that fills the list's columns but names nobody (the name forgotten) is a bad
+    row with its reason; a note outside the list's columns is still passed over."""
+    session = schedule()
+    login(province.organiser)
+    rows = [["Họ và tên", "Năm sinh", "Mã điểm cầu", ""],
+            ["", "1981", "CKH", ""],
+            ["", "", "", "Người lập biểu: Hà Văn Tư"]]
+    check = client.post(f"/sessions/{session.id}/roster/import?lang=vi", data={
+        "file": (io.BytesIO(csv_bytes(rows)), "ds.csv")}, content_type="multipart/form-data")
+    assert check.status_code == 200
+    page = text(check)
+    assert '<td class="num">2</td><td>không có họ tên, mã học viên hay mã số' in page
+    assert "Hà Văn Tư" not in page
+
+
 def test_the_session_page_links_to_the_trainees_page(province: Any, schedule: Any,
                                                      client: Any, login: Any) -> None:
     """/s/<id> (agenda, shared materials, the open quiz) was reached only by typing it."""

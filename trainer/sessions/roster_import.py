@@ -80,9 +80,12 @@ def check(actor: User, session: TrainingSession, data: bytes,
     for n, row in body:
         code, pid = cell(row, "code"), cell(row, "participant_id")
         name, site_code = cell(row, "full_name"), cell(row, "site_code")
-        if not (code or pid or name):
-            continue  # e.g. a footer or a note beside the list
+        if not any(cell(row, key) for key in columns):
+            continue  # e.g. a footer or a note beside the list, outside the list's columns
         out.rows += 1
+        if not (code or pid or name):
+            bad(n, gettext("no full name, participant code or id: the row names nobody."))
+            continue
         person: Participant | None = None
         if code:
             person = by_code(code)
