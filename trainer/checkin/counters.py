@@ -248,21 +248,22 @@ def add_checkin(values: dict[str, Any], sex: str,
     session_id, site_id = values["session_id"], values["site_id"]
     commit_keeping_objects()
     with turn(session_id):
-        if db.session.get_bind().dialect.name == "postgresql":
-            conn = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            counts = {"session_id": session_id, "site_id": site_id, "at": values["at"],
-                      **{s: int(s == sex) for s in SEXES}}
-            row = conn.execute(_CHECKIN_STATEMENT, {
-                **counts, "bumped_session_id": session_id,
-                **{f"c_{k}": values[k] for k in _CHECKIN},
-                **{f"a_{k}": v for k, v in audit.items()}}).first()
-            commit_keeping_objects()  # ends the session's transaction (nothing left to commit)
-            if row is None:
-                return None
-            return int(row[0]), int(row[1]), site_row(site_id, row[2:])
         try:
+            if db.session.get_bind().dialect.name == "postgresql":
+                conn = db.session.connection(
+                    execution_options={"isolation_level": "AUTOCOMMIT"})
+                counts = {"session_id": session_id, "site_id": site_id, "at": values["at"],
+                          **{s: int(s == sex) for s in SEXES}}
+                row = conn.execute(_CHECKIN_STATEMENT, {
+                    **counts, "bumped_session_id": session_id,
+                    **{f"c_{k}": values[k] for k in _CHECKIN},
+                    **{f"a_{k}": v for k, v in audit.items()}}).first()
+                commit_keeping_objects()  # ends the session's transaction (nothing to commit)
+                if row is None:
+                    return None
+                return int(row[0]), int(row[1]), site_row(site_id, row[2:])
             new_id = int(db.session.connection().execute(_CHECKIN_INSERT, values).scalar_one())
-        except IntegrityError:
+        except IntegrityError:  # e.g. the participant deleted since the read
             db.session.rollback()
             return None
         audit["details"]["checkin_id"] = new_id
