@@ -32,7 +32,7 @@ def main() -> int:
     chosen = [c.strip() for c in args.only.split(",") if c.strip()]
     unknown = [c for c in chosen if c not in ALL + EXTRA]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(ALL)}",
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(ALL + EXTRA)}",
               file=sys.stderr)
         return 2
     quick = args.quick
