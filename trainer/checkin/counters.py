@@ -238,18 +238,21 @@ def add_checkin(values: dict[str, Any], sex: str,
     (its id, the new version, the site's row); None when a check-in of the participant or
     with the client_id was stored since the caller's read (then nothing is written).
 
-    The caller's read ends first (its connection goes back to the pool), and the write is a
-    transaction of its own, begun after its turn (`turn`). On PostgreSQL it is one statement
-    in autocommit mode: the session's row is locked inside the database only, from the bump
-    to the statement's own commit, never while the database waits for this process to send
-    the next statement or the COMMIT (under load, with the event loop busy with other
-    requests and pushes, that wait is several times the statement's own time). On SQLite the
-    statements run one after the other in BEGIN IMMEDIATE (serial anyway), then the commit."""
+    On PostgreSQL the caller's read ends first (its connection goes back to the pool while
+    this waits for its turn, `turn`), and the write is one statement in autocommit mode, a
+    transaction of its own: the session's row is locked inside the database only, from the
+    bump to the statement's own commit, never while the database waits for this process to
+    send the next statement or the COMMIT (under load, with the event loop busy with other
+    requests and pushes, that wait is several times the statement's own time). On SQLite
+    the statements run one after the other in the read's transaction (BEGIN IMMEDIATE:
+    serial anyway), then the commit."""
     session_id, site_id = values["session_id"], values["site_id"]
-    commit_keeping_objects()
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        commit_keeping_objects()  # the read's: its connection is not held during the wait
     with turn(session_id):
         try:
-            if db.session.get_bind().dialect.name == "postgresql":
+            if postgres:
                 conn = db.session.connection(
                     execution_options={"isolation_level": "AUTOCOMMIT"})
                 counts = {"session_id": session_id, "site_id": site_id, "at": values["at"],
