@@ -2,16 +2,16 @@
 check-in, walk-in and undo, with the attendance version bump and the command's audit entry
 that go with them.
 
-Core statements on the session's connection (the session's transaction), the last ones the
-command writes before its COMMIT: the bump takes the session's row lock, which every other
-change of the session then waits for until this transaction ends (so that versions follow the
-commit order). On PostgreSQL the bump, the site's counters (an upsert, or an UPDATE for an
-undo) and the audit entry are one statement (WITHs of a SELECT), so the row is locked for that
-statement and the COMMIT, never while the server waits for the application's next statement
-in between; on SQLite (no UPDATE inside a WITH; BEGIN IMMEDIATE serialises whole
-transactions anyway) they are three. What they return is the site's row of a live push: the
-request that changed it hands it to trainer.checkin.push, which sends it without counting
-check-ins again.
+The bump takes the session's row lock, which every other change of the session then waits
+for until the bumping transaction ends (so that versions follow the commit order); so it is
+written last, and the commit follows at once. On PostgreSQL the bump, the site's counters (an
+upsert, or an UPDATE for an undo) and the audit entry are one statement (WITHs of a SELECT);
+a first check-in's write is that statement with the check-in's INSERT in it too, run in
+autocommit mode (`add_checkin`), so the row is never locked while the database waits for the
+application. On SQLite (no UPDATE inside a WITH; BEGIN IMMEDIATE serialises whole
+transactions anyway) they are one statement each. What they return is the site's row of a
+live push: the request that changed it hands it to trainer.checkin.push, which sends it
+without counting check-ins again.
 """
 
 from __future__ import annotations
