@@ -304,6 +304,8 @@ async def _latency(urls: Sequence[str], fx: Fixture, people: Sequence[tuple[int,
         answered: list[tuple[float, int]] = []
         errors = 0
         lags: list[float] = []
+        took: list[float] = []  # per check-in: sent -> answered (ms), whatever the answer
+        statuses: dict[int, int] = {}
 
         async def sample_lag() -> None:
             """The client's own event-loop delay: how late a 10 ms sleep wakes up."""
@@ -315,6 +317,7 @@ async def _latency(urls: Sequence[str], fx: Fixture, people: Sequence[tuple[int,
         async def one(i: int) -> None:
             nonlocal errors
             url = urls[i % len(urls)]
+            sent = time.monotonic()
             try:
                 status, body = await pools[url].send(
                     checkin_request(url, fx.organiser_token, fx.session_id, people[i]))
@@ -322,6 +325,8 @@ async def _latency(urls: Sequence[str], fx: Fixture, people: Sequence[tuple[int,
                 errors += 1
                 return
             at = time.monotonic()
+            took.append((at - sent) * 1000)
+            statuses[status] = statuses.get(status, 0) + 1
             version = _version(body)
             if status == 201 and version is not None:
                 answered.append((at, version))
@@ -370,7 +375,8 @@ async def _latency(urls: Sequence[str], fx: Fixture, people: Sequence[tuple[int,
                     latencies.append(0.0)  # already in the snapshot it started from
             else:
                 latencies.append(max(0.0, w.times[k] - at) * 1000)
-    return latencies, missed, errors, busy, _breakdown(ws, answered, lags, own)
+    return latencies, missed, errors, busy, _breakdown(ws, answered, lags, own, took,
+                                                       statuses)
 
 
 @dataclass
@@ -381,10 +387,13 @@ class Breakdown:
     spread: list[float]  # per push: its first -> its last watcher (ms)
     lags: list[float]  # the client's event-loop delay samples (ms)
     client_cpu: float  # the client's CPU while checking in, % of one core
+    took: list[float]  # per check-in: request sent -> answer read (ms), whatever the status
+    statuses: dict[int, int]  # the check-ins' answers by HTTP status
 
 
 def _breakdown(ws: Sequence[Watcher], answered: Sequence[tuple[float, int]],
-               lags: list[float], own: float) -> Breakdown:
+               lags: list[float], own: float, took: list[float],
+               statuses: dict[int, int]) -> Breakdown:
     arrivals: dict[int, list[float]] = {}
     for w in ws:
         for t, v in zip(w.times, w.versions, strict=True):
@@ -397,7 +406,7 @@ def _breakdown(ws: Sequence[Watcher], answered: Sequence[tuple[float, int]],
         k = bisect.bisect_left(versions, version)
         if k < len(pushes):
             first.append(max(0.0, pushes[k][1] - at) * 1000)
-    return Breakdown(first, spread, lags, own)
+    return Breakdown(first, spread, lags, own, took, statuses)
 
 
 def bench_latency(db: Database, runs: int, seconds: float, watchers: int = 1000,
@@ -408,7 +417,8 @@ def bench_latency(db: Database, runs: int, seconds: float, watchers: int = 1000,
     per_run = int(rate * seconds)
     spare = processes * runs  # warm-up check-ins
     fx = load(db, sites=1000, participants=max(30000, per_run * runs + spare), coordinators=1)
-    servers = [Server(db, redis=redis, channel="bench-l") for _ in range(processes)]
+    channel = f"bench-l-{uuid.uuid4().hex[:8]}"  # its own, whatever else uses the Redis server
+    servers = [Server(db, redis=redis, channel=channel) for _ in range(processes)]
     people = list(fx.participants)
     random.Random(2).shuffle(people)
     people, warm_ups = people[spare:], people[:spare]
@@ -439,6 +449,11 @@ def bench_latency(db: Database, runs: int, seconds: float, watchers: int = 1000,
         Row("missed (check-in × watcher)", [float(misses)], "count", "0", misses == 0),
         Row("check-in errors", [float(errs)], "count", "0", errs == 0),
         Row("server CPU while checking in (all processes, % of one core)", cpu, "%"),
+        Row("check-in answer time p50 (sent -> answered)",
+            [percentile(b.took, 50) for b in parts], "ms"),
+        Row("check-in answer time p99 (sent -> answered)",
+            [percentile(b.took, 99) for b in parts], "ms"),
+        Row("check-ins answered 503", [float(b.statuses.get(503, 0)) for b in parts], "count"),
         Row("- p50 check-in answered -> first watcher holds it",
             [percentile(b.first, 50) for b in parts], "ms"),
         Row("- p99 check-in answered -> first watcher holds it",

@@ -62,7 +62,11 @@ def _engine_options(app: Flask) -> dict[str, Any]:
             options.setdefault("max_overflow", 0)
             options.setdefault("pool_timeout", 30)
     else:
-        options.setdefault("pool_pre_ping", True)
+        # No ping on every checkout (a round trip each time, two per check-in): a connection
+        # the database dropped fails its request with a 503 (Retry-After), which marks the
+        # pool's older connections to be replaced (SQLAlchemy's disconnect handling), and one
+        # idle past pool_recycle is replaced before it is used.
+        options.setdefault("pool_recycle", 600)
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 20)
         # A burst (1,000 screens reconnecting, a rush of check-ins) waits for a connection

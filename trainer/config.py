@@ -109,6 +109,10 @@ DEFAULTS: dict[str, Any] = {
     # for about 5 % more of a core at 200 check-ins/s (bench/README.md, table 2).
     "LIVE_COALESCE_S": 0.1,
     "SITE_OFFLINE_AFTER_S": 30,
+    # How long a check-in, walk-in or undo waits for its turn to write a session's attendance
+    # (trainer.checkin.counters.turn) before a 503 with Retry-After: under the check-in
+    # page's own 15 s request timeout, so that the phone hears the answer.
+    "CHECKIN_WAIT_S": 10,
     "JSON_SORT_KEYS": False,
     "PASSWORD_HASH_METHOD": "scrypt",
 }

@@ -31,6 +31,10 @@ class AppState:
         # quiz content and draw plans: (expires, ...) per question / quiz
         self.quiz_content: LRUCache[int, Any] = LRUCache(maxsize=50_000)
         self.quiz_plans: LRUCache[int, Any] = LRUCache(maxsize=10_000)
+        # per session: the turns of its attendance changes in this process
+        # (trainer.checkin.counters.turn)
+        self.change_turns: LRUCache[int, threading.BoundedSemaphore] = LRUCache(
+            maxsize=sessions)
         self.presence_sweeper = False
 
 

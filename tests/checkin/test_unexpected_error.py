@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from trainer.audit import services as audit
 from trainer.audit.models import AuditEntry
-from trainer.checkin import commands, counters
+from trainer.checkin import counters
 from trainer.checkin.models import SiteAttendance
 from trainer.extensions import db
 from trainer.sessions.models import Checkin, TrainingSession
@@ -20,16 +21,16 @@ def count(model: Any) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
-@pytest.mark.parametrize("fault", ["counters", "audit"])
+@pytest.mark.parametrize("fault", ["write", "audit"])
 def test_an_error_inside_the_checkin_is_logged_and_answered_500(
         world: Any, api_as: Any, monkeypatch: Any, caplog: Any, fault: str) -> None:
     def broken(*_: Any, **__: Any) -> Any:
         raise TypeError("forced inside the check-in")
 
-    if fault == "counters":
-        monkeypatch.setattr(counters, "change", broken)
+    if fault == "write":  # the write's turn: a context manager that fails as it begins
+        monkeypatch.setattr(counters, "turn", broken)
     else:
-        monkeypatch.setattr(commands, "record", broken)
+        monkeypatch.setattr(audit, "entry", broken)
     w = world
     with caplog.at_level(logging.ERROR):
         response = api_as(w.coord_a).post(f"/api/v1/sessions/{w.session.id}/checkins",

@@ -8,10 +8,11 @@ from flask import has_request_context, request
 from sqlalchemy import insert
 
 from trainer.audit.models import AuditEntry
+from trainer.dbtypes import utcnow
 from trainer.extensions import db
 
 
-def record(
+def entry(
     action: str,
     *,
     user_id: int | None = None,
@@ -19,15 +20,22 @@ def record(
     site_id: int | None = None,
     participant_id: int | None = None,
     **details: Any,
-) -> None:
-    """One audit entry, written at once (a Core INSERT on the session's connection) in the
-    caller's transaction. Details that are None are left out."""
-    db.session.connection().execute(_INSERT, {
-        "action": action, "user_id": user_id, "session_id": session_id, "site_id": site_id,
-        "participant_id": participant_id,
+) -> dict[str, Any]:
+    """An audit entry's column values, not written yet (`record` writes one; the attendance
+    counters write a check-in's with its version, trainer.checkin.counters). Details that are
+    None are left out."""
+    return {
+        "at": utcnow(), "action": action, "user_id": user_id, "session_id": session_id,
+        "site_id": site_id, "participant_id": participant_id,
         "address": request.remote_addr if has_request_context() else None,
         "details": {k: v for k, v in details.items() if v is not None},
-    })
+    }
 
 
-_INSERT = insert(AuditEntry.__table__)
+def record(action: str, **fields: Any) -> None:
+    """One audit entry (see `entry` for the fields), written at once (a Core INSERT on the
+    session's connection) in the caller's transaction."""
+    db.session.connection().execute(INSERT, entry(action, **fields))
+
+
+INSERT = insert(AuditEntry.__table__)

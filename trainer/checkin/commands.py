@@ -15,6 +15,7 @@ from sqlalchemy import and_, bindparam, delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from trainer import live
+from trainer.audit import services as audit
 from trainer.audit.services import record
 from trainer.auth.models import User
 from trainer.auth.services import can_act_for_site, require_any, require_site, require_staff
@@ -198,9 +199,6 @@ def _found(row: Any, session_id: int) -> tuple[Any, Any]:
     return participant, existing
 
 
-_INSERT = Checkin.__table__.insert().returning(Checkin.__table__.c.id)
-
-
 def check_in(actor: User | None, session_id: int, *, site_id: int,
              participant_id: int | None = None, participant_code: str | None = None,
              client_id: Any = None, at: Any = None, method: str | None = "manual") -> CheckinResult:
@@ -208,8 +206,9 @@ def check_in(actor: User | None, session_id: int, *, site_id: int,
     client_id again). Raises Forbidden, NotFound, CheckedInElsewhere (409), CheckinClosed (409),
     CheckinUndone (409: this client_id's check-in was undone since), Invalid.
 
-    One read, then (a first check-in) the insert, the counters with the version bump and the
-    audit entry in the same transaction; a refusal is decided from that one read."""
+    One read, then (a first check-in) the write: the check-in, the counters with the version
+    bump and the audit entry, a transaction of its own (trainer.checkin.counters.add_checkin);
+    a refusal is decided from that one read."""
     from trainer.people.services import normalise_code
 
     user = require_site(actor, site_id)
@@ -257,19 +256,14 @@ def check_in(actor: User | None, session_id: int, *, site_id: int,
               "at": device_at or now, "server_at": now, "device_at": device_at,
               "client_id": client_id, "by_user_id": user.id, "method": method,
               "walk_in": False, "flags": flags}
-    try:
-        new_id = db.session.connection().execute(_INSERT, values).scalar_one()
-    except IntegrityError:  # PostgreSQL: another request stored it since the read
-        db.session.rollback()
+    stored = counters.add_checkin(values, participant.sex.value, audit.entry(
+        "checkin", user_id=user.id, session_id=session_id, site_id=site_id,
+        participant_id=participant.id, client_id=client_id, device_at=iso(device_at),
+        server_at=iso(now), flags=flags or None, method=method))
+    if stored is None:  # another request stored it since the read
         return _after_race(user, session_id, site_id, participant_id, code, client_id,
                            device_at)
-    version, site_row = counters.change(session_id, site_id, participant.sex.value,
-                                        values["at"])
-    record("checkin", user_id=user.id, session_id=session_id, site_id=site_id,
-           participant_id=participant.id, checkin_id=new_id, client_id=client_id,
-           device_at=iso(device_at), server_at=iso(now), flags=flags or None, method=method,
-           version=version)
-    commit_keeping_objects()  # the answer is built from what was written: nothing to reload
+    new_id, version, site_row = stored
     checkin: Any = SimpleNamespace(id=new_id, participant=participant, **values)
     sites = {site_id} | ({registered_site_id} if registered_site_id else set())
     _after_change(session_id, "checkin", _checkin_event(checkin, participant), sites,
@@ -350,11 +344,13 @@ def undo(actor: User | None, session_id: int, checkin_id: int) -> None:
                                participant_id=participant_id, site_id=site_id,
                                client_id=snapshot["client_id"],
                                checked_in_at=checked_in_at, by_user_id=user.id))
-    version, site_row = counters.change(session_id, site_id, Sex(sex).value, None,
-                                        removed=True)
-    record("checkin_undone", user_id=user.id, session_id=session_id, site_id=site_id,
-           participant_id=participant_id, version=version, **snapshot)
-    db.session.commit()
+    db.session.flush()  # before the version bump: the commit follows it at once
+    with counters.turn(session_id):
+        version, site_row = counters.change(
+            session_id, site_id, Sex(sex).value, None, audit.entry(
+                "checkin_undone", user_id=user.id, session_id=session_id, site_id=site_id,
+                participant_id=participant_id, **snapshot), removed=True)
+        db.session.commit()
     sites = {site_id} | ({registered_site_id} if registered_site_id else set())
     _after_change(session_id, "checkin_undone", event, sites, version, site_row)
 
@@ -403,13 +399,14 @@ def walk_in(actor: User | None, session_id: int, *, site_id: int, full_name: Any
             raise Conflict(gettext("The walk-in could not be saved; please try again.")) \
                 from None
         return CheckinResult(found, False, _current_version(session_id))
-    version, site_row = counters.change(session_id, site_id, participant.sex.value,
-                                        checkin.at)
-    record("walk_in", user_id=user.id, session_id=session_id, site_id=site_id,
-           participant_id=participant.id, checkin_id=checkin.id, client_id=client_id,
-           device_at=iso(device_at), server_at=iso(now), flags=flags or None,
-           full_name=participant.full_name, code=participant.code, version=version)
-    commit_keeping_objects()
+    with counters.turn(session_id):
+        version, site_row = counters.change(session_id, site_id, participant.sex.value,
+                                            checkin.at, audit.entry(
+            "walk_in", user_id=user.id, session_id=session_id, site_id=site_id,
+            participant_id=participant.id, checkin_id=checkin.id, client_id=client_id,
+            device_at=iso(device_at), server_at=iso(now), flags=flags or None,
+            full_name=participant.full_name, code=participant.code))
+        commit_keeping_objects()
     _after_change(session_id, "checkin", _checkin_event(checkin, participant), {site_id},
                   version, site_row)
     return CheckinResult(checkin, True, version)
