@@ -41,6 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from trainer.audit.models import AuditEntry
@@ -253,8 +254,12 @@ def add_checkin(values: dict[str, Any], sex: str,
     with turn(session_id):
         try:
             if postgres:
-                conn = db.session.connection(
-                    execution_options={"isolation_level": "AUTOCOMMIT"})
+                # Autocommit needs the session on the engine (the server). A session bound to
+                # one connection inside an outer transaction (tests that roll every request
+                # back) cannot leave it: the same statement then commits at once, there.
+                on_engine = isinstance(db.session.get_bind(), Engine)
+                conn = db.session.connection(execution_options={
+                    "isolation_level": "AUTOCOMMIT"} if on_engine else None)
                 counts = {"session_id": session_id, "site_id": site_id, "at": values["at"],
                           **{s: int(s == sex) for s in SEXES}}
                 row = conn.execute(_CHECKIN_STATEMENT, {
